@@ -1,0 +1,111 @@
+// crmrules rules: the rules file, loaded, checked and held.
+//
+// A rules file is JSON (comments allowed) that sales operations edits without a recompile:
+//
+// ```json
+// {
+//   "version": 1,
+//   "name": "华东销售规则 2026Q4",
+//   "schema": {
+//     "lead": {
+//       "fields": { "近30天互动频次": { "type": "integer", "aliases": ["interactions_30d"] } },
+//       "aliases": { "source": ["来源渠道"] }
+//     }
+//   }
+// }
+// ```
+//
+// Loading checks everything before anything is used: malformed JSON, unknown keys (with "did you
+// mean"), wrong types, bad values. All errors come back at once with file, line, column and JSON
+// path (diagnostic.hpp). A `rule_set` that loaded is immutable; share it freely across threads
+// through `std::shared_ptr<const rule_set>`. `rules_holder` swaps a new one in atomically and keeps
+// the one in force when a reload fails. See docs/RULES_FILES.md.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "crmrules/model/schema.hpp"
+#include "crmrules/rules/diagnostic.hpp"
+#include "crmrules/status.hpp"
+
+namespace crmrules {
+
+class rule_set {
+ public:
+  /// The rules-file format version this build reads.
+  static constexpr int format_version = 1;
+  /// Files larger than this are refused before parsing.
+  static constexpr std::size_t max_file_bytes = 16 * 1024 * 1024;
+
+  /// Loads and checks a rules file. On failure, every error found.
+  ///
+  /// **Example**
+  /// ```
+  /// auto rules = crmrules::rule_set::load_file("rules.json");
+  /// if (!rules) { std::cerr << rules.error().to_string(); return 1; }
+  /// const crmrules::schema& leads = (*rules)->schemas().of(crmrules::record_kind::lead);
+  /// ```
+  [[nodiscard]] static result<std::shared_ptr<const rule_set>, diagnostics> load_file(
+      const std::filesystem::path& path);
+  /// The same from text; `source_name` is used in diagnostics in place of a file name.
+  [[nodiscard]] static result<std::shared_ptr<const rule_set>, diagnostics> load_string(
+      std::string_view text, std::string_view source_name = "<string>");
+
+  /// The built-in schemas extended by the file's "schema" section.
+  [[nodiscard]] const schema_set& schemas() const noexcept { return schemas_; }
+  /// The file's "name", or empty.
+  [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// Where it was loaded from (file path or source name).
+  [[nodiscard]] const std::string& source() const noexcept { return source_; }
+  /// Warnings found while loading (a load with errors returns no rule_set at all).
+  [[nodiscard]] const diagnostics& warnings() const noexcept { return warnings_; }
+
+ private:
+  friend struct rule_set_loader;
+  rule_set() = default;
+
+  std::string source_;
+  std::string name_;
+  schema_set schemas_;
+  diagnostics warnings_;
+};
+
+/// Holds the rules in force and replaces them atomically.
+///
+/// Readers call `current()` and keep the returned pointer for as long as one decision takes, so
+/// a decision in flight finishes on the rules it started with. Thread-safety: every member is
+/// safe to call concurrently from several threads.
+///
+/// **Example**
+/// ```
+/// crmrules::rules_holder rules(std::move(*crmrules::rule_set::load_file("rules.json")));
+/// crmrules::diagnostics d = rules.reload_file("rules.json");   // after an edit
+/// if (d.has_errors()) log(d.to_string());                      // old rules still in force
+/// ```
+class rules_holder {
+ public:
+  explicit rules_holder(std::shared_ptr<const rule_set> initial) : current_(std::move(initial)) {}
+  rules_holder(const rules_holder&) = delete;
+  rules_holder& operator=(const rules_holder&) = delete;
+
+  [[nodiscard]] std::shared_ptr<const rule_set> current() const noexcept { return current_.load(); }
+
+  /// Loads `path`; on success swaps it in and returns its warnings, on failure returns the errors
+  /// and leaves the rules in force untouched.
+  [[nodiscard]] diagnostics reload_file(const std::filesystem::path& path);
+  [[nodiscard]] diagnostics reload_string(std::string_view text, std::string_view source_name = "<string>");
+
+  /// Swaps in an already loaded rule set.
+  void publish(std::shared_ptr<const rule_set> next) noexcept { current_.store(std::move(next)); }
+
+ private:
+  diagnostics take(result<std::shared_ptr<const rule_set>, diagnostics> loaded);
+
+  std::atomic<std::shared_ptr<const rule_set>> current_;
+};
+
+}  // namespace crmrules

@@ -1,0 +1,204 @@
+#include "crmrules/model/time.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace crmrules {
+namespace {
+
+using namespace std::chrono;
+
+class cursor {
+ public:
+  explicit cursor(std::string_view s) : s_(s) {}
+  [[nodiscard]] bool done() const { return i_ >= s_.size(); }
+  [[nodiscard]] char peek() const { return done() ? '\0' : s_[i_]; }
+  bool eat(char c) {
+    if (peek() != c) return false;
+    ++i_;
+    return true;
+  }
+  /// Exactly n decimal digits.
+  bool digits(int n, int& out) {
+    out = 0;
+    for (int k = 0; k < n; ++k) {
+      const char c = peek();
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+      ++i_;
+    }
+    return true;
+  }
+  [[nodiscard]] std::size_t pos() const { return i_; }
+  void advance() { ++i_; }
+
+ private:
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
+}  // namespace
+
+result<timestamp> parse_timestamp(std::string_view text, minutes default_offset) {
+  auto bad = [&](std::string_view why) {
+    return status::invalid_argument("invalid time '" + std::string(text) + "': " + std::string(why) +
+                                    " (expected e.g. 2026-11-22T09:30:00+08:00)");
+  };
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  cursor c(text);
+  int y = 0, mo = 0, d = 0;
+  if (!c.digits(4, y) || !c.eat('-') || !c.digits(2, mo) || !c.eat('-') || !c.digits(2, d)) {
+    return bad("date must be YYYY-MM-DD");
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  if (y < 1 || !ymd.ok()) return bad("no such date");
+  int hh = 0, mi = 0, ss = 0;
+  std::int64_t micros = 0;
+  minutes offset = default_offset;
+  if (!c.done()) {
+    if (!(c.eat('T') || c.eat('t') || c.eat(' '))) return bad("expected 'T' or a space after the date");
+    if (!c.digits(2, hh) || !c.eat(':') || !c.digits(2, mi)) return bad("time must be HH:MM[:SS]");
+    if (c.eat(':')) {
+      if (!c.digits(2, ss)) return bad("seconds must be two digits");
+      if (c.eat('.') || c.eat(',')) {
+        int n = 0;
+        std::int64_t scale = 100000;
+        while (c.peek() >= '0' && c.peek() <= '9') {
+          if (n < 6) micros += (c.peek() - '0') * scale;
+          scale /= 10;
+          ++n;
+          c.advance();
+        }
+        if (n == 0) return bad("empty fraction of a second");
+      }
+    }
+    if (hh > 23 || mi > 59 || ss > 59) return bad("time of day out of range");
+    if (c.eat('Z') || c.eat('z')) {
+      offset = minutes{0};
+    } else if (c.peek() == '+' || c.peek() == '-') {
+      const bool neg = c.peek() == '-';
+      c.advance();
+      int oh = 0, om = 0;
+      if (!c.digits(2, oh)) return bad("offset must be ±HH:MM");
+      c.eat(':');
+      if (!c.digits(2, om)) return bad("offset must be ±HH:MM");
+      if (oh > 23 || om > 59) return bad("offset out of range");
+      offset = minutes{(neg ? -1 : 1) * (oh * 60 + om)};
+    }
+  }
+  if (!c.done()) return bad("unexpected text at position " + std::to_string(c.pos() + 1));
+  const auto local = sys_days{ymd} + hours{hh} + minutes{mi} + seconds{ss} + microseconds{micros};
+  return timestamp{local - offset};
+}
+
+std::string format_timestamp(timestamp t) {
+  const auto dp = floor<days>(t);
+  const year_month_day ymd{dp};
+  const hh_mm_ss<duration> hms{t - dp};
+  std::array<char, 48> buf{};
+  const auto frac = hms.subseconds().count();
+  int n = 0;
+  if (frac == 0) {
+    n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                      static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                      static_cast<int>(hms.seconds().count()));
+  } else {
+    n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ",
+                      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
+                      static_cast<long long>(frac));
+  }
+  return std::string(buf.data(), static_cast<std::size_t>(n));
+}
+
+namespace {
+struct unit {
+  std::string_view name;
+  std::int64_t micros;
+};
+// Longest names first so "ms" is not read as "m" followed by garbage.
+constexpr std::array<unit, 12> units{{
+    {"小时", 3'600'000'000},
+    {"分钟", 60'000'000},
+    {"ms", 1'000},
+    {"us", 1},
+    {"周", 7 * 86'400'000'000LL},
+    {"天", 86'400'000'000},
+    {"秒", 1'000'000},
+    {"w", 7 * 86'400'000'000LL},
+    {"d", 86'400'000'000},
+    {"h", 3'600'000'000},
+    {"m", 60'000'000},
+    {"s", 1'000'000},
+}};
+}  // namespace
+
+result<duration> parse_duration(std::string_view text) {
+  auto bad = [&](std::string_view why) {
+    return status::invalid_argument("invalid duration '" + std::string(text) + "': " + std::string(why) +
+                                    " (expected e.g. 2h, 7d, 1h30m)");
+  };
+  std::string_view s = text;
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  bool negative = false;
+  if (!s.empty() && s.front() == '-') {
+    negative = true;
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return bad("empty");
+  std::int64_t total = 0;
+  while (!s.empty()) {
+    std::int64_t n = 0;
+    std::size_t k = 0;
+    while (k < s.size() && s[k] >= '0' && s[k] <= '9') {
+      if (__builtin_mul_overflow(n, std::int64_t{10}, &n) ||
+          __builtin_add_overflow(n, std::int64_t{s[k] - '0'}, &n)) {
+        return bad("too large");
+      }
+      ++k;
+    }
+    if (k == 0) return bad("expected a number");
+    s.remove_prefix(k);
+    const unit* found = nullptr;
+    for (const unit& u : units) {
+      if (s.substr(0, u.name.size()) == u.name) {
+        found = &u;
+        break;
+      }
+    }
+    if (found == nullptr) return bad("missing or unknown unit (w, d, h, m, s, ms, us)");
+    s.remove_prefix(found->name.size());
+    std::int64_t part = 0;
+    if (__builtin_mul_overflow(n, found->micros, &part) || __builtin_add_overflow(total, part, &total)) {
+      return bad("too large");
+    }
+  }
+  return duration{negative ? -total : total};
+}
+
+std::string format_duration(duration d) {
+  std::int64_t us = d.count();
+  if (us == 0) return "0s";
+  std::string out;
+  if (us < 0) {
+    if (us == INT64_MIN) return "-" + std::to_string(-(us + 1)) + "us";  // unreachable in practice
+    out = "-";
+    us = -us;
+  }
+  for (const unit& u : {unit{"d", 86'400'000'000}, unit{"h", 3'600'000'000}, unit{"m", 60'000'000},
+                        unit{"s", 1'000'000}, unit{"ms", 1'000}, unit{"us", 1}}) {
+    if (us >= u.micros) {
+      out += std::to_string(us / u.micros);
+      out += u.name;
+      us %= u.micros;
+    }
+  }
+  return out;
+}
+
+}  // namespace crmrules

@@ -1,0 +1,57 @@
+// Internal: a rules file parsed by nlohmann-json, with the source position of every key and value.
+//
+// nlohmann-json 3.11 (Debian 12) keeps no positions in its DOM, so the file is parsed through
+// its SAX interface with an input iterator that counts the bytes consumed; at each event the
+// token's first byte is found by skipping whitespace, separators and comments from where the
+// previous token ended. Duplicate keys are reported (the DOM would silently keep the last one).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "crmrules/rules/diagnostic.hpp"
+#include "crmrules/status.hpp"
+
+namespace crmrules::detail {
+
+class json_document {
+ public:
+  /// Parses `text`; comments (// and /* */) are allowed. Errors (malformed JSON, duplicate keys,
+  /// invalid UTF-8) are returned as diagnostics naming `file`.
+  static result<json_document, diagnostics> parse(std::string text, std::string file);
+
+  [[nodiscard]] const nlohmann::json& root() const noexcept { return root_; }
+  [[nodiscard]] const std::string& file() const noexcept { return file_; }
+  [[nodiscard]] const std::string& text() const noexcept { return text_; }
+
+  /// Byte offset where the value at JSON pointer `pointer` starts (for a string: its opening
+  /// quote); the nearest recorded ancestor's when the pointer is unknown.
+  [[nodiscard]] std::size_t value_offset(std::string_view pointer) const;
+  /// Byte offset of the key (its opening quote) that introduces `pointer`, else value_offset.
+  [[nodiscard]] std::size_t key_offset(std::string_view pointer) const;
+
+  /// A diagnostic at byte `offset`, with line, column, the source line and the caret filled in.
+  [[nodiscard]] diagnostic make_diagnostic(std::size_t offset, diagnostic::severity level, std::string path,
+                                           std::string message, std::string suggestion = {}) const;
+
+  /// Line and column (code points) of a byte offset.
+  [[nodiscard]] source_position position_of(std::size_t offset) const;
+  [[nodiscard]] std::string_view line_text(std::uint32_t line) const;
+
+ private:
+  friend class positioned_sax;
+  std::string file_;
+  std::string text_;
+  nlohmann::json root_;
+  std::vector<std::size_t> line_starts_;
+  std::unordered_map<std::string, std::size_t> values_;
+  std::unordered_map<std::string, std::size_t> keys_;
+};
+
+/// Escapes one JSON pointer reference token ("a/b" -> "a~1b").
+std::string pointer_token(std::string_view key);
+
+}  // namespace crmrules::detail

@@ -1,0 +1,146 @@
+#include "crmrules/rules/rule_set.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include "rules/json_document.hpp"
+#include "rules/reader.hpp"
+#include "util/suggest.hpp"
+
+namespace crmrules {
+
+namespace {
+
+std::vector<std::string_view> kind_names() {
+  std::vector<std::string_view> out;
+  for (std::size_t k = 0; k < record_kind_count; ++k) out.push_back(to_string(static_cast<record_kind>(k)));
+  return out;
+}
+
+void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
+  detail::load_context& ctx = kind_reader.context();
+  if (auto fields = kind_reader.object("fields")) {
+    for (const auto& name : fields->member_names()) {
+      auto def_reader = fields->object(name);
+      if (!def_reader) continue;
+      field_def def;
+      def.name = name;
+      const auto type_names = value_type_names();
+      std::vector<std::string_view> choices(type_names.begin() + 1, type_names.end());  // not "null"
+      if (auto type = def_reader->choice("type", choices, /*required=*/true)) {
+        def.type = *parse_value_type(*type);
+      }
+      if (auto aliases = def_reader->string_list("aliases")) def.aliases = std::move(*aliases);
+      if (auto description = def_reader->string("description", false, true)) def.description = *description;
+      def_reader->finish();
+      if (def.type == value_type::null) continue;  // already reported
+      if (status st = s.add_field(std::move(def)); !st.ok()) {
+        ctx.error(fields->child(name), st.message(), "", /*at_key=*/true);
+      }
+    }
+  }
+  if (auto aliases = kind_reader.object("aliases")) {
+    for (const auto& field : aliases->member_names()) {
+      auto names = aliases->string_list(field);
+      if (!names) continue;
+      if (s.find(field) == nullptr) {
+        const auto spellings = s.spellings();
+        ctx.error(aliases->child(field), "no field '" + field + "' in " + std::string(to_string(s.kind())),
+                  detail::closest_match(field, spellings).value_or(""), /*at_key=*/true);
+        continue;
+      }
+      for (auto& alias : *names) {
+        if (status st = s.add_alias(field, alias); !st.ok()) ctx.error(aliases->child(field), st.message());
+      }
+    }
+  }
+  kind_reader.finish();
+}
+
+}  // namespace
+
+struct rule_set_loader {
+  static result<std::shared_ptr<const rule_set>, diagnostics> load(std::string text, std::string source) {
+    diagnostics diags;
+    auto doc = detail::json_document::parse(std::move(text), source);
+    if (!doc) return std::move(doc).error();
+    detail::load_context ctx(*doc, diags);
+    auto set = std::shared_ptr<rule_set>(new rule_set());
+    set->source_ = source;
+
+    detail::object_reader top(ctx, doc->root(), "", "a JSON object at the top of the rules file");
+    if (auto version = top.integer("version", false, 1, INT32_MAX)) {
+      if (*version > rule_set::format_version) {
+        ctx.error("/version", "this rules file is format version " + std::to_string(*version) +
+                                  "; this build of crmrules reads up to version " +
+                                  std::to_string(rule_set::format_version));
+      }
+    }
+    if (auto name = top.string("name", false, true)) set->name_ = *name;
+    top.string("description", false, true);
+    if (auto schema_section = top.object("schema")) {
+      const auto kinds = kind_names();
+      for (const auto& kind_name : schema_section->member_names()) {
+        auto kind = parse_record_kind(kind_name);
+        if (!kind) {
+          // Known kinds are asked for below, so finish() would also flag it; report once, here.
+          schema_section->known({kind_name});
+          ctx.error(schema_section->child(kind_name), "unknown record kind '" + kind_name + "'",
+                    detail::closest_match(kind_name, kinds).value_or(""), /*at_key=*/true);
+          continue;
+        }
+        auto kind_reader = schema_section->object(kind_name);
+        if (kind_reader) load_schema_kind(*kind_reader, set->schemas_.of(*kind));
+      }
+      schema_section->finish();
+    }
+    top.finish();
+
+    if (diags.has_errors()) return diags;
+    set->warnings_ = std::move(diags);
+    return std::shared_ptr<const rule_set>(std::move(set));
+  }
+};
+
+result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_string(std::string_view text,
+                                                                          std::string_view source_name) {
+  return rule_set_loader::load(std::string(text), std::string(source_name));
+}
+
+result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(const std::filesystem::path& path) {
+  auto fail = [&](std::string message) {
+    diagnostics d;
+    diagnostic x;
+    x.file = path.string();
+    x.message = std::move(message);
+    d.add(std::move(x));
+    return d;
+  };
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) return fail("cannot read the rules file: " + ec.message());
+  if (size > max_file_bytes) {
+    return fail("the rules file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_file_bytes));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail("cannot open the rules file");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) return fail("error while reading the rules file");
+  return rule_set_loader::load(std::move(buf).str(), path.string());
+}
+
+diagnostics rules_holder::take(result<std::shared_ptr<const rule_set>, diagnostics> loaded) {
+  if (!loaded) return std::move(loaded).error();
+  diagnostics warnings = (*loaded)->warnings();
+  publish(std::move(*loaded));
+  return warnings;
+}
+
+diagnostics rules_holder::reload_file(const std::filesystem::path& path) { return take(rule_set::load_file(path)); }
+
+diagnostics rules_holder::reload_string(std::string_view text, std::string_view source_name) {
+  return take(rule_set::load_string(text, source_name));
+}
+
+}  // namespace crmrules

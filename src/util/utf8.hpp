@@ -1,0 +1,46 @@
+// Internal: UTF-8 decoding shared by validation, suggestions and diagnostics.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crmrules::detail {
+
+/// Sentinel returned by decode_utf8 for an ill-formed sequence.
+inline constexpr char32_t invalid_code_point = 0xFFFFFFFF;
+
+/// Decodes the code point starting at `s[i]` and advances `i` past it. On an ill-formed
+/// sequence (overlong, surrogate, > U+10FFFF, truncated, stray continuation byte) returns
+/// `invalid_code_point` and advances `i` by one byte.
+char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept;
+
+/// Byte offset of the first ill-formed sequence, or nullopt when `s` is valid UTF-8.
+std::optional<std::size_t> first_invalid_utf8(std::string_view s) noexcept;
+
+/// Appends the UTF-8 encoding of `cp` (must be a valid scalar value).
+void append_utf8(std::string& out, char32_t cp);
+
+/// Code points in `s` (ill-formed bytes count one each).
+std::size_t count_code_points(std::string_view s) noexcept;
+
+/// Decodes all of `s` (ill-formed bytes become U+FFFD).
+std::u32string to_u32(std::string_view s);
+
+/// ASCII lower-casing; other bytes unchanged.
+std::string ascii_lower(std::string_view s);
+
+}  // namespace crmrules::detail
+
+namespace crmrules::detail {
+
+/// Terminal columns a code point takes: 2 for East Asian wide and fullwidth characters (CJK,
+/// Hangul, fullwidth forms), 0 for combining marks, 1 otherwise. For caret placement only.
+int display_width(char32_t cp) noexcept;
+
+/// Display width of the first `code_points` code points of `line`.
+std::uint32_t display_columns(std::string_view line, std::size_t code_points) noexcept;
+
+}  // namespace crmrules::detail

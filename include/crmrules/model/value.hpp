@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -53,6 +54,14 @@ class value {
   value(const char* s) : v_(std::string(s)) {}           // NOLINT: not bool
   value(timestamp t) noexcept : v_(t) {}                 // NOLINT
   value(duration d) noexcept : v_(d) {}                  // NOLINT
+  /// Any std::chrono duration or system time point that converts to microseconds without loss
+  /// (hours, minutes, seconds, sys_days...).
+  template <class Rep, class Period>
+    requires std::is_convertible_v<std::chrono::duration<Rep, Period>, duration>
+  value(std::chrono::duration<Rep, Period> d) noexcept : v_(duration(d)) {}  // NOLINT
+  template <class D>
+    requires std::is_convertible_v<std::chrono::sys_time<D>, timestamp>
+  value(std::chrono::sys_time<D> t) noexcept : v_(timestamp(t)) {}  // NOLINT
   value(string_list l) noexcept : v_(std::move(l)) {}    // NOLINT
 
   [[nodiscard]] value_type type() const noexcept { return static_cast<value_type>(v_.index()); }

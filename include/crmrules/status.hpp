@@ -51,25 +51,33 @@ class [[nodiscard]] status {
   status() noexcept = default;
   status(status_code code, std::string message) : code_(code), message_(std::move(message)) {}
 
-  static status not_found(std::string message) { return {status_code::not_found, std::move(message)}; }
+  static status not_found(std::string message) {
+    return {status_code::not_found, std::move(message)};
+  }
   static status already_exists(std::string message) {
     return {status_code::already_exists, std::move(message)};
   }
-  static status conflict(std::string message) { return {status_code::conflict, std::move(message)}; }
+  static status conflict(std::string message) {
+    return {status_code::conflict, std::move(message)};
+  }
   static status invalid_argument(std::string message) {
     return {status_code::invalid_argument, std::move(message)};
   }
   static status unavailable(std::string message) {
     return {status_code::unavailable, std::move(message)};
   }
-  static status corrupted(std::string message) { return {status_code::corrupted, std::move(message)}; }
+  static status corrupted(std::string message) {
+    return {status_code::corrupted, std::move(message)};
+  }
   static status unsupported(std::string message) {
     return {status_code::unsupported, std::move(message)};
   }
   static status resource_exhausted(std::string message) {
     return {status_code::resource_exhausted, std::move(message)};
   }
-  static status internal(std::string message) { return {status_code::internal, std::move(message)}; }
+  static status internal(std::string message) {
+    return {status_code::internal, std::move(message)};
+  }
 
   [[nodiscard]] bool ok() const noexcept { return code_ == status_code::ok; }
   [[nodiscard]] status_code code() const noexcept { return code_; }

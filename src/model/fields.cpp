@@ -125,7 +125,8 @@ struct conv<std::vector<std::string>> {
 };
 
 // Enums travel as their names.
-template <class E, std::string_view (*Name)(E) noexcept, std::optional<E> (*Parse)(std::string_view) noexcept>
+template <class E, std::string_view (*Name)(E) noexcept,
+          std::optional<E> (*Parse)(std::string_view) noexcept>
 struct enum_conv {
   static constexpr value_type type = value_type::string;
   static value to(E e) { return value(Name(e)); }
@@ -139,9 +140,15 @@ struct enum_conv {
     return status::invalid_argument("unknown value '" + *s + "'");
   }
 };
-std::string_view name_of(lead_status e) noexcept { return to_string(e); }
-std::string_view name_of(promise_state e) noexcept { return to_string(e); }
-std::string_view name_of(timer_state e) noexcept { return to_string(e); }
+std::string_view name_of(lead_status e) noexcept {
+  return to_string(e);
+}
+std::string_view name_of(promise_state e) noexcept {
+  return to_string(e);
+}
+std::string_view name_of(timer_state e) noexcept {
+  return to_string(e);
+}
 template <>
 struct conv<lead_status> : enum_conv<lead_status, name_of, parse_lead_status> {};
 template <>
@@ -168,7 +175,7 @@ struct conv<std::optional<T>> {
 
 template <auto Member>
 struct access;
-template <class R, class T, T R::* Member>
+template <class R, class T, T R::*Member>
 struct access<Member> {
   static value get(const R& r) { return conv<T>::to(r.*Member); }
   static status set(R& r, const value& v) {
@@ -181,15 +188,16 @@ struct access<Member> {
 
 template <auto Member>
 struct member_type;
-template <class R, class T, T R::* Member>
+template <class R, class T, T R::*Member>
 struct member_type<Member> {
   using record = R;
   using type = T;
 };
 
 template <auto Member>
-constexpr builtin_field<typename member_type<Member>::record> field(std::string_view name, std::string_view aliases,
-                                                                   std::string_view description) {
+constexpr builtin_field<typename member_type<Member>::record> field(std::string_view name,
+                                                                    std::string_view aliases,
+                                                                    std::string_view description) {
   return {name,
           conv<typename member_type<Member>::type>::type,
           aliases,
@@ -202,7 +210,8 @@ constexpr builtin_field<typename member_type<Member>::record> field(std::string_
 
 constexpr builtin_field<lead> lead_fields[] = {
     field<&lead::id>("id", "线索编号|线索ID", "the host's lead id"),
-    field<&lead::source>("source", "线索来源|来源", "where the lead came from: 官网表单, 抖音私信, ..."),
+    field<&lead::source>("source", "线索来源|来源",
+                         "where the lead came from: 官网表单, 抖音私信, ..."),
     field<&lead::channel>("channel", "渠道", "campaign or channel code"),
     field<&lead::created_at>("created_at", "创建时间", "when the lead was created"),
     field<&lead::company_name>("company_name", "公司名称|公司", "company name as entered"),
@@ -213,23 +222,27 @@ constexpr builtin_field<lead> lead_fields[] = {
     field<&lead::industry>("industry", "行业", "industry"),
     field<&lead::budget>("budget", "客户预算|预算", "stated budget; blank when unknown"),
     field<&lead::tags>("tags", "标签", "free tags"),
-    field<&lead::status>("status", "线索状态|状态", "unassigned, assigned, touched, to_reassign, converted, disqualified"),
+    field<&lead::status>("status", "线索状态|状态",
+                         "unassigned, assigned, touched, to_reassign, converted, disqualified"),
     field<&lead::owner>("owner", "负责人", "the rep who owns the lead"),
     field<&lead::assigned_at>("assigned_at", "分配时间", "when the current owner got the lead"),
-    field<&lead::first_touch_at>("first_touch_at", "首次跟进时间", "when the owner first made contact"),
+    field<&lead::first_touch_at>("first_touch_at", "首次跟进时间",
+                                 "when the owner first made contact"),
     field<&lead::customer>("customer", "客户编号", "the customer the lead belongs to"),
 };
 
 constexpr builtin_field<customer> customer_fields[] = {
     field<&customer::id>("id", "客户编号|客户ID", "the host's customer id"),
     field<&customer::name>("name", "客户名称|名称", "registered or common name"),
-    field<&customer::uscc>("uscc", "统一社会信用代码|信用代码", "unified social credit code (GB 32100-2015)"),
+    field<&customer::uscc>("uscc", "统一社会信用代码|信用代码",
+                           "unified social credit code (GB 32100-2015)"),
     field<&customer::phones>("phones", "电话", "phone numbers"),
     field<&customer::emails>("emails", "邮箱", "e-mail addresses"),
     field<&customer::address>("address", "地址", "postal address"),
     field<&customer::region>("region", "区域|地区", "sales region"),
     field<&customer::industry>("industry", "行业", "industry"),
-    field<&customer::tier>("tier", "客户等级|等级", "tier (A/B/C/D or as the rules file names them)"),
+    field<&customer::tier>("tier", "客户等级|等级",
+                           "tier (A/B/C/D or as the rules file names them)"),
     field<&customer::owner>("owner", "负责人", "the rep who owns the account"),
     field<&customer::created_at>("created_at", "创建时间", "when the customer was created"),
     field<&customer::updated_at>("updated_at", "更新时间", "when the customer was last updated"),
@@ -250,7 +263,8 @@ constexpr builtin_field<rep> rep_fields[] = {
     field<&rep::team>("team", "团队", "team id"),
     field<&rep::role>("role", "角色", "role: sales, senior, manager, director, ..."),
     field<&rep::active>("active", "在职", "false when the rep left or is disabled"),
-    field<&rep::accepts_leads>("accepts_leads", "接收线索", "false when the rep takes no new leads"),
+    field<&rep::accepts_leads>("accepts_leads", "接收线索",
+                               "false when the rep takes no new leads"),
     field<&rep::hired_at>("hired_at", "入职日期", "hire date"),
     field<&rep::daily_cap>("daily_cap", "每日上限", "max new leads per day; blank = no cap"),
     field<&rep::open_cap>("open_cap", "持有上限", "max open leads; blank = no cap"),
@@ -262,8 +276,10 @@ constexpr builtin_field<rep> rep_fields[] = {
     field<&rep::open_leads>("open_leads", "持有线索数", "leads held open"),
     field<&rep::assigned_today>("assigned_today", "今日已分配", "leads received today"),
     field<&rep::revenue_3d>("revenue_3d", "近3天业绩", "revenue closed in the last 3 days"),
-    field<&rep::avg_response>("avg_response", "平均响应时长", "historical mean time to first touch"),
-    field<&rep::last_assigned_at>("last_assigned_at", "最近分配时间", "when the rep last received a lead"),
+    field<&rep::avg_response>("avg_response", "平均响应时长",
+                              "historical mean time to first touch"),
+    field<&rep::last_assigned_at>("last_assigned_at", "最近分配时间",
+                                  "when the rep last received a lead"),
 };
 
 constexpr builtin_field<team> team_fields[] = {
@@ -278,7 +294,8 @@ constexpr builtin_field<opportunity> opportunity_fields[] = {
     field<&opportunity::customer>("customer", "客户编号", "the customer"),
     field<&opportunity::owner>("owner", "负责人", "the rep who owns the deal"),
     field<&opportunity::stage>("stage", "销售阶段|阶段", "current pipeline stage id"),
-    field<&opportunity::entered_stage_at>("entered_stage_at", "进入阶段时间", "when the deal entered its stage"),
+    field<&opportunity::entered_stage_at>("entered_stage_at", "进入阶段时间",
+                                          "when the deal entered its stage"),
     field<&opportunity::amount>("amount", "商机金额|金额", "expected amount"),
     field<&opportunity::created_at>("created_at", "创建时间", "when the deal was created"),
     field<&opportunity::closed_at>("closed_at", "关闭时间", "when the deal was won or lost"),
@@ -286,7 +303,8 @@ constexpr builtin_field<opportunity> opportunity_fields[] = {
 
 constexpr builtin_field<event> event_fields[] = {
     field<&event::id>("id", "事件编号", "the host's event id"),
-    field<&event::type>("type", "事件类型|类型", "site_visit, whitepaper_download, demo_attended, ..."),
+    field<&event::type>("type", "事件类型|类型",
+                        "site_visit, whitepaper_download, demo_attended, ..."),
     field<&event::at>("at", "发生时间|时间", "when it happened"),
     field<&event::customer>("customer", "客户编号", "the customer, if known"),
     field<&event::lead>("lead", "线索编号", "the lead, if known"),
@@ -301,12 +319,15 @@ constexpr builtin_field<promise> promise_fields[] = {
     field<&promise::delivery_owner>("delivery_owner", "交付负责人", "who delivers"),
     field<&promise::customer>("customer", "客户编号", "the customer"),
     field<&promise::opportunity>("opportunity", "商机编号", "the opportunity"),
-    field<&promise::acceptance_criteria>("acceptance_criteria", "验收标准", "how delivery is accepted"),
+    field<&promise::acceptance_criteria>("acceptance_criteria", "验收标准",
+                                         "how delivery is accepted"),
     field<&promise::state>("state", "状态", "open, delivered, accepted, broken, cancelled"),
     field<&promise::created_at>("created_at", "创建时间", "when it was promised"),
 };
 
-value timer_subject_kind(const timer& t) { return value(to_string(t.subject.kind)); }
+value timer_subject_kind(const timer& t) {
+  return value(to_string(t.subject.kind));
+}
 status set_timer_subject_kind(timer& t, const value& v) {
   const auto* s = v.get_if<std::string>();
   if (s == nullptr) return type_error(value_type::string, v);
@@ -315,16 +336,20 @@ status set_timer_subject_kind(timer& t, const value& v) {
   t.subject.kind = *k;
   return {};
 }
-value timer_subject_id(const timer& t) { return value(t.subject.id); }
-status set_timer_subject_id(timer& t, const value& v) { return conv<std::string>::from(v, t.subject.id); }
+value timer_subject_id(const timer& t) {
+  return value(t.subject.id);
+}
+status set_timer_subject_id(timer& t, const value& v) {
+  return conv<std::string>::from(v, t.subject.id);
+}
 
 constexpr builtin_field<timer> timer_fields[] = {
     field<&timer::id>("id", "", "the timer id"),
     field<&timer::policy>("policy", "策略", "the SLA policy"),
-    {"subject_kind", value_type::string, "", "kind of record the deadline is about", &timer_subject_kind,
-     &set_timer_subject_kind},
-    {"subject_id", value_type::string, "", "id of the record the deadline is about", &timer_subject_id,
-     &set_timer_subject_id},
+    {"subject_kind", value_type::string, "", "kind of record the deadline is about",
+     &timer_subject_kind, &set_timer_subject_kind},
+    {"subject_id", value_type::string, "", "id of the record the deadline is about",
+     &timer_subject_id, &set_timer_subject_id},
     field<&timer::due_at>("due_at", "到期时间", "when it is due"),
     field<&timer::step>("step", "", "next escalation step"),
     field<&timer::state>("state", "状态", "pending, paused, fired, cancelled"),
@@ -334,9 +359,9 @@ constexpr builtin_field<timer> timer_fields[] = {
 
 }  // namespace
 
-#define CRMRULES_DEFINE_FIELDS(R)                                           \
-  std::span<const builtin_field<R>> record_traits<R>::fields() noexcept {  \
-    return R##_fields;                                                      \
+#define CRMRULES_DEFINE_FIELDS(R)                                         \
+  std::span<const builtin_field<R>> record_traits<R>::fields() noexcept { \
+    return R##_fields;                                                    \
   }
 CRMRULES_DEFINE_FIELDS(lead)
 CRMRULES_DEFINE_FIELDS(customer)

@@ -9,38 +9,53 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Values
 
 json builtin_to_json(const value& v) {
   switch (v.type()) {
-    case value_type::null: return nullptr;
-    case value_type::boolean: return *v.get_if<bool>();
-    case value_type::integer: return *v.get_if<std::int64_t>();
-    case value_type::decimal: return *v.get_if<double>();
-    case value_type::money: return v.get_if<money>()->to_string();
-    case value_type::string: return *v.get_if<std::string>();
-    case value_type::time: return format_timestamp(*v.get_if<timestamp>());
-    case value_type::interval: return format_duration(*v.get_if<duration>());
-    case value_type::string_list: return *v.get_if<value::string_list>();
+    case value_type::null:
+      return nullptr;
+    case value_type::boolean:
+      return *v.get_if<bool>();
+    case value_type::integer:
+      return *v.get_if<std::int64_t>();
+    case value_type::decimal:
+      return *v.get_if<double>();
+    case value_type::money:
+      return v.get_if<money>()->to_string();
+    case value_type::string:
+      return *v.get_if<std::string>();
+    case value_type::time:
+      return format_timestamp(*v.get_if<timestamp>());
+    case value_type::interval:
+      return format_duration(*v.get_if<duration>());
+    case value_type::string_list:
+      return *v.get_if<value::string_list>();
   }
   return nullptr;
 }
 
 json custom_to_json(const value& v) {
   switch (v.type()) {
-    case value_type::money: return json{{"$money", v.get_if<money>()->to_string()}};
-    case value_type::time: return json{{"$time", format_timestamp(*v.get_if<timestamp>())}};
-    case value_type::interval: return json{{"$duration", format_duration(*v.get_if<duration>())}};
-    default: return builtin_to_json(v);
+    case value_type::money:
+      return json{{"$money", v.get_if<money>()->to_string()}};
+    case value_type::time:
+      return json{{"$time", format_timestamp(*v.get_if<timestamp>())}};
+    case value_type::interval:
+      return json{{"$duration", format_duration(*v.get_if<duration>())}};
+    default:
+      return builtin_to_json(v);
   }
 }
 
 status wrong_type(std::string_view key, std::string_view want, const json& j) {
-  return status::invalid_argument("'" + std::string(key) + "' must be " + std::string(want) + ", got " +
-                                  std::string(j.type_name()) + " " + dump(j));
+  return status::invalid_argument("'" + std::string(key) + "' must be " + std::string(want) +
+                                  ", got " + std::string(j.type_name()) + " " + dump(j));
 }
 
 result<money> money_from_json(std::string_view key, const json& j) {
@@ -61,12 +76,14 @@ result<money> money_from_json(std::string_view key, const json& j) {
 result<value> typed_from_json(std::string_view key, const json& j, value_type type) {
   if (j.is_null()) return value{};
   switch (type) {
-    case value_type::null: return value{};
+    case value_type::null:
+      return value{};
     case value_type::boolean:
       if (j.is_boolean()) return value(j.get<bool>());
       return wrong_type(key, "true or false", j);
     case value_type::integer:
-      if (j.is_number_integer() && !(j.is_number_unsigned() && j.get<std::uint64_t>() > INT64_MAX)) {
+      if (j.is_number_integer() &&
+          !(j.is_number_unsigned() && j.get<std::uint64_t>() > INT64_MAX)) {
         return value(j.get<std::int64_t>());
       }
       return wrong_type(key, "an integer", j);
@@ -114,12 +131,17 @@ result<value> custom_from_json(std::string_view key, const json& j) {
   if (j.is_string()) return value(j.get<std::string>());
   if (j.is_array()) return typed_from_json(key, j, value_type::string_list);
   if (j.is_object() && j.size() == 1) {
-    const auto& [tag, inner] = *j.items().begin();
+    const auto it = j.begin();
+    const std::string& tag = it.key();
+    const json& inner = it.value();
     if (tag == "$money") return typed_from_json(key, inner, value_type::money);
     if (tag == "$time") return typed_from_json(key, inner, value_type::time);
     if (tag == "$duration") return typed_from_json(key, inner, value_type::interval);
   }
-  return wrong_type(key, "a value (null, boolean, number, string, array of strings, or {\"$money\"|\"$time\"|\"$duration\": ...})", j);
+  return wrong_type(key,
+                    "a value (null, boolean, number, string, array of strings, or "
+                    "{\"$money\"|\"$time\"|\"$duration\": ...})",
+                    j);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +157,8 @@ void nested_to_json(json&, const timer&) {}
 void nested_to_json(json& j, const rep& r) {
   if (r.leave.empty()) return;
   json arr = json::array();
-  for (const auto& p : r.leave) arr.push_back({{"from", format_timestamp(p.from)}, {"to", format_timestamp(p.to)}});
+  for (const auto& p : r.leave)
+    arr.push_back({{"from", format_timestamp(p.from)}, {"to", format_timestamp(p.to)}});
   j["leave"] = std::move(arr);
 }
 void nested_to_json(json& j, const opportunity& o) {
@@ -153,7 +176,8 @@ void nested_to_json(json& j, const opportunity& o) {
   }
   if (!o.lost_reasons.empty()) {
     json arr = json::array();
-    for (const auto& l : o.lost_reasons) arr.push_back({{"code", l.code}, {"primary", l.primary}, {"ref", l.ref}});
+    for (const auto& l : o.lost_reasons)
+      arr.push_back({{"code", l.code}, {"primary", l.primary}, {"ref", l.ref}});
     j["lost_reasons"] = std::move(arr);
   }
 }
@@ -165,24 +189,40 @@ result<value> member(const json& obj, std::string_view ctx, const char* key, val
   return typed_from_json(std::string(ctx) + "." + key, *it, type);
 }
 
-status check_keys(const json& obj, std::string_view ctx, std::initializer_list<std::string_view> known) {
+status check_keys(const json& obj, std::string_view ctx,
+                  std::initializer_list<std::string_view> known) {
   if (!obj.is_object()) return wrong_type(ctx, "an object", obj);
   for (const auto& [k, v] : obj.items()) {
     bool ok = false;
-    for (auto n : known) ok = ok || n == k;
+    for (auto n : known)
+      ok = ok || n == k;
     if (!ok) return status::invalid_argument("unknown key '" + k + "' in " + std::string(ctx));
   }
   return {};
 }
 
 // Returns true when `key` is one of R's nested keys (and `s` holds the outcome).
-bool nested_from_json(lead&, const std::string&, const json&, status&) { return false; }
-bool nested_from_json(customer&, const std::string&, const json&, status&) { return false; }
-bool nested_from_json(contact&, const std::string&, const json&, status&) { return false; }
-bool nested_from_json(team&, const std::string&, const json&, status&) { return false; }
-bool nested_from_json(event&, const std::string&, const json&, status&) { return false; }
-bool nested_from_json(promise&, const std::string&, const json&, status&) { return false; }
-bool nested_from_json(timer&, const std::string&, const json&, status&) { return false; }
+bool nested_from_json(lead&, const std::string&, const json&, status&) {
+  return false;
+}
+bool nested_from_json(customer&, const std::string&, const json&, status&) {
+  return false;
+}
+bool nested_from_json(contact&, const std::string&, const json&, status&) {
+  return false;
+}
+bool nested_from_json(team&, const std::string&, const json&, status&) {
+  return false;
+}
+bool nested_from_json(event&, const std::string&, const json&, status&) {
+  return false;
+}
+bool nested_from_json(promise&, const std::string&, const json&, status&) {
+  return false;
+}
+bool nested_from_json(timer&, const std::string&, const json&, status&) {
+  return false;
+}
 
 bool nested_from_json(rep& r, const std::string& key, const json& j, status& s) {
   if (key != "leave") return false;
@@ -195,7 +235,9 @@ bool nested_from_json(rep& r, const std::string& key, const json& j, status& s) 
     auto from = member(p, "leave", "from", value_type::time);
     auto to = member(p, "leave", "to", value_type::time);
     if (!from || !to || from->is_null() || to->is_null()) {
-      s = !from ? from.error() : !to ? to.error() : status::invalid_argument("leave needs 'from' and 'to'");
+      s = !from ? from.error()
+          : !to ? to.error()
+                : status::invalid_argument("leave needs 'from' and 'to'");
       return true;
     }
     r.leave.push_back({*from->get_if<timestamp>(), *to->get_if<timestamp>()});
@@ -210,7 +252,9 @@ bool nested_from_json(opportunity& o, const std::string& key, const json& j, sta
       return true;
     }
     for (const auto& e : j) {
-      if (s = check_keys(e, "evidence[]", {"id", "type", "stage", "ref", "attendees", "added_at"}); !s.ok()) return true;
+      if (s = check_keys(e, "evidence[]", {"id", "type", "stage", "ref", "attendees", "added_at"});
+          !s.ok())
+        return true;
       evidence_item item;
       auto id = member(e, "evidence", "id", value_type::string);
       auto type = member(e, "evidence", "type", value_type::string);
@@ -228,8 +272,9 @@ bool nested_from_json(opportunity& o, const std::string& key, const json& j, sta
       const auto* t = type->get_if<std::string>();
       auto parsed = t ? parse_evidence_type(*t) : std::nullopt;
       if (!parsed) {
-        s = status::invalid_argument("evidence.type must be one of note, call_recording, screenshot, pdf, "
-                                     "signed_document, email, meeting_minutes, approval");
+        s = status::invalid_argument(
+            "evidence.type must be one of note, call_recording, screenshot, pdf, "
+            "signed_document, email, meeting_minutes, approval");
         return true;
       }
       item.type = *parsed;
@@ -294,7 +339,8 @@ std::string to_json(const R& record) {
   nested_to_json(j, record);
   if (!record.custom.empty()) {
     json c = json::object();
-    for (const auto& [name, v] : record.custom) c[name] = custom_to_json(v);
+    for (const auto& [name, v] : record.custom)
+      c[name] = custom_to_json(v);
     j["custom"] = std::move(c);
   }
   return dump(j);
@@ -310,7 +356,8 @@ result<R> from_json(std::string_view text) {
   const auto fields = record_traits<R>::fields();
   for (const auto& [key, val] : j.items()) {
     if (key == "version") {
-      if (!val.is_number_unsigned() && !(val.is_number_integer() && val.template get<std::int64_t>() >= 0)) {
+      if (!val.is_number_unsigned() &&
+          !(val.is_number_integer() && val.template get<std::int64_t>() >= 0)) {
         return wrong_type(key, "a non-negative integer", val);
       }
       r.version = val.template get<std::uint64_t>();
@@ -344,7 +391,7 @@ result<R> from_json(std::string_view text) {
   return r;
 }
 
-#define CRMRULES_INSTANTIATE(R)                 \
+#define CRMRULES_INSTANTIATE(R)                  \
   template std::string to_json(const R& record); \
   template result<R> from_json(std::string_view text);
 CRMRULES_INSTANTIATE(lead)
@@ -374,7 +421,9 @@ result<decision> decision_from_json(std::string_view text) {
   auto parsed = parse_object(text, "decision");
   if (!parsed) return parsed.error();
   const json& j = *parsed;
-  if (status s = check_keys(j, "decision", {"seq", "at", "kind", "subject", "actor", "reason", "detail"}); !s.ok()) {
+  if (status s =
+          check_keys(j, "decision", {"seq", "at", "kind", "subject", "actor", "reason", "detail"});
+      !s.ok()) {
     return s;
   }
   decision d;
@@ -413,7 +462,9 @@ result<decision> decision_from_json(std::string_view text) {
   return d;
 }
 
-std::string value_to_json(const value& v) { return dump(custom_to_json(v)); }
+std::string value_to_json(const value& v) {
+  return dump(custom_to_json(v));
+}
 
 result<value> value_from_json(std::string_view text) {
   json j;

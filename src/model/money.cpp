@@ -6,14 +6,18 @@
 namespace crmrules {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 bool ends_with(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -69,17 +73,21 @@ result<money> money::parse(std::string_view text) {
     ++exponent;
     if (digits.empty()) digits = "0";
   }
-  std::int64_t minor = 0;
+  // The magnitude is accumulated unsigned so that the most negative amount (-2^63 fen) parses.
+  std::uint64_t magnitude = 0;
   for (char c : digits) {
-    if (__builtin_mul_overflow(minor, std::int64_t{10}, &minor) ||
-        __builtin_add_overflow(minor, std::int64_t{c - '0'}, &minor)) {
+    if (__builtin_mul_overflow(magnitude, std::uint64_t{10}, &magnitude) ||
+        __builtin_add_overflow(magnitude, static_cast<std::uint64_t>(c - '0'), &magnitude)) {
       return bad("too large");
     }
   }
   for (int k = 0; k < exponent; ++k) {
-    if (__builtin_mul_overflow(minor, std::int64_t{10}, &minor)) return bad("too large");
+    if (__builtin_mul_overflow(magnitude, std::uint64_t{10}, &magnitude)) return bad("too large");
   }
-  return money::from_minor(negative ? -minor : minor);
+  constexpr std::uint64_t limit = std::uint64_t{1} << 63;  // |INT64_MIN|
+  if (magnitude > (negative ? limit : limit - 1)) return bad("too large");
+  if (negative) return money::from_minor(static_cast<std::int64_t>(std::uint64_t{0} - magnitude));
+  return money::from_minor(static_cast<std::int64_t>(magnitude));
 }
 
 std::string money::to_string() const {

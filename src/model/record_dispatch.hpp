@@ -17,15 +17,24 @@ struct type_tag {
 template <class F>
 decltype(auto) visit_kind(record_kind kind, F&& f) {
   switch (kind) {
-    case record_kind::lead: return std::forward<F>(f)(type_tag<lead>{});
-    case record_kind::customer: return std::forward<F>(f)(type_tag<customer>{});
-    case record_kind::contact: return std::forward<F>(f)(type_tag<contact>{});
-    case record_kind::rep: return std::forward<F>(f)(type_tag<rep>{});
-    case record_kind::team: return std::forward<F>(f)(type_tag<team>{});
-    case record_kind::opportunity: return std::forward<F>(f)(type_tag<opportunity>{});
-    case record_kind::event: return std::forward<F>(f)(type_tag<event>{});
-    case record_kind::promise: return std::forward<F>(f)(type_tag<promise>{});
-    case record_kind::timer: break;
+    case record_kind::lead:
+      return std::forward<F>(f)(type_tag<lead>{});
+    case record_kind::customer:
+      return std::forward<F>(f)(type_tag<customer>{});
+    case record_kind::contact:
+      return std::forward<F>(f)(type_tag<contact>{});
+    case record_kind::rep:
+      return std::forward<F>(f)(type_tag<rep>{});
+    case record_kind::team:
+      return std::forward<F>(f)(type_tag<team>{});
+    case record_kind::opportunity:
+      return std::forward<F>(f)(type_tag<opportunity>{});
+    case record_kind::event:
+      return std::forward<F>(f)(type_tag<event>{});
+    case record_kind::promise:
+      return std::forward<F>(f)(type_tag<promise>{});
+    case record_kind::timer:
+      break;
   }
   return std::forward<F>(f)(type_tag<timer>{});
 }

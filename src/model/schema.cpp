@@ -31,7 +31,8 @@ schema::schema(record_kind kind) : kind_(kind) {
       def.builtin = true;
       def.builtin_index = static_cast<std::uint16_t>(i);
       index_.emplace(def.name, fields_.size());
-      for (const auto& a : def.aliases) index_.emplace(a, fields_.size());
+      for (const auto& a : def.aliases)
+        index_.emplace(a, fields_.size());
       fields_.push_back(std::move(def));
     }
   });
@@ -47,19 +48,22 @@ status schema::check_new_name(std::string_view name) const {
   if (!is_valid_utf8(name)) return status::invalid_argument("field name is not valid UTF-8");
   for (char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-      return status::invalid_argument("field name '" + std::string(name) + "' contains a control character");
+      return status::invalid_argument("field name '" + std::string(name) +
+                                      "' contains a control character");
     }
   }
   if (const field_def* f = find(name)) {
-    return status::already_exists("'" + std::string(name) + "' is already " +
-                                  (f->name == name ? "a field" : "an alias of field '" + f->name + "'") + " of " +
-                                  std::string(to_string(kind_)));
+    return status::already_exists(
+        "'" + std::string(name) + "' is already " +
+        (f->name == name ? "a field" : "an alias of field '" + f->name + "'") + " of " +
+        std::string(to_string(kind_)));
   }
   return {};
 }
 
 status schema::add_field(field_def def) {
-  if (def.type == value_type::null) return status::invalid_argument("field '" + def.name + "' needs a type");
+  if (def.type == value_type::null)
+    return status::invalid_argument("field '" + def.name + "' needs a type");
   if (status s = check_new_name(def.name); !s.ok()) return s;
   for (std::size_t i = 0; i < def.aliases.size(); ++i) {
     const std::string& a = def.aliases[i];
@@ -73,7 +77,8 @@ status schema::add_field(field_def def) {
   def.builtin_index = 0;
   const std::size_t at = fields_.size();
   index_.emplace(def.name, at);
-  for (const auto& a : def.aliases) index_.emplace(a, at);
+  for (const auto& a : def.aliases)
+    index_.emplace(a, at);
   fields_.push_back(std::move(def));
   return {};
 }
@@ -81,7 +86,8 @@ status schema::add_field(field_def def) {
 status schema::add_alias(std::string_view field, std::string alias) {
   auto it = index_.find(field);
   if (it == index_.end()) {
-    return status::not_found("no field '" + std::string(field) + "' in " + std::string(to_string(kind_)));
+    return status::not_found("no field '" + std::string(field) + "' in " +
+                             std::string(to_string(kind_)));
   }
   if (status s = check_new_name(alias); !s.ok()) return s;
   const std::size_t at = it->second;
@@ -94,14 +100,16 @@ std::vector<std::string_view> schema::spellings() const {
   std::vector<std::string_view> out;
   for (const auto& f : fields_) {
     out.emplace_back(f.name);
-    for (const auto& a : f.aliases) out.emplace_back(a);
+    for (const auto& a : f.aliases)
+      out.emplace_back(a);
   }
   return out;
 }
 
 schema_set::schema_set() {
   schemas_.reserve(record_kind_count);
-  for (std::size_t k = 0; k < record_kind_count; ++k) schemas_.emplace_back(static_cast<record_kind>(k));
+  for (std::size_t k = 0; k < record_kind_count; ++k)
+    schemas_.emplace_back(static_cast<record_kind>(k));
 }
 
 }  // namespace crmrules

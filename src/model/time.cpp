@@ -42,23 +42,28 @@ class cursor {
 
 result<timestamp> parse_timestamp(std::string_view text, minutes default_offset) {
   auto bad = [&](std::string_view why) {
-    return status::invalid_argument("invalid time '" + std::string(text) + "': " + std::string(why) +
+    return status::invalid_argument("invalid time '" + std::string(text) +
+                                    "': " + std::string(why) +
                                     " (expected e.g. 2026-11-22T09:30:00+08:00)");
   };
-  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
-  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ')
+    text.remove_suffix(1);
+  while (!text.empty() && text.front() == ' ')
+    text.remove_prefix(1);
   cursor c(text);
   int y = 0, mo = 0, d = 0;
   if (!c.digits(4, y) || !c.eat('-') || !c.digits(2, mo) || !c.eat('-') || !c.digits(2, d)) {
     return bad("date must be YYYY-MM-DD");
   }
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
   if (y < 1 || !ymd.ok()) return bad("no such date");
   int hh = 0, mi = 0, ss = 0;
   std::int64_t micros = 0;
   minutes offset = default_offset;
   if (!c.done()) {
-    if (!(c.eat('T') || c.eat('t') || c.eat(' '))) return bad("expected 'T' or a space after the date");
+    if (!(c.eat('T') || c.eat('t') || c.eat(' ')))
+      return bad("expected 'T' or a space after the date");
     if (!c.digits(2, hh) || !c.eat(':') || !c.digits(2, mi)) return bad("time must be HH:MM[:SS]");
     if (c.eat(':')) {
       if (!c.digits(2, ss)) return bad("seconds must be two digits");
@@ -94,6 +99,7 @@ result<timestamp> parse_timestamp(std::string_view text, minutes default_offset)
 }
 
 std::string format_timestamp(timestamp t) {
+  if (!in_supported_range(t)) return "out-of-range(" + std::to_string(to_unix_micros(t)) + ")";
   const auto dp = floor<days>(t);
   const year_month_day ymd{dp};
   const hh_mm_ss<duration> hms{t - dp};
@@ -101,16 +107,17 @@ std::string format_timestamp(timestamp t) {
   const auto frac = hms.subseconds().count();
   int n = 0;
   if (frac == 0) {
-    n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                      static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+    n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ",
+                      static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                      static_cast<int>(hms.minutes().count()),
                       static_cast<int>(hms.seconds().count()));
   } else {
     n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%06lldZ",
                       static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
                       static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()),
-                      static_cast<long long>(frac));
+                      static_cast<int>(hms.minutes().count()),
+                      static_cast<int>(hms.seconds().count()), static_cast<long long>(frac));
   }
   return std::string(buf.data(), static_cast<std::size_t>(n));
 }
@@ -139,25 +146,28 @@ constexpr std::array<unit, 12> units{{
 
 result<duration> parse_duration(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return status::invalid_argument("invalid duration '" + std::string(text) + "': " + std::string(why) +
-                                    " (expected e.g. 2h, 7d, 1h30m)");
+    return status::invalid_argument("invalid duration '" + std::string(text) +
+                                    "': " + std::string(why) + " (expected e.g. 2h, 7d, 1h30m)");
   };
   std::string_view s = text;
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  while (!s.empty() && s.front() == ' ')
+    s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ')
+    s.remove_suffix(1);
   bool negative = false;
   if (!s.empty() && s.front() == '-') {
     negative = true;
     s.remove_prefix(1);
   }
   if (s.empty()) return bad("empty");
-  std::int64_t total = 0;
+  // Magnitudes are accumulated unsigned so that the most negative duration parses.
+  std::uint64_t total = 0;
   while (!s.empty()) {
-    std::int64_t n = 0;
+    std::uint64_t n = 0;
     std::size_t k = 0;
     while (k < s.size() && s[k] >= '0' && s[k] <= '9') {
-      if (__builtin_mul_overflow(n, std::int64_t{10}, &n) ||
-          __builtin_add_overflow(n, std::int64_t{s[k] - '0'}, &n)) {
+      if (__builtin_mul_overflow(n, std::uint64_t{10}, &n) ||
+          __builtin_add_overflow(n, static_cast<std::uint64_t>(s[k] - '0'), &n)) {
         return bad("too large");
       }
       ++k;
@@ -173,29 +183,34 @@ result<duration> parse_duration(std::string_view text) {
     }
     if (found == nullptr) return bad("missing or unknown unit (w, d, h, m, s, ms, us)");
     s.remove_prefix(found->name.size());
-    std::int64_t part = 0;
-    if (__builtin_mul_overflow(n, found->micros, &part) || __builtin_add_overflow(total, part, &total)) {
+    std::uint64_t part = 0;
+    if (__builtin_mul_overflow(n, static_cast<std::uint64_t>(found->micros), &part) ||
+        __builtin_add_overflow(total, part, &total)) {
       return bad("too large");
     }
   }
-  return duration{negative ? -total : total};
+  constexpr std::uint64_t limit = std::uint64_t{1} << 63;  // |INT64_MIN|
+  if (total > (negative ? limit : limit - 1)) return bad("too large");
+  return duration{negative ? static_cast<std::int64_t>(std::uint64_t{0} - total)
+                           : static_cast<std::int64_t>(total)};
 }
 
 std::string format_duration(duration d) {
-  std::int64_t us = d.count();
-  if (us == 0) return "0s";
+  if (d.count() == 0) return "0s";
   std::string out;
-  if (us < 0) {
-    if (us == INT64_MIN) return "-" + std::to_string(-(us + 1)) + "us";  // unreachable in practice
+  // Unsigned magnitude: -INT64_MIN does not fit an int64.
+  std::uint64_t us = static_cast<std::uint64_t>(d.count());
+  if (d.count() < 0) {
     out = "-";
-    us = -us;
+    us = std::uint64_t{0} - us;
   }
   for (const unit& u : {unit{"d", 86'400'000'000}, unit{"h", 3'600'000'000}, unit{"m", 60'000'000},
                         unit{"s", 1'000'000}, unit{"ms", 1'000}, unit{"us", 1}}) {
-    if (us >= u.micros) {
-      out += std::to_string(us / u.micros);
+    const auto step = static_cast<std::uint64_t>(u.micros);
+    if (us >= step) {
+      out += std::to_string(us / step);
       out += u.name;
-      us %= u.micros;
+      us %= step;
     }
   }
   return out;

@@ -1,24 +1,42 @@
 #include "crmrules/model/validate.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "util/utf8.hpp"
 
 namespace crmrules {
 
-bool is_valid_utf8(std::string_view text) noexcept { return !detail::first_invalid_utf8(text).has_value(); }
+bool is_valid_utf8(std::string_view text) noexcept {
+  return !detail::first_invalid_utf8(text).has_value();
+}
 
 namespace {
 
 status check_text(std::string_view what, std::string_view text) {
   if (auto at = detail::first_invalid_utf8(text)) {
-    return status::invalid_argument(std::string(what) + " is not valid UTF-8 (byte " + std::to_string(*at) + ")");
+    return status::invalid_argument(std::string(what) + " is not valid UTF-8 (byte " +
+                                    std::to_string(*at) + ")");
   }
   return {};
 }
 
+status check_time(std::string_view what, timestamp t) {
+  if (!in_supported_range(t)) {
+    return status::invalid_argument(std::string(what) +
+                                    " is outside years 1..9999 (use a blank value for 'never')");
+  }
+  return {};
+}
+
+/// Text must be UTF-8, times storable as RFC 3339, decimals finite: what every store can keep.
 status check_value(std::string_view what, const value& v) {
   if (const auto* s = v.get_if<std::string>()) return check_text(what, *s);
+  if (const auto* t = v.get_if<timestamp>()) return check_time(what, *t);
+  if (const auto* d = v.get_if<double>()) {
+    if (!std::isfinite(*d))
+      return status::invalid_argument(std::string(what) + " is not a finite number");
+  }
   if (const auto* l = v.get_if<value::string_list>()) {
     for (const auto& s : *l) {
       if (status st = check_text(what, s); !st.ok()) return st;
@@ -28,14 +46,18 @@ status check_value(std::string_view what, const value& v) {
 }
 
 status check_nonnegative(std::string_view what, std::int64_t n) {
-  if (n < 0) return status::invalid_argument(std::string(what) + " must not be negative, got " + std::to_string(n));
+  if (n < 0)
+    return status::invalid_argument(std::string(what) + " must not be negative, got " +
+                                    std::to_string(n));
   return {};
 }
 
 template <class R>
 status check_common(const R& r) {
   const std::string& id = r.id.str();
-  if (id.empty()) return status::invalid_argument(std::string(to_string(record_traits<R>::kind)) + " id is empty");
+  if (id.empty())
+    return status::invalid_argument(std::string(to_string(record_traits<R>::kind)) +
+                                    " id is empty");
   if (status s = check_text("id", id); !s.ok()) return s;
   for (char c : id) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
@@ -43,7 +65,9 @@ status check_common(const R& r) {
     }
   }
   for (const auto& f : record_traits<R>::fields()) {
-    if (f.type != value_type::string && f.type != value_type::string_list) continue;
+    if (f.type != value_type::string && f.type != value_type::string_list &&
+        f.type != value_type::time)
+      continue;
     if (status s = check_value(f.name, f.get(r)); !s.ok()) return s;
   }
   for (const auto& [name, v] : r.custom) {
@@ -54,11 +78,21 @@ status check_common(const R& r) {
   return {};
 }
 
-status check_specific(const lead&) { return {}; }
-status check_specific(const customer&) { return {}; }
-status check_specific(const contact&) { return {}; }
-status check_specific(const team&) { return {}; }
-status check_specific(const promise&) { return {}; }
+status check_specific(const lead&) {
+  return {};
+}
+status check_specific(const customer&) {
+  return {};
+}
+status check_specific(const contact&) {
+  return {};
+}
+status check_specific(const team&) {
+  return {};
+}
+status check_specific(const promise&) {
+  return {};
+}
 status check_specific(const event& e) {
   if (e.type.empty()) return status::invalid_argument("event type is empty");
   return {};
@@ -70,11 +104,14 @@ status check_specific(const rep& r) {
   if (r.open_cap) {
     if (status s = check_nonnegative("open_cap", *r.open_cap); !s.ok()) return s;
   }
-  for (auto [what, n] : {std::pair{"today_follow_ups", r.today_follow_ups}, std::pair{"open_tasks", r.open_tasks},
-                         std::pair{"open_leads", r.open_leads}, std::pair{"assigned_today", r.assigned_today}}) {
+  for (auto [what, n] :
+       {std::pair{"today_follow_ups", r.today_follow_ups}, std::pair{"open_tasks", r.open_tasks},
+        std::pair{"open_leads", r.open_leads}, std::pair{"assigned_today", r.assigned_today}}) {
     if (status s = check_nonnegative(what, n); !s.ok()) return s;
   }
   for (const auto& p : r.leave) {
+    if (status s = check_time("leave.from", p.from); !s.ok()) return s;
+    if (status s = check_time("leave.to", p.to); !s.ok()) return s;
     if (!(p.from < p.to)) return status::invalid_argument("leave period must end after it starts");
   }
   return {};
@@ -86,6 +123,7 @@ status check_specific(const opportunity& o) {
                               std::pair{"evidence.ref", std::string_view(e.ref)}}) {
       if (status s = check_text(what, text); !s.ok()) return s;
     }
+    if (status s = check_time("evidence.added_at", e.added_at); !s.ok()) return s;
     for (const auto& a : e.attendees) {
       if (status s = check_text("evidence.attendees", a); !s.ok()) return s;
     }

@@ -7,11 +7,13 @@
 
 namespace crmrules {
 namespace {
-constexpr std::array<std::string_view, 9> type_names{"null",   "boolean", "integer",  "decimal",    "money",
-                                                     "string", "time",    "duration", "string_list"};
+constexpr std::array<std::string_view, 9> type_names{
+    "null", "boolean", "integer", "decimal", "money", "string", "time", "duration", "string_list"};
 }
 
-std::string_view to_string(value_type type) noexcept { return type_names[static_cast<std::size_t>(type)]; }
+std::string_view to_string(value_type type) noexcept {
+  return type_names[static_cast<std::size_t>(type)];
+}
 
 std::optional<value_type> parse_value_type(std::string_view name) noexcept {
   for (std::size_t i = 0; i < type_names.size(); ++i) {
@@ -65,8 +67,9 @@ status coerce(value& v, value_type target, std::string_view field) {
       return {};
     }
   }
-  return status::invalid_argument("field '" + std::string(field) + "' is " + std::string(to_string(target)) +
-                                  ", got " + std::string(to_string(have)) + " " + v.to_string());
+  return status::invalid_argument("field '" + std::string(field) + "' is " +
+                                  std::string(to_string(target)) + ", got " +
+                                  std::string(to_string(have)) + " " + v.to_string());
 }
 
 }  // namespace crmrules

@@ -24,27 +24,33 @@ std::string diagnostic::to_string() const {
     for (char& c : line) {
       if (c == '\t') c = ' ';
     }
-    out += "\n " + std::string(4 > number.size() ? 4 - number.size() : 0, ' ') + number + " | " + line;
-    out += "\n " + std::string(std::max<std::size_t>(4, number.size()), ' ') + " | " + std::string(caret, ' ') + "^";
+    out +=
+        "\n " + std::string(4 > number.size() ? 4 - number.size() : 0, ' ') + number + " | " + line;
+    out += "\n " + std::string(std::max<std::size_t>(4, number.size()), ' ') + " | " +
+           std::string(caret, ' ') + "^";
   }
   return out;
 }
 
-bool diagnostics::has_errors() const noexcept { return error_count() > 0; }
+bool diagnostics::has_errors() const noexcept {
+  return error_count() > 0;
+}
 
 std::size_t diagnostics::error_count() const noexcept {
   std::size_t n = 0;
-  for (const auto& d : items_) n += d.level == diagnostic::severity::error ? 1 : 0;
+  for (const auto& d : items_)
+    n += d.level == diagnostic::severity::error ? 1 : 0;
   return n;
 }
 
 std::string diagnostics::to_string() const {
   std::string out;
-  for (const auto& d : items_) out += d.to_string() + "\n";
+  for (const auto& d : items_)
+    out += d.to_string() + "\n";
   const std::size_t errors = error_count();
   const std::size_t warnings = items_.size() - errors;
-  out += std::to_string(errors) + (errors == 1 ? " error, " : " errors, ") + std::to_string(warnings) +
-         (warnings == 1 ? " warning" : " warnings");
+  out += std::to_string(errors) + (errors == 1 ? " error, " : " errors, ") +
+         std::to_string(warnings) + (warnings == 1 ? " warning" : " warnings");
   return out;
 }
 

@@ -45,8 +45,12 @@ class counting_iterator {
     ++*this;
     return old;
   }
-  friend bool operator==(const counting_iterator& a, const counting_iterator& b) { return a.p_ == b.p_; }
-  friend bool operator!=(const counting_iterator& a, const counting_iterator& b) { return a.p_ != b.p_; }
+  friend bool operator==(const counting_iterator& a, const counting_iterator& b) {
+    return a.p_ == b.p_;
+  }
+  friend bool operator!=(const counting_iterator& a, const counting_iterator& b) {
+    return a.p_ != b.p_;
+  }
 
  private:
   const char* p_;
@@ -65,7 +69,8 @@ class positioned_sax {
   using string_t = json::string_t;
   using binary_t = json::binary_t;
 
-  positioned_sax(json_document& doc, const std::size_t& consumed, std::size_t start, diagnostics& diags)
+  positioned_sax(json_document& doc, const std::size_t& consumed, std::size_t start,
+                 diagnostics& diags)
       : doc_(doc), consumed_(consumed), scan_(start), diags_(diags) {}
 
   bool null() { return value(nullptr); }
@@ -89,7 +94,8 @@ class positioned_sax {
     if (top.node->contains(k)) {
       diags_.add(doc_.make_diagnostic(at, diagnostic::severity::error, path_,
                                       "duplicate key '" + k + "' (first at line " +
-                                          std::to_string(doc_.position_of(doc_.keys_[path_]).line) + ")"));
+                                          std::to_string(doc_.position_of(doc_.keys_[path_]).line) +
+                                          ")"));
     } else {
       doc_.keys_[path_] = at;
     }
@@ -112,12 +118,14 @@ class positioned_sax {
     stack_.pop_back();
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& ex) {
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) {
     // position counts characters read; the offending one is the last read.
     const std::size_t at = position > 0 ? std::min(position - 1, doc_.text_.size()) : 0;
     std::string msg = ex.what();
     // Drop nlohmann's "[json.exception.parse_error.101] parse error at line 3, column 5: " prefix.
-    if (auto colon = msg.find(": "); msg.rfind("[json.exception", 0) == 0 && colon != std::string::npos) {
+    if (auto colon = msg.find(": ");
+        msg.rfind("[json.exception", 0) == 0 && colon != std::string::npos) {
       msg = msg.substr(colon + 2);
     }
     diags_.add(doc_.make_diagnostic(at, diagnostic::severity::error, path_.empty() ? "" : path_,
@@ -141,7 +149,8 @@ class positioned_sax {
       if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ':') {
         ++i;
       } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '/') {
-        while (i < t.size() && t[i] != '\n') ++i;
+        while (i < t.size() && t[i] != '\n')
+          ++i;
       } else if (c == '/' && i + 1 < t.size() && t[i + 1] == '*') {
         const auto end = t.find("*/", i + 2);
         i = end == std::string::npos ? t.size() : end + 2;
@@ -200,8 +209,9 @@ result<json_document, diagnostics> json_document::parse(std::string text, std::s
   }
   diagnostics diags;
   if (auto bad = first_invalid_utf8(doc.text_)) {
-    diags.add(doc.make_diagnostic(*bad, diagnostic::severity::error, "",
-                                  "the file is not valid UTF-8 (byte offset " + std::to_string(*bad) + ")"));
+    diags.add(doc.make_diagnostic(
+        *bad, diagnostic::severity::error, "",
+        "the file is not valid UTF-8 (byte offset " + std::to_string(*bad) + ")"));
     return diags;
   }
   const std::size_t start = doc.text_.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;  // a UTF-8 BOM
@@ -209,8 +219,9 @@ result<json_document, diagnostics> json_document::parse(std::string text, std::s
   positioned_sax sax(doc, consumed, start, diags);
   const char* begin = doc.text_.data();
   const char* end = begin + doc.text_.size();
-  const bool ok = nlohmann::json::sax_parse(counting_iterator(begin, &consumed), counting_iterator(end, &consumed),
-                                            &sax, nlohmann::json::input_format_t::json, true,
+  const bool ok = nlohmann::json::sax_parse(counting_iterator(begin, &consumed),
+                                            counting_iterator(end, &consumed), &sax,
+                                            nlohmann::json::input_format_t::json, true,
                                             /*ignore_comments=*/true);
   if (!ok || diags.has_errors()) {
     if (diags.empty()) {
@@ -241,7 +252,8 @@ source_position json_document::position_of(std::size_t offset) const {
   const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   const auto line = static_cast<std::size_t>(it - line_starts_.begin());
   const std::size_t start = line_starts_[line - 1];
-  const std::size_t column = count_code_points(std::string_view(text_).substr(start, offset - start)) + 1;
+  const std::size_t column =
+      count_code_points(std::string_view(text_).substr(start, offset - start)) + 1;
   return {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(column)};
 }
 
@@ -253,8 +265,9 @@ std::string_view json_document::line_text(std::uint32_t line) const {
   return std::string_view(text_).substr(start, end - start);
 }
 
-diagnostic json_document::make_diagnostic(std::size_t offset, diagnostic::severity level, std::string path,
-                                          std::string message, std::string suggestion) const {
+diagnostic json_document::make_diagnostic(std::size_t offset, diagnostic::severity level,
+                                          std::string path, std::string message,
+                                          std::string suggestion) const {
   diagnostic d;
   d.level = level;
   d.file = file_;

@@ -34,8 +34,9 @@ class json_document {
   [[nodiscard]] std::size_t key_offset(std::string_view pointer) const;
 
   /// A diagnostic at byte `offset`, with line, column, the source line and the caret filled in.
-  [[nodiscard]] diagnostic make_diagnostic(std::size_t offset, diagnostic::severity level, std::string path,
-                                           std::string message, std::string suggestion = {}) const;
+  [[nodiscard]] diagnostic make_diagnostic(std::size_t offset, diagnostic::severity level,
+                                           std::string path, std::string message,
+                                           std::string suggestion = {}) const;
 
   /// Line and column (code points) of a byte offset.
   [[nodiscard]] source_position position_of(std::size_t offset) const;

@@ -6,39 +6,50 @@
 
 namespace crmrules::detail {
 
-void load_context::error(std::string_view pointer, std::string message, std::string suggestion, bool at_key) {
+void load_context::error(std::string_view pointer, std::string message, std::string suggestion,
+                         bool at_key) {
   const std::size_t at = at_key ? doc_.key_offset(pointer) : doc_.value_offset(pointer);
-  out_.add(doc_.make_diagnostic(at, diagnostic::severity::error, std::string(pointer), std::move(message),
-                                std::move(suggestion)));
+  out_.add(doc_.make_diagnostic(at, diagnostic::severity::error, std::string(pointer),
+                                std::move(message), std::move(suggestion)));
 }
 
-void load_context::warning(std::string_view pointer, std::string message, std::string suggestion, bool at_key) {
+void load_context::warning(std::string_view pointer, std::string message, std::string suggestion,
+                           bool at_key) {
   const std::size_t at = at_key ? doc_.key_offset(pointer) : doc_.value_offset(pointer);
-  out_.add(doc_.make_diagnostic(at, diagnostic::severity::warning, std::string(pointer), std::move(message),
-                                std::move(suggestion)));
+  out_.add(doc_.make_diagnostic(at, diagnostic::severity::warning, std::string(pointer),
+                                std::move(message), std::move(suggestion)));
 }
 
 void load_context::error_at(std::size_t offset, std::string_view pointer, std::string message,
                             std::string suggestion) {
-  out_.add(doc_.make_diagnostic(offset, diagnostic::severity::error, std::string(pointer), std::move(message),
-                                std::move(suggestion)));
+  out_.add(doc_.make_diagnostic(offset, diagnostic::severity::error, std::string(pointer),
+                                std::move(message), std::move(suggestion)));
 }
 
 std::string describe_json_type(const nlohmann::json& j) {
   switch (j.type()) {
-    case nlohmann::json::value_t::null: return "null";
-    case nlohmann::json::value_t::object: return "an object";
-    case nlohmann::json::value_t::array: return "an array";
-    case nlohmann::json::value_t::string: return "a string";
-    case nlohmann::json::value_t::boolean: return "a boolean";
+    case nlohmann::json::value_t::null:
+      return "null";
+    case nlohmann::json::value_t::object:
+      return "an object";
+    case nlohmann::json::value_t::array:
+      return "an array";
+    case nlohmann::json::value_t::string:
+      return "a string";
+    case nlohmann::json::value_t::boolean:
+      return "a boolean";
     case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: return "an integer";
-    case nlohmann::json::value_t::number_float: return "a number";
-    default: return "a value";
+    case nlohmann::json::value_t::number_unsigned:
+      return "an integer";
+    case nlohmann::json::value_t::number_float:
+      return "a number";
+    default:
+      return "a value";
   }
 }
 
-object_reader::object_reader(load_context& ctx, const json& node, std::string pointer, std::string_view what)
+object_reader::object_reader(load_context& ctx, const json& node, std::string pointer,
+                             std::string_view what)
     : ctx_(ctx), obj_(node.is_object() ? &node : nullptr), pointer_(std::move(pointer)) {
   if (obj_ == nullptr) {
     ctx_.error(pointer_, "expected " + std::string(what) + ", got " + describe_json_type(node));
@@ -57,10 +68,12 @@ const nlohmann::json* object_reader::get(std::string_view key, bool required) {
 }
 
 void object_reader::wrong_type(std::string_view key, std::string_view want, const json& got) {
-  ctx_.error(child(key), "'" + std::string(key) + "' must be " + std::string(want) + ", got " + describe_json_type(got));
+  ctx_.error(child(key), "'" + std::string(key) + "' must be " + std::string(want) + ", got " +
+                             describe_json_type(got));
 }
 
-std::optional<std::string> object_reader::string(std::string_view key, bool required, bool allow_empty) {
+std::optional<std::string> object_reader::string(std::string_view key, bool required,
+                                                 bool allow_empty) {
   const json* j = get(key, required);
   if (j == nullptr) return std::nullopt;
   if (!j->is_string()) {
@@ -75,8 +88,8 @@ std::optional<std::string> object_reader::string(std::string_view key, bool requ
   return s;
 }
 
-std::optional<std::int64_t> object_reader::integer(std::string_view key, bool required, std::int64_t min,
-                                                   std::int64_t max) {
+std::optional<std::int64_t> object_reader::integer(std::string_view key, bool required,
+                                                   std::int64_t min, std::int64_t max) {
   const json* j = get(key, required);
   if (j == nullptr) return std::nullopt;
   if (!j->is_number_integer() || (j->is_number_unsigned() && j->get<std::uint64_t>() > INT64_MAX)) {
@@ -85,8 +98,8 @@ std::optional<std::int64_t> object_reader::integer(std::string_view key, bool re
   }
   const auto n = j->get<std::int64_t>();
   if (n < min || n > max) {
-    ctx_.error(child(key), "'" + std::string(key) + "' must be between " + std::to_string(min) + " and " +
-                               std::to_string(max) + ", got " + std::to_string(n));
+    ctx_.error(child(key), "'" + std::string(key) + "' must be between " + std::to_string(min) +
+                               " and " + std::to_string(max) + ", got " + std::to_string(n));
     return std::nullopt;
   }
   return n;
@@ -112,7 +125,8 @@ std::optional<bool> object_reader::boolean(std::string_view key, bool required) 
   return j->get<bool>();
 }
 
-std::optional<std::vector<std::string>> object_reader::string_list(std::string_view key, bool required) {
+std::optional<std::vector<std::string>> object_reader::string_list(std::string_view key,
+                                                                   bool required) {
   const json* j = get(key, required);
   if (j == nullptr) return std::nullopt;
   if (!j->is_array()) {
@@ -124,7 +138,8 @@ std::optional<std::vector<std::string>> object_reader::string_list(std::string_v
   for (std::size_t i = 0; i < j->size(); ++i) {
     const json& e = (*j)[i];
     if (!e.is_string()) {
-      ctx_.error(child(key) + "/" + std::to_string(i), "expected a string, got " + describe_json_type(e));
+      ctx_.error(child(key) + "/" + std::to_string(i),
+                 "expected a string, got " + describe_json_type(e));
       ok = false;
       continue;
     }
@@ -134,7 +149,8 @@ std::optional<std::vector<std::string>> object_reader::string_list(std::string_v
   return out;
 }
 
-std::optional<duration> object_reader::duration_value(std::string_view key, bool required, bool allow_negative) {
+std::optional<duration> object_reader::duration_value(std::string_view key, bool required,
+                                                      bool allow_negative) {
   const json* j = get(key, required);
   if (j == nullptr) return std::nullopt;
   if (!j->is_string()) {
@@ -169,14 +185,17 @@ std::optional<money> object_reader::money_value(std::string_view key, bool requi
   return *m;
 }
 
-std::optional<std::string> object_reader::choice(std::string_view key, const std::vector<std::string_view>& choices,
+std::optional<std::string> object_reader::choice(std::string_view key,
+                                                 const std::vector<std::string_view>& choices,
                                                  bool required) {
   auto s = string(key, required);
   if (!s) return std::nullopt;
   if (std::find(choices.begin(), choices.end(), *s) != choices.end()) return s;
   std::string list;
-  for (auto c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
-  ctx_.error(child(key), "'" + *s + "' is not one of: " + list, closest_match(*s, choices).value_or(""));
+  for (auto c : choices)
+    list += (list.empty() ? "" : ", ") + std::string(c);
+  ctx_.error(child(key), "'" + *s + "' is not one of: " + list,
+             closest_match(*s, choices).value_or(""));
   return std::nullopt;
 }
 
@@ -189,13 +208,15 @@ std::optional<object_reader> object_reader::object(std::string_view key, bool re
 }
 
 void object_reader::known(std::initializer_list<std::string_view> keys) {
-  for (auto k : keys) known_.emplace_back(k);
+  for (auto k : keys)
+    known_.emplace_back(k);
 }
 
 std::vector<std::string> object_reader::member_names() const {
   std::vector<std::string> out;
   if (obj_ == nullptr) return out;
-  for (const auto& [k, v] : obj_->items()) out.push_back(k);
+  for (const auto& [k, v] : obj_->items())
+    out.push_back(k);
   // nlohmann::json orders keys alphabetically; file order reads better in messages.
   std::sort(out.begin(), out.end(), [&](const std::string& a, const std::string& b) {
     return ctx_.document().key_offset(child(a)) < ctx_.document().key_offset(child(b));
@@ -208,12 +229,14 @@ void object_reader::finish() {
   std::vector<std::string_view> candidates(known_.begin(), known_.end());
   for (const auto& name : member_names()) {
     if (std::find(known_.begin(), known_.end(), name) != known_.end()) continue;
-    ctx_.error(child(name), "unknown key '" + name + "'", closest_match(name, candidates).value_or(""),
+    ctx_.error(child(name), "unknown key '" + name + "'",
+               closest_match(name, candidates).value_or(""),
                /*at_key=*/true);
   }
 }
 
-std::optional<std::size_t> expect_array(load_context& ctx, const nlohmann::json& node, std::string_view pointer) {
+std::optional<std::size_t> expect_array(load_context& ctx, const nlohmann::json& node,
+                                        std::string_view pointer) {
   if (!node.is_array()) {
     ctx.error(pointer, "expected an array, got " + describe_json_type(node));
     return std::nullopt;

@@ -26,10 +26,13 @@ class load_context {
   load_context(const json_document& doc, diagnostics& out) : doc_(doc), out_(out) {}
 
   /// An error at the value of `pointer` (or at its key when `at_key`).
-  void error(std::string_view pointer, std::string message, std::string suggestion = {}, bool at_key = false);
-  void warning(std::string_view pointer, std::string message, std::string suggestion = {}, bool at_key = false);
+  void error(std::string_view pointer, std::string message, std::string suggestion = {},
+             bool at_key = false);
+  void warning(std::string_view pointer, std::string message, std::string suggestion = {},
+               bool at_key = false);
   /// An error at a byte offset inside the value of `pointer` (e.g. a formula error column).
-  void error_at(std::size_t offset, std::string_view pointer, std::string message, std::string suggestion = {});
+  void error_at(std::size_t offset, std::string_view pointer, std::string message,
+                std::string suggestion = {});
 
   [[nodiscard]] bool failed() const noexcept { return out_.has_errors(); }
   [[nodiscard]] const json_document& document() const noexcept { return doc_; }
@@ -44,27 +47,33 @@ class object_reader {
   using json = nlohmann::json;
 
   /// Reads `node` at `pointer` as an object; reports (and reads nothing) if it is not one.
-  object_reader(load_context& ctx, const json& node, std::string pointer, std::string_view what = "an object");
+  object_reader(load_context& ctx, const json& node, std::string pointer,
+                std::string_view what = "an object");
 
   [[nodiscard]] bool valid() const noexcept { return obj_ != nullptr; }
   [[nodiscard]] const std::string& pointer() const noexcept { return pointer_; }
-  [[nodiscard]] std::string child(std::string_view key) const { return pointer_ + "/" + pointer_token(key); }
+  [[nodiscard]] std::string child(std::string_view key) const {
+    return pointer_ + "/" + pointer_token(key);
+  }
   [[nodiscard]] load_context& context() const noexcept { return ctx_; }
 
   /// The raw member, or nullptr; marks the key known. `required` reports a missing key.
   const json* get(std::string_view key, bool required = false);
 
-  std::optional<std::string> string(std::string_view key, bool required = false, bool allow_empty = false);
+  std::optional<std::string> string(std::string_view key, bool required = false,
+                                    bool allow_empty = false);
   std::optional<std::int64_t> integer(std::string_view key, bool required = false,
                                       std::int64_t min = INT64_MIN, std::int64_t max = INT64_MAX);
   std::optional<double> number(std::string_view key, bool required = false);
   std::optional<bool> boolean(std::string_view key, bool required = false);
   std::optional<std::vector<std::string>> string_list(std::string_view key, bool required = false);
   /// A duration such as "2h", "7d", "1h30m"; `allow_negative` otherwise refuses "-2h".
-  std::optional<duration> duration_value(std::string_view key, bool required = false, bool allow_negative = false);
+  std::optional<duration> duration_value(std::string_view key, bool required = false,
+                                         bool allow_negative = false);
   std::optional<money> money_value(std::string_view key, bool required = false);
   /// One of `choices`, with a suggestion when the value is close to one of them.
-  std::optional<std::string> choice(std::string_view key, const std::vector<std::string_view>& choices,
+  std::optional<std::string> choice(std::string_view key,
+                                    const std::vector<std::string_view>& choices,
                                     bool required = false);
   /// A nested object.
   std::optional<object_reader> object(std::string_view key, bool required = false);
@@ -88,7 +97,8 @@ class object_reader {
 };
 
 /// Reads `node` as an array, reporting when it is not one; returns its size or nullopt.
-std::optional<std::size_t> expect_array(load_context& ctx, const nlohmann::json& node, std::string_view pointer);
+std::optional<std::size_t> expect_array(load_context& ctx, const nlohmann::json& node,
+                                        std::string_view pointer);
 
 /// "an object", "a string", ... for messages.
 std::string describe_json_type(const nlohmann::json& j);

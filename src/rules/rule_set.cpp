@@ -13,7 +13,8 @@ namespace {
 
 std::vector<std::string_view> kind_names() {
   std::vector<std::string_view> out;
-  for (std::size_t k = 0; k < record_kind_count; ++k) out.push_back(to_string(static_cast<record_kind>(k)));
+  for (std::size_t k = 0; k < record_kind_count; ++k)
+    out.push_back(to_string(static_cast<record_kind>(k)));
   return out;
 }
 
@@ -26,12 +27,14 @@ void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
       field_def def;
       def.name = name;
       const auto type_names = value_type_names();
-      std::vector<std::string_view> choices(type_names.begin() + 1, type_names.end());  // not "null"
+      std::vector<std::string_view> choices(type_names.begin() + 1,
+                                            type_names.end());  // not "null"
       if (auto type = def_reader->choice("type", choices, /*required=*/true)) {
         def.type = *parse_value_type(*type);
       }
       if (auto aliases = def_reader->string_list("aliases")) def.aliases = std::move(*aliases);
-      if (auto description = def_reader->string("description", false, true)) def.description = *description;
+      if (auto description = def_reader->string("description", false, true))
+        def.description = *description;
       def_reader->finish();
       if (def.type == value_type::null) continue;  // already reported
       if (status st = s.add_field(std::move(def)); !st.ok()) {
@@ -45,12 +48,14 @@ void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
       if (!names) continue;
       if (s.find(field) == nullptr) {
         const auto spellings = s.spellings();
-        ctx.error(aliases->child(field), "no field '" + field + "' in " + std::string(to_string(s.kind())),
+        ctx.error(aliases->child(field),
+                  "no field '" + field + "' in " + std::string(to_string(s.kind())),
                   detail::closest_match(field, spellings).value_or(""), /*at_key=*/true);
         continue;
       }
       for (auto& alias : *names) {
-        if (status st = s.add_alias(field, alias); !st.ok()) ctx.error(aliases->child(field), st.message());
+        if (status st = s.add_alias(field, alias); !st.ok())
+          ctx.error(aliases->child(field), st.message());
       }
     }
   }
@@ -60,7 +65,8 @@ void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
 }  // namespace
 
 struct rule_set_loader {
-  static result<std::shared_ptr<const rule_set>, diagnostics> load(std::string text, std::string source) {
+  static result<std::shared_ptr<const rule_set>, diagnostics> load(std::string text,
+                                                                   std::string source) {
     diagnostics diags;
     auto doc = detail::json_document::parse(std::move(text), source);
     if (!doc) return std::move(doc).error();
@@ -102,12 +108,13 @@ struct rule_set_loader {
   }
 };
 
-result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_string(std::string_view text,
-                                                                          std::string_view source_name) {
+result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_string(
+    std::string_view text, std::string_view source_name) {
   return rule_set_loader::load(std::string(text), std::string(source_name));
 }
 
-result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(const std::filesystem::path& path) {
+result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(
+    const std::filesystem::path& path) {
   auto fail = [&](std::string message) {
     diagnostics d;
     diagnostic x;
@@ -120,7 +127,8 @@ result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(const s
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return fail("cannot read the rules file: " + ec.message());
   if (size > max_file_bytes) {
-    return fail("the rules file is " + std::to_string(size) + " bytes; the limit is " + std::to_string(max_file_bytes));
+    return fail("the rules file is " + std::to_string(size) + " bytes; the limit is " +
+                std::to_string(max_file_bytes));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot open the rules file");
@@ -137,7 +145,9 @@ diagnostics rules_holder::take(result<std::shared_ptr<const rule_set>, diagnosti
   return warnings;
 }
 
-diagnostics rules_holder::reload_file(const std::filesystem::path& path) { return take(rule_set::load_file(path)); }
+diagnostics rules_holder::reload_file(const std::filesystem::path& path) {
+  return take(rule_set::load_file(path));
+}
 
 diagnostics rules_holder::reload_string(std::string_view text, std::string_view source_name) {
   return take(rule_set::load_string(text, source_name));

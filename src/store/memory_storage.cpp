@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <functional>
-#include <memory>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -89,8 +89,8 @@ class mem_store : public Base {
   template <class Pred>
   std::vector<R> scan(std::string_view after, std::size_t limit, Pred pred) const {
     std::vector<R> out;
-    for (auto it = after.empty() ? rows.begin() : rows.upper_bound(after); it != rows.end() && out.size() < limit;
-         ++it) {
+    for (auto it = after.empty() ? rows.begin() : rows.upper_bound(after);
+         it != rows.end() && out.size() < limit; ++it) {
       if (pred(it->second)) out.push_back(it->second);
     }
     return out;
@@ -100,15 +100,16 @@ class mem_store : public Base {
   template <class Pred, class Key>
   std::vector<R> sorted_scan(Pred pred, Key key, std::size_t limit) const {
     std::vector<R> out = scan("", rows.size() + 1, pred);
-    std::stable_sort(out.begin(), out.end(), [&](const R& a, const R& b) { return key(a) < key(b); });
+    std::stable_sort(out.begin(), out.end(),
+                     [&](const R& a, const R& b) { return key(a) < key(b); });
     if (out.size() > limit) out.resize(limit);
     return out;
   }
 
  public:
   static status stale(std::uint64_t stored, std::uint64_t given, std::string_view id) {
-    return status::conflict(describe(record_traits<R>::kind, id) + " is at version " + std::to_string(stored) +
-                            ", not " + std::to_string(given));
+    return status::conflict(describe(record_traits<R>::kind, id) + " is at version " +
+                            std::to_string(stored) + ", not " + std::to_string(given));
   }
   std::shared_mutex& mu_;
 };
@@ -123,7 +124,8 @@ class mem_lead_store final : public mem_store<lead_store> {
     std::shared_lock lock(mu_);
     return scan(after.str(), limit, [&](const lead& l) { return l.owner == owner; });
   }
-  result<std::vector<lead>> do_list_unassigned(const lead_id& after, std::size_t limit) const override {
+  result<std::vector<lead>> do_list_unassigned(const lead_id& after,
+                                               std::size_t limit) const override {
     std::shared_lock lock(mu_);
     return scan(after.str(), limit, [](const lead& l) {
       return l.status == lead_status::unassigned || l.status == lead_status::to_reassign;
@@ -136,13 +138,17 @@ class mem_customer_store final : public mem_store<customer_store> {
   using mem_store::mem_store;
 
  protected:
-  result<std::vector<customer>> do_find_by_key(customer_key kind, std::string_view key) const override {
+  result<std::vector<customer>> do_find_by_key(customer_key kind,
+                                               std::string_view key) const override {
     std::shared_lock lock(mu_);
     return scan("", rows.size() + 1, [&](const customer& c) {
       switch (kind) {
-        case customer_key::uscc: return c.uscc == key;
-        case customer_key::phone: return contains(c.phones, key);
-        case customer_key::email: return contains(c.emails, key);
+        case customer_key::uscc:
+          return c.uscc == key;
+        case customer_key::phone:
+          return contains(c.phones, key);
+        case customer_key::email:
+          return contains(c.emails, key);
       }
       return false;
     });
@@ -185,7 +191,8 @@ class mem_opportunity_store final : public mem_store<opportunity_store> {
     std::shared_lock lock(mu_);
     return scan("", rows.size() + 1, [&](const opportunity& o) { return o.customer == c; });
   }
-  result<std::vector<opportunity>> do_list_by_stage(std::string_view stage, const opportunity_id& after,
+  result<std::vector<opportunity>> do_list_by_stage(std::string_view stage,
+                                                    const opportunity_id& after,
                                                     std::size_t limit) const override {
     std::shared_lock lock(mu_);
     return scan(after.str(), limit, [&](const opportunity& o) { return o.stage == stage; });
@@ -197,12 +204,14 @@ class mem_event_store final : public mem_store<event_store> {
   using mem_store::mem_store;
 
  protected:
-  result<std::vector<event>> do_list_by_customer(const customer_id& c, timestamp from, timestamp to) const override {
+  result<std::vector<event>> do_list_by_customer(const customer_id& c, timestamp from,
+                                                 timestamp to) const override {
     std::shared_lock lock(mu_);
     return sorted_scan([&](const event& e) { return e.customer == c && from <= e.at && e.at < to; },
                        [](const event& e) { return e.at; }, rows.size() + 1);
   }
-  result<std::vector<event>> do_list_by_lead(const lead_id& l, timestamp from, timestamp to) const override {
+  result<std::vector<event>> do_list_by_lead(const lead_id& l, timestamp from,
+                                             timestamp to) const override {
     std::shared_lock lock(mu_);
     return sorted_scan([&](const event& e) { return e.lead == l && from <= e.at && e.at < to; },
                        [](const event& e) { return e.at; }, rows.size() + 1);
@@ -214,10 +223,12 @@ class mem_promise_store final : public mem_store<promise_store> {
   using mem_store::mem_store;
 
  protected:
-  result<std::vector<promise>> do_list_open_due_before(timestamp t, std::size_t limit) const override {
+  result<std::vector<promise>> do_list_open_due_before(timestamp t,
+                                                       std::size_t limit) const override {
     std::shared_lock lock(mu_);
-    return sorted_scan([&](const promise& p) { return p.state == promise_state::open && p.due < t; },
-                       [](const promise& p) { return p.due; }, limit);
+    return sorted_scan(
+        [&](const promise& p) { return p.state == promise_state::open && p.due < t; },
+        [](const promise& p) { return p.due; }, limit);
   }
 };
 
@@ -228,10 +239,12 @@ class mem_timer_store final : public mem_store<timer_store> {
  protected:
   result<std::vector<timer>> do_list_due(timestamp t, std::size_t limit) const override {
     std::shared_lock lock(mu_);
-    return sorted_scan([&](const timer& x) { return x.state == timer_state::pending && x.due_at <= t; },
-                       [](const timer& x) { return x.due_at; }, limit);
+    return sorted_scan(
+        [&](const timer& x) { return x.state == timer_state::pending && x.due_at <= t; },
+        [](const timer& x) { return x.due_at; }, limit);
   }
-  result<std::vector<timer>> do_list_active(const timer_id& after, std::size_t limit) const override {
+  result<std::vector<timer>> do_list_active(const timer_id& after,
+                                            std::size_t limit) const override {
     std::shared_lock lock(mu_);
     return scan(after.str(), limit, [](const timer& x) {
       return x.state == timer_state::pending || x.state == timer_state::paused;
@@ -259,7 +272,8 @@ class mem_decision_log final : public decision_log {
   result<std::vector<decision>> do_read(std::uint64_t after_seq, std::size_t limit) const override {
     std::shared_lock lock(mu_);
     std::vector<decision> out;
-    for (std::size_t i = after_seq; i < entries.size() && out.size() < limit; ++i) out.push_back(entries[i]);
+    for (std::size_t i = after_seq; i < entries.size() && out.size() < limit; ++i)
+      out.push_back(entries[i]);
     return out;
   }
   result<std::vector<decision>> do_for_subject(const record_ref& subject) const override {
@@ -296,31 +310,60 @@ struct memory_storage::impl {
 
   template <class R>
   auto& store_for() {
-    if constexpr (std::is_same_v<R, lead>) return leads;
-    else if constexpr (std::is_same_v<R, customer>) return customers;
-    else if constexpr (std::is_same_v<R, contact>) return contacts;
-    else if constexpr (std::is_same_v<R, rep>) return reps;
-    else if constexpr (std::is_same_v<R, team>) return teams;
-    else if constexpr (std::is_same_v<R, opportunity>) return opportunities;
-    else if constexpr (std::is_same_v<R, event>) return events;
-    else if constexpr (std::is_same_v<R, promise>) return promises;
-    else return timers;
+    if constexpr (std::is_same_v<R, lead>)
+      return leads;
+    else if constexpr (std::is_same_v<R, customer>)
+      return customers;
+    else if constexpr (std::is_same_v<R, contact>)
+      return contacts;
+    else if constexpr (std::is_same_v<R, rep>)
+      return reps;
+    else if constexpr (std::is_same_v<R, team>)
+      return teams;
+    else if constexpr (std::is_same_v<R, opportunity>)
+      return opportunities;
+    else if constexpr (std::is_same_v<R, event>)
+      return events;
+    else if constexpr (std::is_same_v<R, promise>)
+      return promises;
+    else
+      return timers;
   }
 };
 
 memory_storage::memory_storage() : impl_(std::make_unique<impl>()) {}
 memory_storage::~memory_storage() = default;
 
-lead_store& memory_storage::leads() noexcept { return impl_->leads; }
-customer_store& memory_storage::customers() noexcept { return impl_->customers; }
-contact_store& memory_storage::contacts() noexcept { return impl_->contacts; }
-rep_store& memory_storage::reps() noexcept { return impl_->reps; }
-team_store& memory_storage::teams() noexcept { return impl_->teams; }
-opportunity_store& memory_storage::opportunities() noexcept { return impl_->opportunities; }
-event_store& memory_storage::events() noexcept { return impl_->events; }
-promise_store& memory_storage::promises() noexcept { return impl_->promises; }
-timer_store& memory_storage::timers() noexcept { return impl_->timers; }
-decision_log& memory_storage::decisions() noexcept { return impl_->log; }
+lead_store& memory_storage::leads() noexcept {
+  return impl_->leads;
+}
+customer_store& memory_storage::customers() noexcept {
+  return impl_->customers;
+}
+contact_store& memory_storage::contacts() noexcept {
+  return impl_->contacts;
+}
+rep_store& memory_storage::reps() noexcept {
+  return impl_->reps;
+}
+team_store& memory_storage::teams() noexcept {
+  return impl_->teams;
+}
+opportunity_store& memory_storage::opportunities() noexcept {
+  return impl_->opportunities;
+}
+event_store& memory_storage::events() noexcept {
+  return impl_->events;
+}
+promise_store& memory_storage::promises() noexcept {
+  return impl_->promises;
+}
+timer_store& memory_storage::timers() noexcept {
+  return impl_->timers;
+}
+decision_log& memory_storage::decisions() noexcept {
+  return impl_->log;
+}
 
 result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
   std::unique_lock lock(impl_->mu);
@@ -334,7 +377,8 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
   std::size_t index = 0;
   for (const auto& op : batch.ops()) {
     const std::string where = "batch op " + std::to_string(index++) + ": ";
-    const record_kind kind = op.kind == write_batch::op_kind::remove ? op.target.kind : ref_of(op.record).kind;
+    const record_kind kind =
+        op.kind == write_batch::op_kind::remove ? op.target.kind : ref_of(op.record).kind;
     status s = detail::visit_kind(kind, [&]<class R>(detail::type_tag<R>) -> status {
       auto& store = impl_->store_for<R>();
       auto& rows = store.rows;
@@ -343,7 +387,9 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
         auto it = rows.find(op.target.id);
         if (it == rows.end()) return status::not_found(where + describe(kind, op.target.id));
         if (it->second.version != op.expected_version) {
-          return status::conflict(where + store_t::stale(it->second.version, op.expected_version, op.target.id).message());
+          return status::conflict(
+              where +
+              store_t::stale(it->second.version, op.expected_version, op.target.id).message());
         }
         receipt.versions.push_back(0);
         appliers.emplace_back([&rows, it] { rows.erase(it); });
@@ -357,14 +403,16 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
         R copy = rec;
         copy.version = 1;
         staging.emplace(rec.id.str(), std::move(copy));
-        auto node = std::make_shared<typename table<R>::node_type>(staging.extract(staging.begin()));
+        auto node =
+            std::make_shared<typename table<R>::node_type>(staging.extract(staging.begin()));
         receipt.versions.push_back(1);
         appliers.emplace_back([&rows, node] { rows.insert(std::move(*node)); });
         return {};
       }
       if (it == rows.end()) return status::not_found(where + describe(kind, rec.id.str()));
       if (it->second.version != rec.version) {
-        return status::conflict(where + store_t::stale(it->second.version, rec.version, rec.id.str()).message());
+        return status::conflict(
+            where + store_t::stale(it->second.version, rec.version, rec.id.str()).message());
       }
       auto copy = std::make_shared<R>(rec);
       copy->version = rec.version + 1;
@@ -383,8 +431,10 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
   }
 
   // Phase 3: apply. Moves, node insertions and erasures only: nothing here allocates or throws.
-  for (auto& apply : appliers) apply();
-  for (auto& d : staged) log.push_back(std::move(d));
+  for (auto& apply : appliers)
+    apply();
+  for (auto& d : staged)
+    log.push_back(std::move(d));
   return receipt;
 }
 

@@ -19,11 +19,14 @@ record_ref ref_of(const any_record& r) {
 
 status decision_log::check(const decision& d) {
   if (d.subject.id.empty()) return status::invalid_argument("decision without a subject id");
+  if (!in_supported_range(d.at))
+    return status::invalid_argument("decision time is outside years 1..9999");
   for (auto [what, text] : {std::pair{"subject id", std::string_view(d.subject.id)},
                             std::pair{"actor", std::string_view(d.actor)},
                             std::pair{"reason", std::string_view(d.reason)},
                             std::pair{"detail", std::string_view(d.detail)}}) {
-    if (!is_valid_utf8(text)) return status::invalid_argument(std::string("decision ") + what + " is not valid UTF-8");
+    if (!is_valid_utf8(text))
+      return status::invalid_argument(std::string("decision ") + what + " is not valid UTF-8");
   }
   return {};
 }
@@ -39,10 +42,12 @@ result<commit_receipt> storage::commit(const write_batch& batch) noexcept {
       if (op.kind == write_batch::op_kind::remove) {
         ref = op.target;
         if (ref.id.empty()) return status::invalid_argument(where + ": remove without an id");
-        if (op.expected_version == 0) return status::invalid_argument(where + ": remove needs the stored version");
+        if (op.expected_version == 0)
+          return status::invalid_argument(where + ": remove needs the stored version");
       } else {
         ref = ref_of(op.record);
-        const std::uint64_t version = std::visit([](const auto& r) { return r.version; }, op.record);
+        const std::uint64_t version =
+            std::visit([](const auto& r) { return r.version; }, op.record);
         if (op.kind == write_batch::op_kind::insert && version != 0) {
           return status::invalid_argument(where + ": insert needs version 0");
         }
@@ -53,8 +58,8 @@ result<commit_receipt> storage::commit(const write_batch& batch) noexcept {
         if (!s.ok()) return status::invalid_argument(where + ": " + s.message());
       }
       if (!seen.emplace(ref.kind, ref.id).second) {
-        return status::invalid_argument(where + ": " + std::string(to_string(ref.kind)) + " '" + ref.id +
-                                        "' is written twice in one batch");
+        return status::invalid_argument(where + ": " + std::string(to_string(ref.kind)) + " '" +
+                                        ref.id + "' is written twice in one batch");
       }
     }
     for (const auto& d : batch.decisions()) {
@@ -66,11 +71,16 @@ result<commit_receipt> storage::commit(const write_batch& batch) noexcept {
 
 std::string_view to_string(notification_level level) noexcept {
   switch (level) {
-    case notification_level::info: return "info";
-    case notification_level::reminder: return "reminder";
-    case notification_level::warning: return "warning";
-    case notification_level::escalation: return "escalation";
-    case notification_level::alert: return "alert";
+    case notification_level::info:
+      return "info";
+    case notification_level::reminder:
+      return "reminder";
+    case notification_level::warning:
+      return "warning";
+    case notification_level::escalation:
+      return "escalation";
+    case notification_level::alert:
+      return "alert";
   }
   return "unknown";
 }

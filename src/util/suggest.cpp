@@ -11,7 +11,8 @@ namespace crmrules::detail {
 std::size_t edit_distance(std::u32string_view a, std::u32string_view b) {
   // Three rolling rows: previous-previous (for transpositions), previous, current.
   std::vector<std::size_t> pp(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t j = 0; j <= b.size(); ++j)
+    prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
@@ -38,8 +39,9 @@ std::optional<std::string> closest_match(std::string_view word,
     if (c == word) continue;
     const std::u32string cw = to_u32(ascii_lower(c));
     std::size_t score = edit_distance(w, cw);
-    const bool prefix_related = (cw.size() > w.size() && cw.compare(0, w.size(), w) == 0) ||
-                                (w.size() > cw.size() && w.compare(0, cw.size(), cw) == 0 && cw.size() >= 2);
+    const bool prefix_related =
+        (cw.size() > w.size() && cw.compare(0, w.size(), w) == 0) ||
+        (w.size() > cw.size() && w.compare(0, cw.size(), cw) == 0 && cw.size() >= 2);
     if (score > limit && !prefix_related) continue;
     if (prefix_related) score = std::min(score, limit);
     if (score < best_score) {

@@ -1,12 +1,14 @@
-#include <catch2/catch.hpp>
-
 #include "crmrules/model/json.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace crmrules;
 using namespace std::chrono;
 
 namespace {
-timestamp at(const char* text) { return *parse_timestamp(text); }
+timestamp at(const char* text) {
+  return *parse_timestamp(text);
+}
 }  // namespace
 
 TEST_CASE("a lead with every field set round trips through JSON", "[model][json]") {
@@ -73,15 +75,22 @@ TEST_CASE("nested rep leave and opportunity evidence round trip", "[model][json]
   o.id = opportunity_id{"O1"};
   o.stage = "需求分析";
   o.amount = money::from_major(300000);
-  o.evidence = {{"ev1", evidence_type::meeting_minutes, "需求分析", "doc://m1", {"张伟", "李娜"}, at("2026-11-19")},
-                {"ev2", evidence_type::call_recording, "初步接触", "rec://9", {}, at("2026-11-10")}};
+  o.evidence = {
+      {"ev1",
+       evidence_type::meeting_minutes,
+       "需求分析",
+       "doc://m1",
+       {"张伟", "李娜"},
+       at("2026-11-19")},
+      {"ev2", evidence_type::call_recording, "初步接触", "rec://9", {}, at("2026-11-10")}};
   o.lost_reasons = {{"price", true, "note-1"}, {"timing", false, "act-2"}};
   auto ob = from_json<opportunity>(to_json(o));
   REQUIRE(ob);
   CHECK(*ob == o);
 }
 
-TEST_CASE("decoding refuses unknown keys, wrong types and bad values, naming the key", "[model][json]") {
+TEST_CASE("decoding refuses unknown keys, wrong types and bad values, naming the key",
+          "[model][json]") {
   auto unknown = from_json<lead>(R"({"id":"L1","sauce":"x"})");
   REQUIRE_FALSE(unknown);
   CHECK_THAT(unknown.error().message(), Catch::Contains("unknown field 'sauce'"));
@@ -114,8 +123,13 @@ TEST_CASE("money accepts numbers and Chinese magnitudes on input", "[model][json
 }
 
 TEST_CASE("decisions round trip through JSON", "[model][json]") {
-  decision d{7, at("2026-11-20T01:00:00Z"), decision_kind::fallback, {record_kind::lead, "fb_1"}, "crmrules.assign",
-             "no rule covers channel facebook_ads", R"({"candidates":0})"};
+  decision d{7,
+             at("2026-11-20T01:00:00Z"),
+             decision_kind::fallback,
+             {record_kind::lead, "fb_1"},
+             "crmrules.assign",
+             "no rule covers channel facebook_ads",
+             R"({"candidates":0})"};
   auto back = decision_from_json(to_json(d));
   REQUIRE(back);
   CHECK(*back == d);
@@ -123,8 +137,9 @@ TEST_CASE("decisions round trip through JSON", "[model][json]") {
 }
 
 TEST_CASE("custom values keep their type exactly through JSON", "[model][json]") {
-  for (const value& v : {value{}, value(true), value(-5), value(2.5), value(money::from_minor(-1)), value("文本"),
-                         value(at("2026-01-01T00:00:00Z")), value(hours(3)), value(value::string_list{"x"})}) {
+  for (const value& v :
+       {value{}, value(true), value(-5), value(2.5), value(money::from_minor(-1)), value("文本"),
+        value(at("2026-01-01T00:00:00Z")), value(hours(3)), value(value::string_list{"x"})}) {
     INFO(v.to_string());
     auto back = value_from_json(value_to_json(v));
     REQUIRE(back);

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "crmrules/model/money.hpp"
+
+#include <catch2/catch.hpp>
 
 using crmrules::money;
 
@@ -39,7 +39,8 @@ TEST_CASE("money refuses amounts that do not fit 64 bits instead of wrapping", "
   CHECK_FALSE(money::parse("1000000000亿"));  // 10^19 fen
 }
 
-TEST_CASE("money prints two decimals, including negatives and the extreme values", "[model][money]") {
+TEST_CASE("money prints two decimals, including negatives and the extreme values",
+          "[model][money]") {
   CHECK(money::from_minor(123456).to_string() == "1234.56");
   CHECK(money::from_minor(-50).to_string() == "-0.50");
   CHECK(money{}.to_string() == "0.00");
@@ -55,4 +56,13 @@ TEST_CASE("money arithmetic saturates and checked_add reports overflow", "[model
   CHECK(checked_add(money::from_minor(1), money::from_minor(2))->minor() == 3);
   CHECK(money::from_major(INT64_MAX).minor() == INT64_MAX);
   CHECK(money::from_minor(5) < money::from_minor(7));
+}
+
+TEST_CASE("the most negative and most positive amounts round trip through text", "[model][money]") {
+  for (auto m :
+       {money::from_minor(INT64_MIN), money::from_minor(INT64_MAX), money::from_minor(-1)}) {
+    INFO(m.to_string());
+    CHECK(*money::parse(m.to_string()) == m);
+  }
+  CHECK_FALSE(money::parse("92233720368547758.08"));  // one past the maximum
 }

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "crmrules/model/schema.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace crmrules;
 
@@ -14,7 +14,8 @@ field_def custom(std::string name, value_type type, std::vector<std::string> ali
 }
 }  // namespace
 
-TEST_CASE("the built-in lead schema resolves English names and default Chinese aliases", "[model][schema]") {
+TEST_CASE("the built-in lead schema resolves English names and default Chinese aliases",
+          "[model][schema]") {
   schema s(record_kind::lead);
   const field_def* source = s.find("线索来源");
   REQUIRE(source != nullptr);
@@ -27,7 +28,8 @@ TEST_CASE("the built-in lead schema resolves English names and default Chinese a
   CHECK(s.find("Source") == nullptr);  // field names are exact
 }
 
-TEST_CASE("every record kind has a schema with an id field and unique spellings", "[model][schema]") {
+TEST_CASE("every record kind has a schema with an id field and unique spellings",
+          "[model][schema]") {
   schema_set all;
   for (std::size_t k = 0; k < record_kind_count; ++k) {
     const schema& s = all.of(static_cast<record_kind>(k));
@@ -64,7 +66,8 @@ TEST_CASE("aliases can be added to built-in fields", "[model][schema]") {
   CHECK(s.add_alias("source", "负责人").is_already_exists());
 }
 
-TEST_CASE("read_field and write_field reach built-in and custom fields by schema", "[model][schema]") {
+TEST_CASE("read_field and write_field reach built-in and custom fields by schema",
+          "[model][schema]") {
   schema s(record_kind::lead);
   REQUIRE(s.add_field(custom("课程偏好", value_type::string)).ok());
   REQUIRE(s.add_field(custom("score", value_type::decimal)).ok());

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "crmrules/model/time.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace std::chrono;
 using crmrules::format_duration;
@@ -12,7 +12,8 @@ TEST_CASE("timestamps parse RFC 3339 with Z, offsets and fractions", "[model][ti
   CHECK(format_timestamp(*parse_timestamp("2026-11-22T09:30:00Z")) == "2026-11-22T09:30:00Z");
   CHECK(format_timestamp(*parse_timestamp("2026-11-22T17:30:00+08:00")) == "2026-11-22T09:30:00Z");
   CHECK(format_timestamp(*parse_timestamp("2026-11-22t01:00:00-0500")) == "2026-11-22T06:00:00Z");
-  CHECK(format_timestamp(*parse_timestamp("2026-11-22T09:30:00.25Z")) == "2026-11-22T09:30:00.250000Z");
+  CHECK(format_timestamp(*parse_timestamp("2026-11-22T09:30:00.25Z")) ==
+        "2026-11-22T09:30:00.250000Z");
   CHECK(format_timestamp(*parse_timestamp("2026-11-22 09:30")) == "2026-11-22T09:30:00Z");
   CHECK(format_timestamp(*parse_timestamp("2026-11-22")) == "2026-11-22T00:00:00Z");
 }
@@ -22,12 +23,14 @@ TEST_CASE("timestamps without an offset use the default offset given", "[model][
   REQUIRE(t);
   CHECK(format_timestamp(*t) == "2026-11-22T01:30:00Z");
   // An explicit offset wins over the default.
-  CHECK(format_timestamp(*parse_timestamp("2026-11-22T09:30:00Z", hours(8))) == "2026-11-22T09:30:00Z");
+  CHECK(format_timestamp(*parse_timestamp("2026-11-22T09:30:00Z", hours(8))) ==
+        "2026-11-22T09:30:00Z");
 }
 
 TEST_CASE("impossible dates and times are refused with a reason", "[model][time]") {
-  for (const char* bad : {"2026-02-30", "2026-13-01", "2026-11-22T24:00", "2026-11-22T10:60", "2026/11/22",
-                          "2026-11-22T10:00:00+25:00", "2026-11-22T10:00:00Zjunk", "", "0000-01-01", "2026-11-22T10:00:00."}) {
+  for (const char* bad : {"2026-02-30", "2026-13-01", "2026-11-22T24:00", "2026-11-22T10:60",
+                          "2026/11/22", "2026-11-22T10:00:00+25:00", "2026-11-22T10:00:00Zjunk", "",
+                          "0000-01-01", "2026-11-22T10:00:00."}) {
     INFO(bad);
     auto t = parse_timestamp(bad);
     REQUIRE_FALSE(t);
@@ -38,7 +41,8 @@ TEST_CASE("impossible dates and times are refused with a reason", "[model][time]
 }
 
 TEST_CASE("timestamps before 1970 format correctly", "[model][time]") {
-  CHECK(format_timestamp(*parse_timestamp("1969-12-31T23:59:59.5Z")) == "1969-12-31T23:59:59.500000Z");
+  CHECK(format_timestamp(*parse_timestamp("1969-12-31T23:59:59.5Z")) ==
+        "1969-12-31T23:59:59.500000Z");
 }
 
 TEST_CASE("durations parse units, combinations, negatives and Chinese units", "[model][time]") {
@@ -69,7 +73,8 @@ TEST_CASE("durations format in the shortest exact form and round trip", "[model]
   CHECK(format_duration(crmrules::duration{0}) == "0s");
   CHECK(format_duration(-hours(2)) == "-2h");
   CHECK(format_duration(milliseconds(1500)) == "1s500ms");
-  for (crmrules::duration d : {crmrules::duration(hours(26) + seconds(3)), crmrules::duration(days(30)), microseconds(7)}) {
+  for (crmrules::duration d : {crmrules::duration(hours(26) + seconds(3)),
+                               crmrules::duration(days(30)), microseconds(7)}) {
     CHECK(*parse_duration(format_duration(d)) == d);
   }
 }
@@ -81,4 +86,21 @@ TEST_CASE("periods are half-open", "[model][time]") {
   CHECK(p.contains(a));
   CHECK_FALSE(p.contains(b));
   CHECK(p.contains(b - microseconds(1)));
+}
+
+TEST_CASE(
+    "the extreme representable values format without undefined behaviour and round trip where they "
+    "can",
+    "[model][time]") {
+  CHECK(format_timestamp(crmrules::timestamp::min()) == "out-of-range(-9223372036854775808)");
+  CHECK(format_timestamp(crmrules::timestamp::max()) == "out-of-range(9223372036854775807)");
+  CHECK(format_timestamp(crmrules::max_timestamp) == "9999-12-31T23:59:59.999999Z");
+  CHECK(format_timestamp(crmrules::min_timestamp) == "0001-01-01T00:00:00Z");
+  CHECK(*parse_timestamp(format_timestamp(crmrules::max_timestamp)) == crmrules::max_timestamp);
+  CHECK(*parse_timestamp(format_timestamp(crmrules::min_timestamp)) == crmrules::min_timestamp);
+  for (auto d : {crmrules::duration::min(), crmrules::duration::max(), crmrules::duration{-1}}) {
+    INFO(format_duration(d));
+    CHECK(*parse_duration(format_duration(d)) == d);
+  }
+  CHECK_FALSE(parse_duration("9223372036854775808us"));  // one past the maximum
 }

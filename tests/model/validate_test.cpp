@@ -1,10 +1,12 @@
-#include <catch2/catch.hpp>
-
 #include "crmrules/model/validate.hpp"
+
+#include <catch2/catch.hpp>
+#include <limits>
 
 using namespace crmrules;
 
-TEST_CASE("UTF-8 validation rejects overlongs, surrogates, truncation and stray bytes", "[model][validate]") {
+TEST_CASE("UTF-8 validation rejects overlongs, surrogates, truncation and stray bytes",
+          "[model][validate]") {
   CHECK(is_valid_utf8(""));
   CHECK(is_valid_utf8("上海瑞金医院 ascii 😀"));
   CHECK_FALSE(is_valid_utf8("\xC0\xAF"));          // overlong '/'
@@ -77,4 +79,30 @@ TEST_CASE("kind-specific invariants are checked", "[model][validate]") {
   o.id = opportunity_id{"O1"};
   o.lost_reasons = {{"", true, "n"}};
   CHECK(validate(o).is_invalid_argument());
+}
+
+TEST_CASE("values a store could not read back are refused: far times, non-finite numbers",
+          "[model][validate]") {
+  lead l;
+  l.id = lead_id{"L1"};
+  l.first_touch_at = timestamp::max();
+  CHECK_THAT(validate(l).message(), Catch::Contains("first_touch_at is outside years 1..9999"));
+  l.first_touch_at = max_timestamp;
+  CHECK(validate(l).ok());
+  l.created_at = min_timestamp - std::chrono::microseconds(1);
+  CHECK(validate(l).is_invalid_argument());
+  l.created_at = {};
+  l.custom.set("score", std::numeric_limits<double>::quiet_NaN());
+  CHECK_THAT(validate(l).message(), Catch::Contains("score is not a finite number"));
+  l.custom.set("score", std::numeric_limits<double>::infinity());
+  CHECK(validate(l).is_invalid_argument());
+  l.custom.set("score", std::numeric_limits<double>::max());
+  CHECK(validate(l).ok());
+  l.custom.set("when", timestamp::min());
+  CHECK(validate(l).is_invalid_argument());
+
+  rep r;
+  r.id = rep_id{"R1"};
+  r.leave = {{min_timestamp, timestamp::max()}};
+  CHECK(validate(r).is_invalid_argument());
 }

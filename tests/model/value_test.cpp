@@ -1,7 +1,8 @@
+#include "crmrules/model/value.hpp"
+
 #include <catch2/catch.hpp>
 
 #include "crmrules/model/attributes.hpp"
-#include "crmrules/model/value.hpp"
 
 using crmrules::value;
 using crmrules::value_type;
@@ -53,7 +54,8 @@ TEST_CASE("values print readably", "[model][value]") {
   CHECK(value(value::string_list{"a", "b"}).to_string() == "[a, b]");
 }
 
-TEST_CASE("attributes keep one value per name, sorted, and null is a value", "[model][attributes]") {
+TEST_CASE("attributes keep one value per name, sorted, and null is a value",
+          "[model][attributes]") {
   crmrules::attributes a;
   a.set("课程偏好", "Python");
   a.set("b", 1);
@@ -64,7 +66,8 @@ TEST_CASE("attributes keep one value per name, sorted, and null is a value", "[m
   CHECK(a.find("a")->is_null());
   CHECK(a.find("missing") == nullptr);
   std::vector<std::string> names;
-  for (const auto& [k, v] : a) names.push_back(k);
+  for (const auto& [k, v] : a)
+    names.push_back(k);
   CHECK(names == std::vector<std::string>{"a", "b", "课程偏好"});
   CHECK(a.erase("a"));
   CHECK_FALSE(a.erase("a"));

@@ -13,7 +13,8 @@ int main() {
   l.source = "官网表单";
   crmrules::memory_storage memory;
   if (!memory.leads().insert(l)) return 1;
-  auto rules = crmrules::rule_set::load_string(R"({"schema": {"lead": {"fields": {"课程偏好": {"type": "string"}}}}})");
+  auto rules = crmrules::rule_set::load_string(
+      R"({"schema": {"lead": {"fields": {"课程偏好": {"type": "string"}}}}})");
   if (!rules) return 2;
 #ifdef CONSUMER_WITH_SQLITE
   const auto path = std::filesystem::temp_directory_path() / "crmrules_package_consumer.db";
@@ -23,7 +24,8 @@ int main() {
   if (!(*db)->leads().insert(l)) return 4;
   if ((*db)->leads().get(l.id)->source != "官网表单") return 5;
   db->reset();
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    std::filesystem::remove(path.string() + suffix);
 #endif
   std::printf("consumer ok: crmrules %s\n", crmrules::version_string);
   return 0;

@@ -1,6 +1,6 @@
-#include <catch2/catch.hpp>
-
 #include "rules/json_document.hpp"
+
+#include <catch2/catch.hpp>
 
 using crmrules::detail::json_document;
 
@@ -28,7 +28,8 @@ TEST_CASE("every key and value gets its line and column, counted in code points"
   CHECK(doc->root()["n"] == 42);
 }
 
-TEST_CASE("malformed JSON is reported at the offending spot without nlohmann's prefix", "[rules][json]") {
+TEST_CASE("malformed JSON is reported at the offending spot without nlohmann's prefix",
+          "[rules][json]") {
   auto doc = json_document::parse("{\n  \"a\": 1,\n  \"b\": tru\n}", "bad.json");
   REQUIRE_FALSE(doc);
   const auto& d = doc.error()[0];

@@ -1,10 +1,10 @@
-#include <catch2/catch.hpp>
+#include "crmrules/rules/rule_set.hpp"
+
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <thread>
-
-#include "crmrules/rules/rule_set.hpp"
 
 using namespace crmrules;
 
@@ -16,7 +16,8 @@ diagnostics errors_of(std::string_view text) {
 }
 }  // namespace
 
-TEST_CASE("a rules file declares custom fields and aliases that the schema then resolves", "[rules]") {
+TEST_CASE("a rules file declares custom fields and aliases that the schema then resolves",
+          "[rules]") {
   auto r = rule_set::load_string(R"({
     "version": 1,
     "name": "华东销售规则 2026Q4",
@@ -50,7 +51,8 @@ TEST_CASE("an empty object is a valid rules file with the built-in schemas", "[r
   CHECK((*r)->schemas().of(record_kind::lead).find("线索来源") != nullptr);
 }
 
-TEST_CASE("every mistake in a rules file is reported at once with position and suggestion", "[rules]") {
+TEST_CASE("every mistake in a rules file is reported at once with position and suggestion",
+          "[rules]") {
   const auto d = errors_of(R"({
   "versoin": 1,
   "schema": {
@@ -73,7 +75,9 @@ TEST_CASE("every mistake in a rules file is reported at once with position and s
   CHECK(d[0].suggestion == "lead");
   CHECK(d[0].position == source_position{4, 5});
 
-  CHECK(d[1].message == "'int' is not one of: boolean, integer, decimal, money, string, time, duration, string_list");
+  CHECK(
+      d[1].message ==
+      "'int' is not one of: boolean, integer, decimal, money, string, time, duration, string_list");
   CHECK(d[1].suggestion == "integer");
   CHECK(d[1].path == "/schema/lead/fields/预算2/type");
   CHECK(d[1].position == source_position{7, 25});
@@ -97,11 +101,13 @@ TEST_CASE("every mistake in a rules file is reported at once with position and s
 }
 
 TEST_CASE("a diagnostic shows the line with a caret aligned under wide characters", "[rules]") {
-  const auto d = errors_of("{\"schema\": {\"lead\": {\"fields\": {\"预算\": {\"type\": \"钱\"}}}}}");
+  const auto d =
+      errors_of("{\"schema\": {\"lead\": {\"fields\": {\"预算\": {\"type\": \"钱\"}}}}}");
   REQUIRE(d.size() == 1);
   const std::string text = d[0].to_string();
   INFO(text);
-  // "预算" takes 4 display columns but 2 code points: the caret sits under the opening quote of "钱".
+  // "预算" takes 4 display columns but 2 code points: the caret sits under the opening quote of
+  // "钱".
   const std::string line = "{\"schema\": {\"lead\": {\"fields\": {\"预算\": {\"type\": \"钱\"}}}}}";
   CHECK_THAT(text, Catch::Contains("    1 | " + line));
   CHECK_THAT(text, Catch::Contains("      | " + std::string(49, ' ') + "^"));
@@ -122,7 +128,8 @@ TEST_CASE("a rules file from a newer format version is refused", "[rules]") {
 }
 
 TEST_CASE("the top level must be an object", "[rules]") {
-  CHECK_THAT(errors_of("[]")[0].message, Catch::Contains("expected a JSON object at the top of the rules file"));
+  CHECK_THAT(errors_of("[]")[0].message,
+             Catch::Contains("expected a JSON object at the top of the rules file"));
   CHECK_THAT(errors_of("")[0].message, Catch::StartsWith("malformed JSON"));
 }
 
@@ -150,8 +157,9 @@ TEST_CASE("a failed reload leaves the rules in force untouched", "[rules]") {
 
 TEST_CASE("rules reload from a file on disk", "[rules]") {
   const char* base = std::getenv("CRMRULES_TEST_TMPDIR");
-  const auto path = std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
-                    "rule_set_test_rules.json";
+  const auto path =
+      std::filesystem::path(base ? base : std::filesystem::temp_directory_path().string()) /
+      "rule_set_test_rules.json";
   {
     std::ofstream out(path);
     out << R"({"name": "from disk"})";
@@ -183,7 +191,8 @@ TEST_CASE("readers see either the old or the new rules while reloads run concurr
     CHECK(holder.reload_string(R"({"name": )").has_errors());
   }
   stop = true;
-  for (auto& t : readers) t.join();
+  for (auto& t : readers)
+    t.join();
   CHECK(reads.load() > 0);
   CHECK_FALSE(torn.load());
 }

@@ -55,7 +55,8 @@ TEST_CASE("a notifier refuses a notification without a topic and counts outcomes
 }
 
 TEST_CASE("a host notifier that throws is reported as internal, never propagated", "[notifier]") {
-  callback_notifier n([](const notification&) -> status { throw std::runtime_error("WeChat API down"); });
+  callback_notifier n(
+      [](const notification&) -> status { throw std::runtime_error("WeChat API down"); });
   notification x;
   x.topic = "sla.breach";
   const status s = n.notify(x);
@@ -63,7 +64,8 @@ TEST_CASE("a host notifier that throws is reported as internal, never propagated
   CHECK_THAT(s.message(), Catch::Contains("WeChat API down"));
   CHECK(n.failed() == 1);
 
-  callback_notifier refusing([](const notification&) { return status::unavailable("rate limited"); });
+  callback_notifier refusing(
+      [](const notification&) { return status::unavailable("rate limited"); });
   CHECK(refusing.notify(x).is_unavailable());
   CHECK(refusing.failed() == 1);
 }
@@ -80,7 +82,8 @@ TEST_CASE("a memory notifier keeps every notification sent from several threads"
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   CHECK(n.size() == 2000);
   CHECK(n.delivered() == 2000);
   n.clear();

@@ -1,7 +1,7 @@
 // In-memory specifics; the store contract is covered by the conformance suite.
-#include <catch2/catch.hpp>
-
 #include "crmrules/store/memory_storage.hpp"
+
+#include <catch2/catch.hpp>
 
 using namespace crmrules;
 

@@ -32,7 +32,8 @@ std::string batch_prefix(std::int64_t b) {
 
 sqlite_options options_for(int round) {
   sqlite_options o;
-  o.synchronous = round % 2 == 0 ? sqlite_options::sync_mode::full : sqlite_options::sync_mode::normal;
+  o.synchronous =
+      round % 2 == 0 ? sqlite_options::sync_mode::full : sqlite_options::sync_mode::normal;
   return o;
 }
 
@@ -59,8 +60,13 @@ sqlite_options options_for(int round) {
     c.name = "批次客户";
     c.phones = {"+86138" + std::to_string(10000000 + b)};
     batch.insert(std::move(c));
-    batch.append(decision{0, {}, decision_kind::other, {record_kind::customer, prefix + "C"}, "crash-test",
-                          "batch " + std::to_string(b), ""});
+    batch.append(decision{0,
+                          {},
+                          decision_kind::other,
+                          {record_kind::customer, prefix + "C"},
+                          "crash-test",
+                          "batch " + std::to_string(b),
+                          ""});
     if (!(*db)->commit(batch)) _exit(12);
     if (write(ack_fd, &b, sizeof b) != static_cast<ssize_t>(sizeof b)) _exit(13);
   }
@@ -98,20 +104,23 @@ round_result run_and_kill(const fs::path& path, int round, std::mt19937& rng) {
   if (WIFSIGNALED(wstatus)) r.exit_signal = WTERMSIG(wstatus);
   // Acknowledgements written before the kill are still in the pipe.
   std::int64_t b = 0;
-  while (read(fds[0], &b, sizeof b) == static_cast<ssize_t>(sizeof b)) r.last_acked = b;
+  while (read(fds[0], &b, sizeof b) == static_cast<ssize_t>(sizeof b))
+    r.last_acked = b;
   close(fds[0]);
   return r;
 }
 
 }  // namespace
 
-TEST_CASE("a writer killed with SIGKILL mid-batch leaves only whole batches, none it committed lost",
-          "[sqlite][crash]") {
+TEST_CASE(
+    "a writer killed with SIGKILL mid-batch leaves only whole batches, none it committed lost",
+    "[sqlite][crash]") {
   const char* base = std::getenv("CRMRULES_TEST_TMPDIR");
   const fs::path dir = base ? fs::path(base) : fs::temp_directory_path();
   fs::create_directories(dir);
   const fs::path path = dir / "sqlite_crash_test.db";
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(path.string() + suffix);
   { REQUIRE(sqlite_storage::open(path)); }
 
   std::mt19937 rng(20261122);
@@ -157,5 +166,6 @@ TEST_CASE("a writer killed with SIGKILL mid-batch leaves only whole batches, non
     CHECK((*db)->customers().find_by_key(customer_key::phone, last_phone)->size() == 1);
     total_acked = batches - 1;
   }
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(path.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(path.string() + suffix);
 }

@@ -1,5 +1,7 @@
 // Behaviour specific to the SQLite storage: files, schema versions, locks, limits, damage.
 // The record-store contract itself is covered by the conformance suite.
+#include "crmrules/store/sqlite_storage.hpp"
+
 #include <sqlite3.h>
 
 #include <catch2/catch.hpp>
@@ -9,8 +11,6 @@
 #include <functional>
 #include <iterator>
 #include <string>
-
-#include "crmrules/store/sqlite_storage.hpp"
 
 using namespace crmrules;
 namespace fs = std::filesystem;
@@ -22,7 +22,8 @@ fs::path temp_db(const std::string& name) {
   fs::path dir = base ? fs::path(base) : fs::temp_directory_path();
   fs::create_directories(dir);
   fs::path p = dir / ("sqlite_storage_test_" + name + ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(p.string() + suffix);
   return p;
 }
 
@@ -50,7 +51,8 @@ class raw_db {
     REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) == SQLITE_OK);
     std::string out;
     while (sqlite3_step(s) == SQLITE_ROW) {
-      const auto* t = reinterpret_cast<const char*>(sqlite3_column_text(s, sqlite3_column_count(s) - 1));
+      const auto* t =
+          reinterpret_cast<const char*>(sqlite3_column_text(s, sqlite3_column_count(s) - 1));
       out += (t ? t : "");
       out += "\n";
     }
@@ -79,7 +81,8 @@ lead make_lead(const std::string& id) {
 
 }  // namespace
 
-TEST_CASE("a new database file is created in WAL mode with the current schema version", "[sqlite]") {
+TEST_CASE("a new database file is created in WAL mode with the current schema version",
+          "[sqlite]") {
   const auto path = temp_db("create");
   {
     auto db = sqlite_storage::open(path);
@@ -89,7 +92,8 @@ TEST_CASE("a new database file is created in WAL mode with the current schema ve
   raw_db raw(path);
   CHECK(raw.query_text("PRAGMA journal_mode") == "wal\n");
   CHECK(raw.query_text("SELECT value FROM crmrules_meta WHERE key = 'schema_version'") == "1\n");
-  CHECK(raw.query_text("PRAGMA application_id") == std::to_string(sqlite_storage::application_id) + "\n");
+  CHECK(raw.query_text("PRAGMA application_id") ==
+        std::to_string(sqlite_storage::application_id) + "\n");
 }
 
 TEST_CASE("records survive closing and reopening the database", "[sqlite]") {
@@ -99,7 +103,8 @@ TEST_CASE("records survive closing and reopening the database", "[sqlite]") {
     REQUIRE(db);
     REQUIRE((*db)->leads().insert(make_lead("L1")));
     write_batch b;
-    b.append(decision{0, {}, decision_kind::assignment, {record_kind::lead, "L1"}, "test", "first", ""});
+    b.append(
+        decision{0, {}, decision_kind::assignment, {record_kind::lead, "L1"}, "test", "first", ""});
     REQUIRE((*db)->commit(b));
   }
   auto db = sqlite_storage::open(path, options_with([](auto& o) { o.create_if_missing = false; }));
@@ -111,7 +116,8 @@ TEST_CASE("records survive closing and reopening the database", "[sqlite]") {
   CHECK(*(*db)->decisions().last_seq() == 1);
 }
 
-TEST_CASE("a missing file with create_if_missing off is not_found, and a directory is refused", "[sqlite]") {
+TEST_CASE("a missing file with create_if_missing off is not_found, and a directory is refused",
+          "[sqlite]") {
   const auto path = temp_db("missing");
   auto db = sqlite_storage::open(path, options_with([](auto& o) { o.create_if_missing = false; }));
   REQUIRE_FALSE(db);
@@ -123,17 +129,20 @@ TEST_CASE("a missing file with create_if_missing off is not_found, and a directo
   CHECK(dir.error().is_invalid_argument());
 }
 
-TEST_CASE("a file that is not a SQLite database is refused as corrupted and left untouched", "[sqlite]") {
+TEST_CASE("a file that is not a SQLite database is refused as corrupted and left untouched",
+          "[sqlite]") {
   const auto path = temp_db("garbage");
   {
     std::ofstream out(path, std::ios::binary);
-    for (int i = 0; i < 200; ++i) out << "this is a CSV export, not a database\n";
+    for (int i = 0; i < 200; ++i)
+      out << "this is a CSV export, not a database\n";
   }
   const std::string before = read_file(path);
   auto db = sqlite_storage::open(path);
   REQUIRE_FALSE(db);
   CHECK(db.error().is_corrupted());
-  CHECK_THAT(db.error().message(), Catch::Contains("not a SQLite database") || Catch::Contains("not a database"));
+  CHECK_THAT(db.error().message(),
+             Catch::Contains("not a SQLite database") || Catch::Contains("not a database"));
   CHECK(read_file(path) == before);
 }
 
@@ -174,16 +183,19 @@ TEST_CASE("a database written by a newer schema version is refused as unsupporte
   auto db = sqlite_storage::open(path);
   REQUIRE_FALSE(db);
   CHECK(db.error().is_unsupported());
-  CHECK_THAT(db.error().message(), Catch::Contains("schema version 7") && Catch::Contains("up to version 1"));
+  CHECK_THAT(db.error().message(),
+             Catch::Contains("schema version 7") && Catch::Contains("up to version 1"));
   raw_db raw(path);
   CHECK(raw.query_text("SELECT value FROM crmrules_meta WHERE key = 'schema_version'") == "7\n");
   CHECK(raw.query_text("SELECT count(*) FROM leads") == "1\n");
 }
 
-TEST_CASE("a write blocked by another connection's lock gives up after busy_timeout with unavailable",
-          "[sqlite]") {
+TEST_CASE(
+    "a write blocked by another connection's lock gives up after busy_timeout with unavailable",
+    "[sqlite]") {
   const auto path = temp_db("locked");
-  auto db = sqlite_storage::open(path, options_with([](auto& o) { o.busy_timeout = std::chrono::milliseconds(150); }));
+  auto db = sqlite_storage::open(
+      path, options_with([](auto& o) { o.busy_timeout = std::chrono::milliseconds(150); }));
   REQUIRE(db);
   REQUIRE((*db)->leads().insert(make_lead("L1")));
 
@@ -206,9 +218,9 @@ TEST_CASE("a write blocked by another connection's lock gives up after busy_time
 TEST_CASE("a full database rolls back the whole batch and keeps what was committed", "[sqlite]") {
   const auto path = temp_db("full");
   auto db = sqlite_storage::open(path, options_with([](auto& o) {
-    o.synchronous = sqlite_options::sync_mode::normal;
-    o.max_size_bytes = 256 * 1024;
-  }));
+                                   o.synchronous = sqlite_options::sync_mode::normal;
+                                   o.max_size_bytes = 256 * 1024;
+                                 }));
   REQUIRE(db);
   const std::string padding(2000, 'x');
   int committed = 0;
@@ -259,7 +271,8 @@ TEST_CASE("an unreadable stored row is reported as corrupted, not thrown", "[sql
   CHECK((*db)->leads().list().error().is_corrupted());
 }
 
-TEST_CASE("two storages on one file see each other's writes and conflict on stale versions", "[sqlite]") {
+TEST_CASE("two storages on one file see each other's writes and conflict on stale versions",
+          "[sqlite]") {
   const auto path = temp_db("two_connections");
   auto a = sqlite_storage::open(path);
   auto b = sqlite_storage::open(path);
@@ -285,15 +298,20 @@ TEST_CASE("the queries engines need are served by indexes", "[sqlite]") {
   auto plan = [&](const std::string& sql) { return raw.query_text("EXPLAIN QUERY PLAN " + sql); };
   CHECK_THAT(plan("SELECT doc FROM leads WHERE owner = 'R1' AND id > '' ORDER BY id LIMIT 10"),
              Catch::Contains("leads_by_owner"));
-  CHECK_THAT(plan("SELECT doc FROM leads WHERE status IN ('unassigned', 'to_reassign') AND id > '' ORDER BY id LIMIT 5"),
+  CHECK_THAT(plan("SELECT doc FROM leads WHERE status IN ('unassigned', 'to_reassign') AND id > '' "
+                  "ORDER BY id LIMIT 5"),
              Catch::Contains("leads_unassigned"));
-  CHECK_THAT(plan("SELECT doc FROM timers WHERE state = 'pending' AND due_at <= 5 ORDER BY due_at, id LIMIT 5"),
+  CHECK_THAT(plan("SELECT doc FROM timers WHERE state = 'pending' AND due_at <= 5 ORDER BY due_at, "
+                  "id LIMIT 5"),
              Catch::Contains("timers_pending_by_due"));
   CHECK_THAT(plan("SELECT c.doc FROM customer_keys k JOIN customers c ON c.id = k.customer_id "
                   "WHERE k.kind = 1 AND k.key = '+8613800138000' ORDER BY c.id"),
              Catch::Contains("USING PRIMARY KEY (kind=? AND key=?)"));
-  CHECK_THAT(plan("SELECT doc FROM events WHERE customer_id = 'C1' AND at >= 0 AND at < 9 ORDER BY at, id"),
-             Catch::Contains("events_by_customer"));
-  CHECK_THAT(plan("SELECT doc FROM promises WHERE state = 'open' AND due < 9 ORDER BY due, id LIMIT 5"),
-             Catch::Contains("promises_open_by_due"));
+  CHECK_THAT(
+      plan(
+          "SELECT doc FROM events WHERE customer_id = 'C1' AND at >= 0 AND at < 9 ORDER BY at, id"),
+      Catch::Contains("events_by_customer"));
+  CHECK_THAT(
+      plan("SELECT doc FROM promises WHERE state = 'open' AND due < 9 ORDER BY due, id LIMIT 5"),
+      Catch::Contains("promises_open_by_due"));
 }

@@ -1,8 +1,9 @@
+#include "crmrules/store/wrappers.hpp"
+
 #include <catch2/catch.hpp>
 #include <stdexcept>
 
 #include "crmrules/store/memory_storage.hpp"
-#include "crmrules/store/wrappers.hpp"
 
 using namespace crmrules;
 
@@ -37,12 +38,15 @@ class throwing_leads : public lead_store_wrapper {
   using lead_store_wrapper::lead_store_wrapper;
 
  protected:
-  result<lead> do_get(const lead_id&) const override { throw std::runtime_error("connection reset"); }
+  result<lead> do_get(const lead_id&) const override {
+    throw std::runtime_error("connection reset");
+  }
 };
 
 }  // namespace
 
-TEST_CASE("a storage wrapper forwards everything and a double overrides only what it needs", "[wrappers]") {
+TEST_CASE("a storage wrapper forwards everything and a double overrides only what it needs",
+          "[wrappers]") {
   memory_storage real;
   flaky_storage flaky(real);
   REQUIRE(flaky.leads().insert(make_lead("L1", "R1")));
@@ -81,7 +85,8 @@ TEST_CASE("per-store wrappers forward every query to their target", "[wrappers]"
   CHECK(customers.find_by_key(customer_key::uscc, "91310000MA1FL1234X")->size() == 1);
 
   decision_log_wrapper log(real.decisions());
-  REQUIRE(log.append(decision{0, {}, decision_kind::other, {record_kind::lead, "L1"}, "t", "r", ""}));
+  REQUIRE(
+      log.append(decision{0, {}, decision_kind::other, {record_kind::lead, "L1"}, "t", "r", ""}));
   CHECK(*log.last_seq() == 1);
   CHECK(log.for_subject({record_kind::lead, "L1"})->size() == 1);
 }
@@ -123,7 +128,7 @@ TEST_CASE("commit checks the batch before the implementation sees it", "[wrapper
   zero_remove.remove<lead>(lead_id{"L1"}, 0);
   CHECK(counting.commit(zero_remove).error().is_invalid_argument());
 
-  CHECK(counting.commits == 0);  // none of these reached do_commit
+  CHECK(counting.commits == 0);           // none of these reached do_commit
   CHECK(counting.commit(write_batch{}));  // an empty batch is a no-op
   CHECK(counting.commits == 0);
 }

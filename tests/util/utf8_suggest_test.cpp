@@ -14,7 +14,8 @@ TEST_CASE("edit distance counts code points, not bytes, and transpositions as on
 }
 
 TEST_CASE("closest_match suggests plausible typos and prefixes, nothing for strangers", "[util]") {
-  const std::vector<std::string_view> names{"线索来源渠道", "客户预算", "integer", "decimal", "string"};
+  const std::vector<std::string_view> names{"线索来源渠道", "客户预算", "integer", "decimal",
+                                            "string"};
   CHECK(closest_match("线索来源", names) == "线索来源渠道");
   CHECK(closest_match("intger", names) == "integer");
   CHECK(closest_match("INTEGER", names) == "integer");

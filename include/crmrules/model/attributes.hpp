@@ -23,7 +23,8 @@ class attributes {
 
   attributes() = default;
   attributes(std::initializer_list<entry> init) {
-    for (const auto& e : init) set(e.first, e.second);
+    for (const auto& e : init)
+      set(e.first, e.second);
   }
 
   /// The value stored under `name`, or nullptr.
@@ -31,7 +32,9 @@ class attributes {
     auto it = lower(name);
     return it != items_.end() && it->first == name ? &it->second : nullptr;
   }
-  [[nodiscard]] bool contains(std::string_view name) const noexcept { return find(name) != nullptr; }
+  [[nodiscard]] bool contains(std::string_view name) const noexcept {
+    return find(name) != nullptr;
+  }
 
   /// Sets or replaces `name`. A null value is stored as null (it is not an erase).
   void set(std::string_view name, value v) {

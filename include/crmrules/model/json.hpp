@@ -10,11 +10,10 @@
 // | integer      | integer                                                     |
 // | decimal      | number                                                      |
 // | boolean      | true / false                                                |
-// | money        | string in major units, two decimals: "500000.00" (a number or "50万" is accepted on input) |
-// | time         | RFC 3339 string in UTC: "2026-11-22T09:30:00Z"              |
-// | duration     | string: "2h", "1h30m"                                       |
-// | string_list  | array of strings                                            |
-// | blank        | null or absent                                              |
+// | money        | string in major units, two decimals: "500000.00" (a number or "50万" is accepted
+// on input) | | time         | RFC 3339 string in UTC: "2026-11-22T09:30:00Z"              | |
+// duration     | string: "2h", "1h30m"                                       | | string_list  |
+// array of strings                                            | | blank        | null or absent |
 //
 // Custom attributes keep their type exactly: null, booleans, integers, numbers, strings and
 // string lists are plain JSON; money, time and duration are tagged objects

@@ -40,7 +40,9 @@ class money {
 
   [[nodiscard]] constexpr std::int64_t minor() const noexcept { return minor_; }
   /// The amount in major units as a double, for formulas and reports (exact below 2^53 fen).
-  [[nodiscard]] constexpr double major() const noexcept { return static_cast<double>(minor_) / 100.0; }
+  [[nodiscard]] constexpr double major() const noexcept {
+    return static_cast<double>(minor_) / 100.0;
+  }
 
   /// "1234.56", "-0.50", "0.00": always two decimals, no grouping, no currency sign.
   [[nodiscard]] std::string to_string() const;
@@ -50,12 +52,14 @@ class money {
 
   friend constexpr money operator+(money a, money b) noexcept {
     std::int64_t out = 0;
-    if (__builtin_add_overflow(a.minor_, b.minor_, &out)) return money(b.minor_ < 0 ? min_minor : max_minor);
+    if (__builtin_add_overflow(a.minor_, b.minor_, &out))
+      return money(b.minor_ < 0 ? min_minor : max_minor);
     return money(out);
   }
   friend constexpr money operator-(money a, money b) noexcept {
     std::int64_t out = 0;
-    if (__builtin_sub_overflow(a.minor_, b.minor_, &out)) return money(b.minor_ > 0 ? min_minor : max_minor);
+    if (__builtin_sub_overflow(a.minor_, b.minor_, &out))
+      return money(b.minor_ > 0 ? min_minor : max_minor);
     return money(out);
   }
   constexpr money& operator+=(money other) noexcept { return *this = *this + other; }

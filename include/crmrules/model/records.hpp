@@ -53,12 +53,12 @@ struct record_ref {
 
 /// Where a lead is in its life. Stored and shown by the names of `to_string`.
 enum class lead_status : std::uint8_t {
-  unassigned,   ///< new, no owner yet
-  assigned,     ///< has an owner, not yet touched
-  touched,      ///< the owner made first contact (`first_touch_at` set)
-  to_reassign,  ///< released by a reclaim; waiting for a new owner
-  converted,    ///< became a customer / opportunity
-  disqualified, ///< closed without conversion
+  unassigned,    ///< new, no owner yet
+  assigned,      ///< has an owner, not yet touched
+  touched,       ///< the owner made first contact (`first_touch_at` set)
+  to_reassign,   ///< released by a reclaim; waiting for a new owner
+  converted,     ///< became a customer / opportunity
+  disqualified,  ///< closed without conversion
 };
 [[nodiscard]] std::string_view to_string(lead_status s) noexcept;
 [[nodiscard]] std::optional<lead_status> parse_lead_status(std::string_view name) noexcept;
@@ -67,22 +67,22 @@ enum class lead_status : std::uint8_t {
 struct lead {
   lead_id id;
   std::uint64_t version = 0;
-  std::string source;        ///< 线索来源: 官网表单, 抖音私信, 展会扫码, 转介绍, ...
-  std::string channel;       ///< 渠道: finer-grained campaign or channel code
-  timestamp created_at{};    ///< 创建时间
-  std::string company_name;  ///< 公司名称, as entered
-  std::string contact_name;  ///< 联系人
-  std::string phone;         ///< 电话, as entered (normalised by the dedup engine)
-  std::string email;         ///< 邮箱
-  std::string region;        ///< 区域: 华东, 华南, ...
-  std::string industry;      ///< 行业
+  std::string source;   ///< 线索来源: 官网表单, 抖音私信, 展会扫码, 转介绍, ...
+  std::string channel;  ///< 渠道: finer-grained campaign or channel code
+  timestamp created_at{};       ///< 创建时间
+  std::string company_name;     ///< 公司名称, as entered
+  std::string contact_name;     ///< 联系人
+  std::string phone;            ///< 电话, as entered (normalised by the dedup engine)
+  std::string email;            ///< 邮箱
+  std::string region;           ///< 区域: 华东, 华南, ...
+  std::string industry;         ///< 行业
   std::optional<money> budget;  ///< 客户预算; nullopt when unknown
   std::vector<std::string> tags;
   lead_status status = lead_status::unassigned;
-  std::optional<rep_id> owner;               ///< 负责人
-  std::optional<timestamp> assigned_at;      ///< when the current owner got it
-  std::optional<timestamp> first_touch_at;   ///< 首次跟进时间
-  std::optional<customer_id> customer;       ///< the customer it belongs to, once known
+  std::optional<rep_id> owner;              ///< 负责人
+  std::optional<timestamp> assigned_at;     ///< when the current owner got it
+  std::optional<timestamp> first_touch_at;  ///< 首次跟进时间
+  std::optional<customer_id> customer;      ///< the customer it belongs to, once known
   attributes custom;
 
   friend bool operator==(const lead&, const lead&) = default;
@@ -95,8 +95,8 @@ struct lead {
 struct customer {
   customer_id id;
   std::uint64_t version = 0;
-  std::string name;                 ///< 客户名称
-  std::string uscc;                 ///< 统一社会信用代码 (GB 32100-2015), empty when unknown
+  std::string name;  ///< 客户名称
+  std::string uscc;  ///< 统一社会信用代码 (GB 32100-2015), empty when unknown
   std::vector<std::string> phones;  ///< as stored; E.164 preferred (indexed for lookups)
   std::vector<std::string> emails;  ///< as stored; lower case preferred (indexed for lookups)
   std::string address;
@@ -134,22 +134,22 @@ struct rep {
   std::uint64_t version = 0;
   std::string name;
   std::optional<team_id> team;
-  std::string role;             ///< e.g. sales, senior, manager, director (policy coefficients key on it)
-  bool active = true;           ///< false for people who left or are disabled
-  bool accepts_leads = true;    ///< a rep may stop taking new leads without being inactive
+  std::string role;    ///< e.g. sales, senior, manager, director (policy coefficients key on it)
+  bool active = true;  ///< false for people who left or are disabled
+  bool accepts_leads = true;          ///< a rep may stop taking new leads without being inactive
   std::optional<timestamp> hired_at;  ///< 入职日期, for cold-start protection
   std::optional<std::int64_t> daily_cap;  ///< max new leads per day; nullopt = no cap
   std::optional<std::int64_t> open_cap;   ///< max leads held open at once; nullopt = no cap
   std::vector<std::string> regions;       ///< regions served
   std::vector<std::string> industries;    ///< industries served
   std::vector<std::string> skills;
-  std::vector<period> leave;              ///< leave periods, [from, to)
-  std::int64_t today_follow_ups = 0;      ///< 今日跟进数
-  std::int64_t open_tasks = 0;            ///< 待办任务数
-  std::int64_t open_leads = 0;            ///< leads held and not closed
-  std::int64_t assigned_today = 0;        ///< leads received today (for the daily cap)
-  money revenue_3d;                       ///< revenue closed in the last 3 days
-  std::optional<duration> avg_response;   ///< historical mean time to first touch
+  std::vector<period> leave;                  ///< leave periods, [from, to)
+  std::int64_t today_follow_ups = 0;          ///< 今日跟进数
+  std::int64_t open_tasks = 0;                ///< 待办任务数
+  std::int64_t open_leads = 0;                ///< leads held and not closed
+  std::int64_t assigned_today = 0;            ///< leads received today (for the daily cap)
+  money revenue_3d;                           ///< revenue closed in the last 3 days
+  std::optional<duration> avg_response;       ///< historical mean time to first touch
   std::optional<timestamp> last_assigned_at;  ///< tie-break: least recently assigned first
   attributes custom;
 
@@ -180,7 +180,7 @@ struct team {
 
 /// Kinds of proof a stage gate can ask for.
 enum class evidence_type : std::uint8_t {
-  note,             ///< a text note
+  note,  ///< a text note
   call_recording,
   screenshot,
   pdf,
@@ -196,8 +196,8 @@ enum class evidence_type : std::uint8_t {
 struct evidence_item {
   std::string id;
   evidence_type type = evidence_type::note;
-  std::string stage;  ///< the stage it was collected for
-  std::string ref;    ///< a URI, document id or the note's text
+  std::string stage;                   ///< the stage it was collected for
+  std::string ref;                     ///< a URI, document id or the note's text
   std::vector<std::string> attendees;  ///< for meeting minutes
   timestamp added_at{};
 
@@ -263,8 +263,8 @@ struct promise {
   std::uint64_t version = 0;
   std::string deliverable;
   timestamp due{};
-  std::optional<rep_id> owner;     ///< the salesperson who promised
-  std::string delivery_owner;      ///< who delivers (may be outside sales)
+  std::optional<rep_id> owner;  ///< the salesperson who promised
+  std::string delivery_owner;   ///< who delivers (may be outside sales)
   std::optional<customer_id> customer;
   std::optional<opportunity_id> opportunity;
   std::string acceptance_criteria;
@@ -313,7 +313,7 @@ enum class decision_kind : std::uint8_t {
   merge,         ///< duplicate records merged
   merge_undo,
   tier_change,
-  escalation,    ///< an SLA step fired
+  escalation,  ///< an SLA step fired
   other,
 };
 [[nodiscard]] std::string_view to_string(decision_kind k) noexcept;

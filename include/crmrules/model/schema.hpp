@@ -40,12 +40,12 @@ struct builtin_field {
 template <class R>
 struct record_traits;
 
-#define CRMRULES_DECLARE_RECORD_TRAITS(R, ID)                             \
-  template <>                                                             \
-  struct record_traits<R> {                                               \
-    using id_type = ID;                                                   \
-    static constexpr record_kind kind = record_kind::R;                   \
-    static std::span<const builtin_field<R>> fields() noexcept;           \
+#define CRMRULES_DECLARE_RECORD_TRAITS(R, ID)                   \
+  template <>                                                   \
+  struct record_traits<R> {                                     \
+    using id_type = ID;                                         \
+    static constexpr record_kind kind = record_kind::R;         \
+    static std::span<const builtin_field<R>> fields() noexcept; \
   }
 
 CRMRULES_DECLARE_RECORD_TRAITS(lead, lead_id);
@@ -70,7 +70,7 @@ concept stored_record = requires(const R& r) {
 
 /// One field as the schema knows it.
 struct field_def {
-  std::string name;                  ///< the canonical name: "source", "课程偏好"
+  std::string name;  ///< the canonical name: "source", "课程偏好"
   value_type type = value_type::null;
   std::vector<std::string> aliases;  ///< other names that resolve to it: "线索来源"
   std::string description;

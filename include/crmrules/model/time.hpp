@@ -26,6 +26,17 @@ using timestamp = std::chrono::sys_time<duration>;
   return timestamp(duration(us));
 }
 
+/// The instants crmrules stores and writes as text: years 1 to 9999, as RFC 3339 allows.
+/// `validate()` refuses records with times outside this range (use an empty optional, not
+/// timestamp::max(), for "never").
+inline constexpr timestamp min_timestamp{
+    duration{-62135596800LL * 1000000}};  // 0001-01-01T00:00:00Z
+inline constexpr timestamp max_timestamp{
+    duration{253402300799LL * 1000000 + 999999}};  // 9999-12-31T23:59:59.999999Z
+[[nodiscard]] constexpr bool in_supported_range(timestamp t) noexcept {
+  return min_timestamp <= t && t <= max_timestamp;
+}
+
 /// Parses RFC 3339 / ISO 8601 date-times: "2026-11-22T09:30:00Z", "2026-11-22T17:30:00+08:00",
 /// "2026-11-22 09:30:00.250", "2026-11-22T09:30" and a bare date "2026-11-22" (midnight).
 /// Text without an offset is taken to be at `default_offset` from UTC (e.g. +08:00 for data
@@ -35,6 +46,8 @@ using timestamp = std::chrono::sys_time<duration>;
     std::string_view text, std::chrono::minutes default_offset = std::chrono::minutes{0});
 
 /// RFC 3339 in UTC: "2026-11-22T09:30:00Z", with ".250000" style fractions only when nonzero.
+/// A time outside years 1..9999 (which cannot be written in RFC 3339) is written
+/// "out-of-range(<microseconds since the epoch>)" and does not parse back.
 [[nodiscard]] std::string format_timestamp(timestamp t);
 
 /// Parses a duration: one or more `<integer><unit>` parts with units w, d, h, m (minutes), s,

@@ -43,26 +43,28 @@ class value {
   using string_list = std::vector<std::string>;
 
   value() noexcept = default;
-  value(std::nullptr_t) noexcept {}                      // NOLINT: implicit like a literal
-  value(bool b) noexcept : v_(b) {}                      // NOLINT
-  value(int i) noexcept : v_(std::int64_t{i}) {}         // NOLINT
-  value(std::int64_t i) noexcept : v_(i) {}              // NOLINT
-  value(double d) noexcept : v_(d) {}                    // NOLINT
-  value(money m) noexcept : v_(m) {}                     // NOLINT
-  value(std::string s) noexcept : v_(std::move(s)) {}    // NOLINT
-  value(std::string_view s) : v_(std::string(s)) {}      // NOLINT
-  value(const char* s) : v_(std::string(s)) {}           // NOLINT: not bool
-  value(timestamp t) noexcept : v_(t) {}                 // NOLINT
-  value(duration d) noexcept : v_(d) {}                  // NOLINT
+  value(std::nullptr_t) noexcept {}                    // NOLINT: implicit like a literal
+  value(bool b) noexcept : v_(b) {}                    // NOLINT
+  value(int i) noexcept : v_(std::int64_t{i}) {}       // NOLINT
+  value(std::int64_t i) noexcept : v_(i) {}            // NOLINT
+  value(double d) noexcept : v_(d) {}                  // NOLINT
+  value(money m) noexcept : v_(m) {}                   // NOLINT
+  value(std::string s) noexcept : v_(std::move(s)) {}  // NOLINT
+  value(std::string_view s) : v_(std::string(s)) {}    // NOLINT
+  value(const char* s) : v_(std::string(s)) {}         // NOLINT: not bool
+  value(timestamp t) noexcept : v_(t) {}               // NOLINT
+  value(duration d) noexcept : v_(d) {}                // NOLINT
   /// Any std::chrono duration or system time point that converts to microseconds without loss
   /// (hours, minutes, seconds, sys_days...).
   template <class Rep, class Period>
-    requires std::is_convertible_v<std::chrono::duration<Rep, Period>, duration>
-  value(std::chrono::duration<Rep, Period> d) noexcept : v_(duration(d)) {}  // NOLINT
+  requires std::is_convertible_v<std::chrono::duration<Rep, Period>, duration> value(
+      std::chrono::duration<Rep, Period> d)
+  noexcept : v_(duration(d)) {}  // NOLINT
   template <class D>
-    requires std::is_convertible_v<std::chrono::sys_time<D>, timestamp>
-  value(std::chrono::sys_time<D> t) noexcept : v_(timestamp(t)) {}  // NOLINT
-  value(string_list l) noexcept : v_(std::move(l)) {}    // NOLINT
+  requires std::is_convertible_v<std::chrono::sys_time<D>, timestamp> value(
+      std::chrono::sys_time<D> t)
+  noexcept : v_(timestamp(t)) {}                       // NOLINT
+  value(string_list l) noexcept : v_(std::move(l)) {}  // NOLINT
 
   [[nodiscard]] value_type type() const noexcept { return static_cast<value_type>(v_.index()); }
   [[nodiscard]] bool is_null() const noexcept { return v_.index() == 0; }

@@ -21,17 +21,18 @@ struct diagnostic {
   enum class severity : std::uint8_t { error, warning };
 
   severity level = severity::error;
-  std::string file;          ///< the rules file, or "<string>" for text loaded from memory
+  std::string file;  ///< the rules file, or "<string>" for text loaded from memory
   source_position position;
-  std::string path;          ///< JSON pointer of the offending element: /schema/lead/fields/预算/type
-  std::string message;       ///< what is wrong: "unknown type 'int'"
-  std::string suggestion;    ///< a replacement to try ("integer"), or empty
-  std::string source_line;   ///< the text of the offending line, for the caret excerpt
-  std::uint32_t caret = 0;   ///< display column (East Asian wide characters count 2) of the caret
+  std::string path;     ///< JSON pointer of the offending element: /schema/lead/fields/预算/type
+  std::string message;  ///< what is wrong: "unknown type 'int'"
+  std::string suggestion;   ///< a replacement to try ("integer"), or empty
+  std::string source_line;  ///< the text of the offending line, for the caret excerpt
+  std::uint32_t caret = 0;  ///< display column (East Asian wide characters count 2) of the caret
 
   /// Compiler style, with an excerpt when the line is known:
   /// ```
-  /// rules.json:7:17: error: unknown type 'int' (at /schema/lead/fields/预算/type); did you mean 'integer'?
+  /// rules.json:7:17: error: unknown type 'int' (at /schema/lead/fields/预算/type); did you mean
+  /// 'integer'?
   ///     7 |         "type": "int"
   ///       |                 ^
   /// ```
@@ -52,8 +53,12 @@ class diagnostics {
   [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return items_.size(); }
   [[nodiscard]] const diagnostic& operator[](std::size_t i) const { return items_[i]; }
-  [[nodiscard]] std::vector<diagnostic>::const_iterator begin() const noexcept { return items_.begin(); }
-  [[nodiscard]] std::vector<diagnostic>::const_iterator end() const noexcept { return items_.end(); }
+  [[nodiscard]] std::vector<diagnostic>::const_iterator begin() const noexcept {
+    return items_.begin();
+  }
+  [[nodiscard]] std::vector<diagnostic>::const_iterator end() const noexcept {
+    return items_.end();
+  }
 
   /// Every diagnostic's to_string(), one after another, then "N errors, M warnings".
   [[nodiscard]] std::string to_string() const;

@@ -97,7 +97,8 @@ class rules_holder {
   /// Loads `path`; on success swaps it in and returns its warnings, on failure returns the errors
   /// and leaves the rules in force untouched.
   [[nodiscard]] diagnostics reload_file(const std::filesystem::path& path);
-  [[nodiscard]] diagnostics reload_string(std::string_view text, std::string_view source_name = "<string>");
+  [[nodiscard]] diagnostics reload_string(std::string_view text,
+                                          std::string_view source_name = "<string>");
 
   /// Swaps in an already loaded rule set.
   void publish(std::shared_ptr<const rule_set> next) noexcept { current_.store(std::move(next)); }

@@ -73,7 +73,8 @@ class record_store {
   /// Stores a new record; returns its version (1). `r.version` must be 0; already_exists if the
   /// id is taken; invalid_argument if `validate(r)` fails.
   [[nodiscard]] result<std::uint64_t> insert(const R& r) noexcept {
-    if (r.version != 0) return status::invalid_argument("insert needs version 0, got " + std::to_string(r.version));
+    if (r.version != 0)
+      return status::invalid_argument("insert needs version 0, got " + std::to_string(r.version));
     if (status s = validate(r); !s.ok()) return s;
     return detail::guarded("insert", [&] { return do_insert(r); });
   }

@@ -63,8 +63,8 @@ class sqlite_storage final : public storage {
   /// if (!db) { std::cerr << db.error().to_string() << "\n"; return 1; }
   /// crmrules::storage& store = **db;
   /// ```
-  [[nodiscard]] static result<std::unique_ptr<sqlite_storage>> open(const std::filesystem::path& path,
-                                                                     const sqlite_options& options = {});
+  [[nodiscard]] static result<std::unique_ptr<sqlite_storage>> open(
+      const std::filesystem::path& path, const sqlite_options& options = {});
   ~sqlite_storage() override;
 
   [[nodiscard]] lead_store& leads() noexcept override;

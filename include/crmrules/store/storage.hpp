@@ -23,7 +23,8 @@
 namespace crmrules {
 
 /// Any storable record, by value.
-using any_record = std::variant<lead, customer, contact, rep, team, opportunity, event, promise, timer>;
+using any_record =
+    std::variant<lead, customer, contact, rep, team, opportunity, event, promise, timer>;
 
 /// The id and kind of an `any_record`.
 [[nodiscard]] record_ref ref_of(const any_record& r);
@@ -44,8 +45,8 @@ class write_batch {
 
   struct op {
     op_kind kind = op_kind::insert;
-    any_record record;               ///< for insert and update
-    record_ref target;               ///< for remove
+    any_record record;                   ///< for insert and update
+    record_ref target;                   ///< for remove
     std::uint64_t expected_version = 0;  ///< for remove (update uses record's version)
   };
 
@@ -63,7 +64,8 @@ class write_batch {
   }
   /// Removes a record if its stored version is `expected_version`.
   template <stored_record R>
-  write_batch& remove(const typename record_traits<R>::id_type& id, std::uint64_t expected_version) {
+  write_batch& remove(const typename record_traits<R>::id_type& id,
+                      std::uint64_t expected_version) {
     ops_.push_back(op{op_kind::remove, any_record{}, record_ref{record_traits<R>::kind, id.str()},
                       expected_version});
     return *this;
@@ -90,7 +92,7 @@ class write_batch {
 
 /// What a successful commit did.
 struct commit_receipt {
-  std::vector<std::uint64_t> versions;       ///< per op, in order: the new version (0 for a removal)
+  std::vector<std::uint64_t> versions;  ///< per op, in order: the new version (0 for a removal)
   std::vector<std::uint64_t> decision_seqs;  ///< per appended decision, in order
 };
 

@@ -23,16 +23,16 @@ namespace crmrules {
 class lead_store : public record_store<lead> {
  public:
   /// Leads owned by `owner`, ids after `after`, in id order.
-  [[nodiscard]] result<std::vector<lead>> list_by_owner(const rep_id& owner,
-                                                        const lead_id& after = lead_id{},
-                                                        std::size_t limit = default_page_size) const noexcept {
+  [[nodiscard]] result<std::vector<lead>> list_by_owner(
+      const rep_id& owner, const lead_id& after = lead_id{},
+      std::size_t limit = default_page_size) const noexcept {
     if (owner.empty()) return status::invalid_argument("empty owner id");
     if (status s = detail::check_limit(limit); !s.ok()) return s;
     return detail::guarded("list_by_owner", [&] { return do_list_by_owner(owner, after, limit); });
   }
   /// Leads waiting for an owner (status unassigned or to_reassign), in id order.
-  [[nodiscard]] result<std::vector<lead>> list_unassigned(const lead_id& after = lead_id{},
-                                                          std::size_t limit = default_page_size) const noexcept {
+  [[nodiscard]] result<std::vector<lead>> list_unassigned(
+      const lead_id& after = lead_id{}, std::size_t limit = default_page_size) const noexcept {
     if (status s = detail::check_limit(limit); !s.ok()) return s;
     return detail::guarded("list_unassigned", [&] { return do_list_unassigned(after, limit); });
   }
@@ -40,7 +40,8 @@ class lead_store : public record_store<lead> {
  protected:
   virtual result<std::vector<lead>> do_list_by_owner(const rep_id& owner, const lead_id& after,
                                                      std::size_t limit) const = 0;
-  virtual result<std::vector<lead>> do_list_unassigned(const lead_id& after, std::size_t limit) const = 0;
+  virtual result<std::vector<lead>> do_list_unassigned(const lead_id& after,
+                                                       std::size_t limit) const = 0;
 };
 
 /// The exact-match keys customers are indexed by.
@@ -61,7 +62,8 @@ class customer_store : public record_store<customer> {
   }
 
  protected:
-  virtual result<std::vector<customer>> do_find_by_key(customer_key kind, std::string_view key) const = 0;
+  virtual result<std::vector<customer>> do_find_by_key(customer_key kind,
+                                                       std::string_view key) const = 0;
 };
 
 class contact_store : public record_store<contact> {
@@ -93,7 +95,8 @@ class team_store : public record_store<team> {};
 class opportunity_store : public record_store<opportunity> {
  public:
   /// Opportunities of customer `c`, in id order.
-  [[nodiscard]] result<std::vector<opportunity>> list_by_customer(const customer_id& c) const noexcept {
+  [[nodiscard]] result<std::vector<opportunity>> list_by_customer(
+      const customer_id& c) const noexcept {
     if (c.empty()) return status::invalid_argument("empty customer id");
     return detail::guarded("list_by_customer", [&] { return do_list_by_customer(c); });
   }
@@ -142,36 +145,40 @@ class promise_store : public record_store<promise> {
   [[nodiscard]] result<std::vector<promise>> list_open_due_before(
       timestamp t, std::size_t limit = default_page_size) const noexcept {
     if (status s = detail::check_limit(limit); !s.ok()) return s;
-    return detail::guarded("list_open_due_before", [&] { return do_list_open_due_before(t, limit); });
+    return detail::guarded("list_open_due_before",
+                           [&] { return do_list_open_due_before(t, limit); });
   }
 
  protected:
-  virtual result<std::vector<promise>> do_list_open_due_before(timestamp t, std::size_t limit) const = 0;
+  virtual result<std::vector<promise>> do_list_open_due_before(timestamp t,
+                                                               std::size_t limit) const = 0;
 };
 
 class timer_store : public record_store<timer> {
  public:
   /// Pending timers with `due_at <= t`, ordered by (due_at, id): what recovery must fire.
-  [[nodiscard]] result<std::vector<timer>> list_due(timestamp t,
-                                                    std::size_t limit = default_page_size) const noexcept {
+  [[nodiscard]] result<std::vector<timer>> list_due(
+      timestamp t, std::size_t limit = default_page_size) const noexcept {
     if (status s = detail::check_limit(limit); !s.ok()) return s;
     return detail::guarded("list_due", [&] { return do_list_due(t, limit); });
   }
   /// Pending and paused timers, ids after `after`, in id order: what a restart reloads.
-  [[nodiscard]] result<std::vector<timer>> list_active(const timer_id& after = timer_id{},
-                                                       std::size_t limit = default_page_size) const noexcept {
+  [[nodiscard]] result<std::vector<timer>> list_active(
+      const timer_id& after = timer_id{}, std::size_t limit = default_page_size) const noexcept {
     if (status s = detail::check_limit(limit); !s.ok()) return s;
     return detail::guarded("list_active", [&] { return do_list_active(after, limit); });
   }
   /// Timers about `subject` in any state, in id order.
-  [[nodiscard]] result<std::vector<timer>> list_by_subject(const record_ref& subject) const noexcept {
+  [[nodiscard]] result<std::vector<timer>> list_by_subject(
+      const record_ref& subject) const noexcept {
     if (subject.id.empty()) return status::invalid_argument("empty subject id");
     return detail::guarded("list_by_subject", [&] { return do_list_by_subject(subject); });
   }
 
  protected:
   virtual result<std::vector<timer>> do_list_due(timestamp t, std::size_t limit) const = 0;
-  virtual result<std::vector<timer>> do_list_active(const timer_id& after, std::size_t limit) const = 0;
+  virtual result<std::vector<timer>> do_list_active(const timer_id& after,
+                                                    std::size_t limit) const = 0;
   virtual result<std::vector<timer>> do_list_by_subject(const record_ref& subject) const = 0;
 };
 
@@ -189,13 +196,14 @@ class decision_log {
     return detail::guarded("append", [&] { return do_append(d); });
   }
   /// Up to `limit` entries with seq > `after_seq`, in seq order.
-  [[nodiscard]] result<std::vector<decision>> read(std::uint64_t after_seq = 0,
-                                                   std::size_t limit = default_page_size) const noexcept {
+  [[nodiscard]] result<std::vector<decision>> read(
+      std::uint64_t after_seq = 0, std::size_t limit = default_page_size) const noexcept {
     if (status s = detail::check_limit(limit); !s.ok()) return s;
     return detail::guarded("read", [&] { return do_read(after_seq, limit); });
   }
   /// Entries about `subject`, in seq order.
-  [[nodiscard]] result<std::vector<decision>> for_subject(const record_ref& subject) const noexcept {
+  [[nodiscard]] result<std::vector<decision>> for_subject(
+      const record_ref& subject) const noexcept {
     if (subject.id.empty()) return status::invalid_argument("empty subject id");
     return detail::guarded("for_subject", [&] { return do_for_subject(subject); });
   }
@@ -210,7 +218,8 @@ class decision_log {
  protected:
   decision_log() = default;
   virtual result<std::uint64_t> do_append(const decision& d) = 0;
-  virtual result<std::vector<decision>> do_read(std::uint64_t after_seq, std::size_t limit) const = 0;
+  virtual result<std::vector<decision>> do_read(std::uint64_t after_seq,
+                                                std::size_t limit) const = 0;
   virtual result<std::vector<decision>> do_for_subject(const record_ref& subject) const = 0;
   virtual result<std::uint64_t> do_last_seq() const = 0;
 };

@@ -56,7 +56,8 @@ class lead_store_wrapper : public basic_store_wrapper<lead_store> {
   using basic_store_wrapper::basic_store_wrapper;
 
  protected:
-  result<std::vector<lead>> do_list_by_owner(const rep_id& o, const lead_id& after, std::size_t n) const override {
+  result<std::vector<lead>> do_list_by_owner(const rep_id& o, const lead_id& after,
+                                             std::size_t n) const override {
     return target().list_by_owner(o, after, n);
   }
   result<std::vector<lead>> do_list_unassigned(const lead_id& after, std::size_t n) const override {
@@ -69,7 +70,8 @@ class customer_store_wrapper : public basic_store_wrapper<customer_store> {
   using basic_store_wrapper::basic_store_wrapper;
 
  protected:
-  result<std::vector<customer>> do_find_by_key(customer_key k, std::string_view key) const override {
+  result<std::vector<customer>> do_find_by_key(customer_key k,
+                                               std::string_view key) const override {
     return target().find_by_key(k, key);
   }
 };
@@ -89,7 +91,9 @@ class rep_store_wrapper : public basic_store_wrapper<rep_store> {
   using basic_store_wrapper::basic_store_wrapper;
 
  protected:
-  result<std::vector<rep>> do_list_by_team(const team_id& t) const override { return target().list_by_team(t); }
+  result<std::vector<rep>> do_list_by_team(const team_id& t) const override {
+    return target().list_by_team(t);
+  }
 };
 
 class team_store_wrapper : public basic_store_wrapper<team_store> {
@@ -116,10 +120,12 @@ class event_store_wrapper : public basic_store_wrapper<event_store> {
   using basic_store_wrapper::basic_store_wrapper;
 
  protected:
-  result<std::vector<event>> do_list_by_customer(const customer_id& c, timestamp from, timestamp to) const override {
+  result<std::vector<event>> do_list_by_customer(const customer_id& c, timestamp from,
+                                                 timestamp to) const override {
     return target().list_by_customer(c, from, to);
   }
-  result<std::vector<event>> do_list_by_lead(const lead_id& l, timestamp from, timestamp to) const override {
+  result<std::vector<event>> do_list_by_lead(const lead_id& l, timestamp from,
+                                             timestamp to) const override {
     return target().list_by_lead(l, from, to);
   }
 };
@@ -139,7 +145,9 @@ class timer_store_wrapper : public basic_store_wrapper<timer_store> {
   using basic_store_wrapper::basic_store_wrapper;
 
  protected:
-  result<std::vector<timer>> do_list_due(timestamp t, std::size_t n) const override { return target().list_due(t, n); }
+  result<std::vector<timer>> do_list_due(timestamp t, std::size_t n) const override {
+    return target().list_due(t, n);
+  }
   result<std::vector<timer>> do_list_active(const timer_id& after, std::size_t n) const override {
     return target().list_active(after, n);
   }
@@ -158,7 +166,9 @@ class decision_log_wrapper : public decision_log {
   result<std::vector<decision>> do_read(std::uint64_t after, std::size_t n) const override {
     return target_.read(after, n);
   }
-  result<std::vector<decision>> do_for_subject(const record_ref& s) const override { return target_.for_subject(s); }
+  result<std::vector<decision>> do_for_subject(const record_ref& s) const override {
+    return target_.for_subject(s);
+  }
   result<std::uint64_t> do_last_seq() const override { return target_.last_seq(); }
 
  private:
@@ -177,14 +187,18 @@ class storage_wrapper : public storage {
   [[nodiscard]] contact_store& contacts() noexcept override { return target_.contacts(); }
   [[nodiscard]] rep_store& reps() noexcept override { return target_.reps(); }
   [[nodiscard]] team_store& teams() noexcept override { return target_.teams(); }
-  [[nodiscard]] opportunity_store& opportunities() noexcept override { return target_.opportunities(); }
+  [[nodiscard]] opportunity_store& opportunities() noexcept override {
+    return target_.opportunities();
+  }
   [[nodiscard]] event_store& events() noexcept override { return target_.events(); }
   [[nodiscard]] promise_store& promises() noexcept override { return target_.promises(); }
   [[nodiscard]] timer_store& timers() noexcept override { return target_.timers(); }
   [[nodiscard]] decision_log& decisions() noexcept override { return target_.decisions(); }
 
  protected:
-  result<commit_receipt> do_commit(const write_batch& batch) override { return target_.commit(batch); }
+  result<commit_receipt> do_commit(const write_batch& batch) override {
+    return target_.commit(batch);
+  }
 
  private:
   storage& target_;

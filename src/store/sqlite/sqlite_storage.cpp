@@ -26,17 +26,25 @@ status from_sqlite(int rc, sqlite3* db, std::string_view what) {
   msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   switch (rc & 0xFF) {
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return status::unavailable(msg + " (database locked by another connection)");
-    case SQLITE_FULL: return status::resource_exhausted(msg);
-    case SQLITE_NOTADB: return status::corrupted(msg + " (not a SQLite database)");
-    case SQLITE_CORRUPT: return status::corrupted(msg);
+    case SQLITE_LOCKED:
+      return status::unavailable(msg + " (database locked by another connection)");
+    case SQLITE_FULL:
+      return status::resource_exhausted(msg);
+    case SQLITE_NOTADB:
+      return status::corrupted(msg + " (not a SQLite database)");
+    case SQLITE_CORRUPT:
+      return status::corrupted(msg);
     case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
     case SQLITE_READONLY:
-    case SQLITE_PERM: return status::unavailable(msg);
-    case SQLITE_NOMEM: return status::resource_exhausted(msg);
-    case SQLITE_CONSTRAINT: return status::already_exists(msg);
-    default: return status::internal(msg);
+    case SQLITE_PERM:
+      return status::unavailable(msg);
+    case SQLITE_NOMEM:
+      return status::resource_exhausted(msg);
+    case SQLITE_CONSTRAINT:
+      return status::already_exists(msg);
+    default:
+      return status::internal(msg);
   }
 }
 
@@ -74,7 +82,9 @@ class statement {
   [[nodiscard]] std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
   [[nodiscard]] std::string_view text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s_, col));
-    return p == nullptr ? std::string_view{} : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)));
+    return p == nullptr
+               ? std::string_view{}
+               : std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(s_, col)));
   }
   [[nodiscard]] sqlite3* db() const { return db_; }
 
@@ -91,7 +101,8 @@ class connection {
   ~connection() { close(); }
 
   void close() {
-    for (auto& [sql, s] : cache_) sqlite3_finalize(s);
+    for (auto& [sql, s] : cache_)
+      sqlite3_finalize(s);
     cache_.clear();
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = nullptr;
@@ -102,8 +113,8 @@ class connection {
   result<sqlite3_stmt*> prepare(const std::string& sql) {
     if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
     sqlite3_stmt* s = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                                      nullptr);
+    const int rc = sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &s, nullptr);
     if (rc != SQLITE_OK) return from_sqlite(rc, db_, "prepare");
     cache_.emplace(sql, s);
     return s;
@@ -271,7 +282,8 @@ struct table_desc<promise> {
 template <>
 struct table_desc<timer> {
   static constexpr std::string_view name = "timers";
-  static constexpr std::array<std::string_view, 4> columns{"state", "due_at", "subject_kind", "subject_id"};
+  static constexpr std::array<std::string_view, 4> columns{"state", "due_at", "subject_kind",
+                                                           "subject_id"};
   static void bind(statement& s, int i, const timer& r) {
     s.bind(i, to_string(r.state));
     s.bind(i + 1, to_unix_micros(r.due_at));
@@ -319,7 +331,9 @@ std::string describe(record_kind kind, std::string_view id) {
 template <class R>
 result<R> decode_row(const statement& s, std::string_view table) {
   auto r = from_json<R>(s.text(1));
-  if (!r) return status::corrupted("unreadable row in table " + std::string(table) + ": " + r.error().message());
+  if (!r)
+    return status::corrupted("unreadable row in table " + std::string(table) + ": " +
+                             r.error().message());
   r->version = static_cast<std::uint64_t>(s.int64(0));
   return std::move(*r);
 }
@@ -363,8 +377,8 @@ status explain_miss(connection& c, std::string_view id, std::uint64_t expected) 
   auto v = stored_version<R>(c, id);
   if (!v) return v.error();
   if (!*v) return status::not_found(describe(record_traits<R>::kind, id));
-  return status::conflict(describe(record_traits<R>::kind, id) + " is at version " + std::to_string(**v) + ", not " +
-                          std::to_string(expected));
+  return status::conflict(describe(record_traits<R>::kind, id) + " is at version " +
+                          std::to_string(**v) + ", not " + std::to_string(expected));
 }
 
 status write_customer_keys(connection& c, std::string_view id, const customer* r) {
@@ -376,7 +390,8 @@ status write_customer_keys(connection& c, std::string_view id, const customer* r
     if (status st = step_done(s, "delete customer keys"); !st.ok()) return st;
   }
   if (r == nullptr) return {};
-  auto ins = c.prepare("INSERT OR IGNORE INTO customer_keys(kind, key, customer_id) VALUES(?1, ?2, ?3)");
+  auto ins =
+      c.prepare("INSERT OR IGNORE INTO customer_keys(kind, key, customer_id) VALUES(?1, ?2, ?3)");
   if (!ins) return ins.error();
   auto put = [&](customer_key k, std::string_view key) -> status {
     if (key.empty()) return {};
@@ -414,7 +429,8 @@ result<std::uint64_t> insert_row(connection& c, const R& r) {
     table_desc<R>::bind(s, 3, r);
     s.bind(3 + static_cast<int>(table_desc<R>::columns.size()), std::string_view(encode(r, 1)));
     const int rc = s.step();
-    if ((rc & 0xFF) == SQLITE_CONSTRAINT) return status::already_exists(describe(record_traits<R>::kind, r.id.str()));
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
+      return status::already_exists(describe(record_traits<R>::kind, r.id.str()));
     if (rc != SQLITE_DONE) return from_sqlite(rc, c.db_, "insert");
   }
   if constexpr (std::is_same_v<R, customer>) {
@@ -600,7 +616,8 @@ class sql_lead_store final : public sql_store<lead_store> {
                    s.bind(3, static_cast<std::int64_t>(limit));
                  });
   }
-  result<std::vector<lead>> do_list_unassigned(const lead_id& after, std::size_t limit) const override {
+  result<std::vector<lead>> do_list_unassigned(const lead_id& after,
+                                               std::size_t limit) const override {
     return query(
         "SELECT version, doc FROM leads WHERE status IN ('unassigned', 'to_reassign') AND id > ?1 "
         "ORDER BY id LIMIT ?2",
@@ -616,7 +633,8 @@ class sql_customer_store final : public sql_store<customer_store> {
   using sql_store::sql_store;
 
  protected:
-  result<std::vector<customer>> do_find_by_key(customer_key kind, std::string_view key) const override {
+  result<std::vector<customer>> do_find_by_key(customer_key kind,
+                                               std::string_view key) const override {
     return query(
         "SELECT c.version, c.doc FROM customer_keys k JOIN customers c ON c.id = k.customer_id "
         "WHERE k.kind = ?1 AND k.key = ?2 ORDER BY c.id",
@@ -663,14 +681,16 @@ class sql_opportunity_store final : public sql_store<opportunity_store> {
     return query("SELECT version, doc FROM opportunities WHERE customer_id = ?1 ORDER BY id",
                  [&](statement& s) { s.bind(1, std::string_view(c.str())); });
   }
-  result<std::vector<opportunity>> do_list_by_stage(std::string_view stage, const opportunity_id& after,
+  result<std::vector<opportunity>> do_list_by_stage(std::string_view stage,
+                                                    const opportunity_id& after,
                                                     std::size_t limit) const override {
-    return query("SELECT version, doc FROM opportunities WHERE stage = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
-                 [&](statement& s) {
-                   s.bind(1, stage);
-                   s.bind(2, std::string_view(after.str()));
-                   s.bind(3, static_cast<std::int64_t>(limit));
-                 });
+    return query(
+        "SELECT version, doc FROM opportunities WHERE stage = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+        [&](statement& s) {
+          s.bind(1, stage);
+          s.bind(2, std::string_view(after.str()));
+          s.bind(3, static_cast<std::int64_t>(limit));
+        });
   }
 };
 
@@ -679,22 +699,27 @@ class sql_event_store final : public sql_store<event_store> {
   using sql_store::sql_store;
 
  protected:
-  result<std::vector<event>> do_list_by_customer(const customer_id& c, timestamp from, timestamp to) const override {
+  result<std::vector<event>> do_list_by_customer(const customer_id& c, timestamp from,
+                                                 timestamp to) const override {
     return query(
-        "SELECT version, doc FROM events WHERE customer_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id",
+        "SELECT version, doc FROM events WHERE customer_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY "
+        "at, id",
         [&](statement& s) {
           s.bind(1, std::string_view(c.str()));
           s.bind(2, to_unix_micros(from));
           s.bind(3, to_unix_micros(to));
         });
   }
-  result<std::vector<event>> do_list_by_lead(const lead_id& l, timestamp from, timestamp to) const override {
-    return query("SELECT version, doc FROM events WHERE lead_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, id",
-                 [&](statement& s) {
-                   s.bind(1, std::string_view(l.str()));
-                   s.bind(2, to_unix_micros(from));
-                   s.bind(3, to_unix_micros(to));
-                 });
+  result<std::vector<event>> do_list_by_lead(const lead_id& l, timestamp from,
+                                             timestamp to) const override {
+    return query(
+        "SELECT version, doc FROM events WHERE lead_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, "
+        "id",
+        [&](statement& s) {
+          s.bind(1, std::string_view(l.str()));
+          s.bind(2, to_unix_micros(from));
+          s.bind(3, to_unix_micros(to));
+        });
   }
 };
 
@@ -703,12 +728,15 @@ class sql_promise_store final : public sql_store<promise_store> {
   using sql_store::sql_store;
 
  protected:
-  result<std::vector<promise>> do_list_open_due_before(timestamp t, std::size_t limit) const override {
-    return query("SELECT version, doc FROM promises WHERE state = 'open' AND due < ?1 ORDER BY due, id LIMIT ?2",
-                 [&](statement& s) {
-                   s.bind(1, to_unix_micros(t));
-                   s.bind(2, static_cast<std::int64_t>(limit));
-                 });
+  result<std::vector<promise>> do_list_open_due_before(timestamp t,
+                                                       std::size_t limit) const override {
+    return query(
+        "SELECT version, doc FROM promises WHERE state = 'open' AND due < ?1 ORDER BY due, id "
+        "LIMIT ?2",
+        [&](statement& s) {
+          s.bind(1, to_unix_micros(t));
+          s.bind(2, static_cast<std::int64_t>(limit));
+        });
   }
 };
 
@@ -719,30 +747,35 @@ class sql_timer_store final : public sql_store<timer_store> {
  protected:
   result<std::vector<timer>> do_list_due(timestamp t, std::size_t limit) const override {
     return query(
-        "SELECT version, doc FROM timers WHERE state = 'pending' AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2",
+        "SELECT version, doc FROM timers WHERE state = 'pending' AND due_at <= ?1 ORDER BY due_at, "
+        "id LIMIT ?2",
         [&](statement& s) {
           s.bind(1, to_unix_micros(t));
           s.bind(2, static_cast<std::int64_t>(limit));
         });
   }
-  result<std::vector<timer>> do_list_active(const timer_id& after, std::size_t limit) const override {
+  result<std::vector<timer>> do_list_active(const timer_id& after,
+                                            std::size_t limit) const override {
     return query(
-        "SELECT version, doc FROM timers WHERE state IN ('pending', 'paused') AND id > ?1 ORDER BY id LIMIT ?2",
+        "SELECT version, doc FROM timers WHERE state IN ('pending', 'paused') AND id > ?1 ORDER BY "
+        "id LIMIT ?2",
         [&](statement& s) {
           s.bind(1, std::string_view(after.str()));
           s.bind(2, static_cast<std::int64_t>(limit));
         });
   }
   result<std::vector<timer>> do_list_by_subject(const record_ref& subject) const override {
-    return query("SELECT version, doc FROM timers WHERE subject_kind = ?1 AND subject_id = ?2 ORDER BY id",
-                 [&](statement& s) {
-                   s.bind(1, to_string(subject.kind));
-                   s.bind(2, std::string_view(subject.id));
-                 });
+    return query(
+        "SELECT version, doc FROM timers WHERE subject_kind = ?1 AND subject_id = ?2 ORDER BY id",
+        [&](statement& s) {
+          s.bind(1, to_string(subject.kind));
+          s.bind(2, std::string_view(subject.id));
+        });
   }
 };
 
-constexpr const char* decision_columns = "seq, at, kind, subject_kind, subject_id, actor, reason, detail";
+constexpr const char* decision_columns =
+    "seq, at, kind, subject_kind, subject_id, actor, reason, detail";
 
 class sql_decision_log final : public decision_log {
  public:
@@ -759,7 +792,8 @@ class sql_decision_log final : public decision_log {
     return seq;
   }
   result<std::vector<decision>> do_read(std::uint64_t after_seq, std::size_t limit) const override {
-    return query(std::string("SELECT ") + decision_columns + " FROM decisions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    return query(std::string("SELECT ") + decision_columns +
+                     " FROM decisions WHERE seq > ?1 ORDER BY seq LIMIT ?2",
                  [&](statement& s) {
                    s.bind(1, after_seq);
                    s.bind(2, static_cast<std::int64_t>(limit));
@@ -815,20 +849,23 @@ status migrate(connection& c, const std::filesystem::path& path) {
 
   auto app = query_int(c, "PRAGMA application_id", "read application id");
   if (!app) return app.error();
-  auto has_meta = query_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'crmrules_meta'", "read schema");
+  auto has_meta = query_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'crmrules_meta'",
+                            "read schema");
   if (!has_meta) return has_meta.error();
   auto tables = query_int(c, "SELECT count(*) FROM sqlite_schema", "read schema");
   if (!tables) return tables.error();
 
   const bool ours = *app == sqlite_storage::application_id;
   if (*app != 0 && !ours) {
-    return status::invalid_argument(path.string() + " belongs to another application (application_id " +
+    return status::invalid_argument(path.string() +
+                                    " belongs to another application (application_id " +
                                     std::to_string(*app) + "); not touching it");
   }
   if (!ours && *tables > 0 && *has_meta == 0) {
-    return status::invalid_argument(path.string() +
-                                    " is a SQLite database of another application (it has tables but no "
-                                    "crmrules schema); not touching it");
+    return status::invalid_argument(
+        path.string() +
+        " is a SQLite database of another application (it has tables but no "
+        "crmrules schema); not touching it");
   }
 
   std::int64_t version = 0;
@@ -837,11 +874,13 @@ status migrate(connection& c, const std::filesystem::path& path) {
     if (!v) return v.error();
     statement s(c.db_, *v);
     const int rc = s.step();
-    if (rc != SQLITE_ROW) return status::corrupted(path.string() + ": crmrules_meta has no schema_version");
+    if (rc != SQLITE_ROW)
+      return status::corrupted(path.string() + ": crmrules_meta has no schema_version");
     try {
       version = std::stoll(std::string(s.text(0)));
     } catch (const std::exception&) {
-      return status::corrupted(path.string() + ": schema_version '" + std::string(s.text(0)) + "' is not a number");
+      return status::corrupted(path.string() + ": schema_version '" + std::string(s.text(0)) +
+                               "' is not a number");
     }
   }
   if (version > sqlite_storage::schema_version) {
@@ -853,11 +892,14 @@ status migrate(connection& c, const std::filesystem::path& path) {
   if (version == sqlite_storage::schema_version && ours) return {};  // nothing to do; tx rolls back
 
   for (auto v = static_cast<std::size_t>(version); v < migrations.size(); ++v) {
-    if (status s = c.exec(migrations[v], "migrate schema to version " + std::to_string(v + 1)); !s.ok()) return s;
+    if (status s = c.exec(migrations[v], "migrate schema to version " + std::to_string(v + 1));
+        !s.ok())
+      return s;
   }
-  const std::string stamp = "PRAGMA application_id = " + std::to_string(sqlite_storage::application_id) +
-                            "; INSERT OR REPLACE INTO crmrules_meta(key, value) VALUES('schema_version', '" +
-                            std::to_string(sqlite_storage::schema_version) + "');";
+  const std::string stamp =
+      "PRAGMA application_id = " + std::to_string(sqlite_storage::application_id) +
+      "; INSERT OR REPLACE INTO crmrules_meta(key, value) VALUES('schema_version', '" +
+      std::to_string(sqlite_storage::schema_version) + "');";
   if (status s = c.exec(stamp.c_str(), "stamp schema version"); !s.ok()) return s;
   return tx.commit();
 }
@@ -887,7 +929,8 @@ result<std::unique_ptr<sqlite_storage>> sqlite_storage::open(const std::filesyst
   return detail::guarded("open", [&]() -> result<std::unique_ptr<sqlite_storage>> {
     std::error_code ec;
     const bool exists = std::filesystem::exists(path, ec);
-    if (!exists && !options.create_if_missing) return status::not_found(path.string() + " does not exist");
+    if (!exists && !options.create_if_missing)
+      return status::not_found(path.string() + " does not exist");
     if (exists && std::filesystem::is_directory(path, ec)) {
       return status::invalid_argument(path.string() + " is a directory, not a database file");
     }
@@ -907,15 +950,18 @@ result<std::unique_ptr<sqlite_storage>> sqlite_storage::open(const std::filesyst
       statement s(c.db_, *mode);
       const int step = s.step();
       if (step != SQLITE_ROW) return from_sqlite(step, c.db_, "open " + path.string());
-      if (s.text(0) != "wal") return status::unavailable(path.string() + ": cannot switch to WAL mode");
+      if (s.text(0) != "wal")
+        return status::unavailable(path.string() + ": cannot switch to WAL mode");
     }
-    const char* sync = options.synchronous == sqlite_options::sync_mode::full ? "PRAGMA synchronous = FULL"
-                                                                               : "PRAGMA synchronous = NORMAL";
+    const char* sync = options.synchronous == sqlite_options::sync_mode::full
+                           ? "PRAGMA synchronous = FULL"
+                           : "PRAGMA synchronous = NORMAL";
     if (status s = c.exec(sync, "set synchronous"); !s.ok()) return s;
     if (options.max_size_bytes) {
       auto page = query_int(c, "PRAGMA page_size", "read page size");
       if (!page) return page.error();
-      const auto pages = std::max<std::uint64_t>(1, *options.max_size_bytes / static_cast<std::uint64_t>(*page));
+      const auto pages =
+          std::max<std::uint64_t>(1, *options.max_size_bytes / static_cast<std::uint64_t>(*page));
       const std::string pragma = "PRAGMA max_page_count = " + std::to_string(pages);
       if (status s = c.exec(pragma.c_str(), "set size limit"); !s.ok()) return s;
     }
@@ -924,22 +970,45 @@ result<std::unique_ptr<sqlite_storage>> sqlite_storage::open(const std::filesyst
   });
 }
 
-lead_store& sqlite_storage::leads() noexcept { return impl_->leads; }
-customer_store& sqlite_storage::customers() noexcept { return impl_->customers; }
-contact_store& sqlite_storage::contacts() noexcept { return impl_->contacts; }
-rep_store& sqlite_storage::reps() noexcept { return impl_->reps; }
-team_store& sqlite_storage::teams() noexcept { return impl_->teams; }
-opportunity_store& sqlite_storage::opportunities() noexcept { return impl_->opportunities; }
-event_store& sqlite_storage::events() noexcept { return impl_->events; }
-promise_store& sqlite_storage::promises() noexcept { return impl_->promises; }
-timer_store& sqlite_storage::timers() noexcept { return impl_->timers; }
-decision_log& sqlite_storage::decisions() noexcept { return impl_->log; }
-const std::filesystem::path& sqlite_storage::path() const noexcept { return impl_->path; }
+lead_store& sqlite_storage::leads() noexcept {
+  return impl_->leads;
+}
+customer_store& sqlite_storage::customers() noexcept {
+  return impl_->customers;
+}
+contact_store& sqlite_storage::contacts() noexcept {
+  return impl_->contacts;
+}
+rep_store& sqlite_storage::reps() noexcept {
+  return impl_->reps;
+}
+team_store& sqlite_storage::teams() noexcept {
+  return impl_->teams;
+}
+opportunity_store& sqlite_storage::opportunities() noexcept {
+  return impl_->opportunities;
+}
+event_store& sqlite_storage::events() noexcept {
+  return impl_->events;
+}
+promise_store& sqlite_storage::promises() noexcept {
+  return impl_->promises;
+}
+timer_store& sqlite_storage::timers() noexcept {
+  return impl_->timers;
+}
+decision_log& sqlite_storage::decisions() noexcept {
+  return impl_->log;
+}
+const std::filesystem::path& sqlite_storage::path() const noexcept {
+  return impl_->path;
+}
 
 status sqlite_storage::checkpoint() noexcept {
   return detail::guarded("checkpoint", [&]() -> status {
     std::lock_guard lock(impl_->st.mu);
-    const int rc = sqlite3_wal_checkpoint_v2(impl_->st.conn.db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    const int rc = sqlite3_wal_checkpoint_v2(impl_->st.conn.db_, nullptr,
+                                             SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     if (rc != SQLITE_OK) return from_sqlite(rc, impl_->st.conn.db_, "checkpoint");
     return {};
   });
@@ -955,18 +1024,22 @@ result<commit_receipt> sqlite_storage::do_commit(const write_batch& batch) {
   std::size_t index = 0;
   for (const auto& op : batch.ops()) {
     const std::string where = "batch op " + std::to_string(index++) + ": ";
-    const record_kind kind = op.kind == write_batch::op_kind::remove ? op.target.kind : ref_of(op.record).kind;
-    auto version = detail::visit_kind(kind, [&]<class R>(detail::type_tag<R>) -> result<std::uint64_t> {
-      switch (op.kind) {
-        case write_batch::op_kind::insert: return insert_row(c, std::get<R>(op.record));
-        case write_batch::op_kind::update: return update_row(c, std::get<R>(op.record));
-        case write_batch::op_kind::remove: {
-          if (status s = remove_row<R>(c, op.target.id, op.expected_version); !s.ok()) return s;
-          return std::uint64_t{0};
-        }
-      }
-      return status::internal("unknown op");
-    });
+    const record_kind kind =
+        op.kind == write_batch::op_kind::remove ? op.target.kind : ref_of(op.record).kind;
+    auto version =
+        detail::visit_kind(kind, [&]<class R>(detail::type_tag<R>) -> result<std::uint64_t> {
+          switch (op.kind) {
+            case write_batch::op_kind::insert:
+              return insert_row(c, std::get<R>(op.record));
+            case write_batch::op_kind::update:
+              return update_row(c, std::get<R>(op.record));
+            case write_batch::op_kind::remove: {
+              if (status s = remove_row<R>(c, op.target.id, op.expected_version); !s.ok()) return s;
+              return std::uint64_t{0};
+            }
+          }
+          return status::internal("unknown op");
+        });
     if (!version) return status(version.error().code(), where + version.error().message());
     receipt.versions.push_back(*version);
   }

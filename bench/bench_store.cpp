@@ -33,12 +33,14 @@ const std::vector<lead>& sample_leads() {
 
 fs::path fresh_db(const std::string& name) {
   const fs::path p = fs::temp_directory_path() / ("crmrules_bench_store_" + name + ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(p.string() + suffix);
   return p;
 }
 
 void remove_db(const fs::path& p) {
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(p.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(p.string() + suffix);
 }
 
 void BM_json_encode_lead(benchmark::State& state) {
@@ -57,7 +59,8 @@ BENCHMARK(BM_json_encode_lead);
 
 void BM_json_decode_lead(benchmark::State& state) {
   std::vector<std::string> docs;
-  for (const auto& l : sample_leads()) docs.push_back(to_json(l));
+  for (const auto& l : sample_leads())
+    docs.push_back(to_json(l));
   std::size_t i = 0;
   for (auto _ : state) {
     auto r = from_json<lead>(docs[i++ % docs.size()]);
@@ -98,7 +101,8 @@ BENCHMARK(BM_memory_commit)->ArgName("batch")->Arg(1)->Arg(100);
 void BM_sqlite_commit(benchmark::State& state) {
   const fs::path path = fresh_db("commit");
   sqlite_options o;
-  o.synchronous = state.range(1) == 1 ? sqlite_options::sync_mode::full : sqlite_options::sync_mode::normal;
+  o.synchronous =
+      state.range(1) == 1 ? sqlite_options::sync_mode::full : sqlite_options::sync_mode::normal;
   {
     auto db = sqlite_storage::open(path, o);
     if (!db) {
@@ -109,13 +113,19 @@ void BM_sqlite_commit(benchmark::State& state) {
   }
   remove_db(path);
 }
-BENCHMARK(BM_sqlite_commit)->ArgNames({"batch", "sync"})->Args({1, 0})->Args({100, 0})->Args({1, 1})->Args({100, 1});
+BENCHMARK(BM_sqlite_commit)
+    ->ArgNames({"batch", "sync"})
+    ->Args({1, 0})
+    ->Args({100, 0})
+    ->Args({1, 1})
+    ->Args({100, 1});
 
 template <class Storage>
 void get_leads(benchmark::State& state, Storage& s) {
   const auto& leads = sample_leads();
   write_batch b;
-  for (const auto& l : leads) b.insert(l);
+  for (const auto& l : leads)
+    b.insert(l);
   if (auto r = s.commit(b); !r) {
     state.SkipWithError(r.error().to_string().c_str());
     return;

@@ -24,14 +24,16 @@ class lead_table final : public lead_store {
     std::lock_guard lock(mu_);
     lead stored = l;
     stored.version = 1;
-    if (!rows_.emplace(l.id.str(), std::move(stored)).second) return status::already_exists("lead " + l.id.str());
+    if (!rows_.emplace(l.id.str(), std::move(stored)).second)
+      return status::already_exists("lead " + l.id.str());
     return std::uint64_t{1};
   }
   result<std::uint64_t> do_update(const lead& l) override {
     std::lock_guard lock(mu_);
     auto it = rows_.find(l.id.str());
     if (it == rows_.end()) return status::not_found("lead " + l.id.str());
-    if (it->second.version != l.version) return status::conflict("lead " + l.id.str() + " changed meanwhile");
+    if (it->second.version != l.version)
+      return status::conflict("lead " + l.id.str() + " changed meanwhile");
     it->second = l;
     return ++it->second.version;  // the version check and the write are one step under the lock
   }
@@ -39,7 +41,8 @@ class lead_table final : public lead_store {
     std::lock_guard lock(mu_);
     auto it = rows_.find(id.str());
     if (it == rows_.end()) return status::not_found("lead " + id.str());
-    if (it->second.version != expected) return status::conflict("lead " + id.str() + " changed meanwhile");
+    if (it->second.version != expected)
+      return status::conflict("lead " + id.str() + " changed meanwhile");
     rows_.erase(it);
     return {};
   }
@@ -54,7 +57,8 @@ class lead_table final : public lead_store {
                                              std::size_t limit) const override {
     return scan(after, limit, [&](const lead& l) { return l.owner == owner; });
   }
-  result<std::vector<lead>> do_list_unassigned(const lead_id& after, std::size_t limit) const override {
+  result<std::vector<lead>> do_list_unassigned(const lead_id& after,
+                                               std::size_t limit) const override {
     return scan(after, limit, [](const lead& l) {
       return l.status == lead_status::unassigned || l.status == lead_status::to_reassign;
     });
@@ -90,6 +94,7 @@ int main() {
   auto stale = leads.update(l);  // l.version is 1, the table holds 2: refused
   std::printf("insert -> v%llu, update -> v%llu, stale update -> %s, owned by R007: %zu\n",
               static_cast<unsigned long long>(*v), static_cast<unsigned long long>(*v2),
-              stale.error().to_string().c_str(), leads.list_by_owner(crmrules::rep_id{"R007"})->size());
+              stale.error().to_string().c_str(),
+              leads.list_by_owner(crmrules::rep_id{"R007"})->size());
   return stale.error().is_conflict() ? 0 : 1;
 }

@@ -82,15 +82,20 @@ double ms_since(clock_type::time_point start) {
   return std::chrono::duration<double, std::milli>(clock_type::now() - start).count();
 }
 
-void heading(std::string_view title) { fmt::print("\n== {}\n", title); }
+void heading(std::string_view title) {
+  fmt::print("\n== {}\n", title);
+}
 
 /// Prints "label  count  share  bar" rows, largest first.
 void print_distribution(const std::map<std::string, std::size_t>& counts, std::size_t total) {
   std::vector<std::pair<std::string, std::size_t>> rows(counts.begin(), counts.end());
-  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
   for (const auto& [label, n] : rows) {
-    const double share = total == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(total);
-    fmt::print("  {:<14} {:>6}  {:>5.1f}%  {}\n", label, n, share, std::string(static_cast<std::size_t>(share / 2), '#'));
+    const double share =
+        total == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(total);
+    fmt::print("  {:<14} {:>6}  {:>5.1f}%  {}\n", label, n, share,
+               std::string(static_cast<std::size_t>(share / 2), '#'));
   }
 }
 
@@ -104,7 +109,8 @@ std::vector<typename Store::record_type> read_all(const Store& store) {
     if (!page) fail("reading back", page.error());
     if (page->empty()) return out;
     after = page->back().id;
-    for (auto& r : *page) out.push_back(std::move(r));
+    for (auto& r : *page)
+      out.push_back(std::move(r));
   }
 }
 
@@ -131,7 +137,8 @@ void load(storage& db, const sample::dataset& data) {
   decision d;
   d.at = data.leads.empty() ? timestamp{} : data.leads.back().created_at;
   d.kind = decision_kind::other;
-  d.subject = {record_kind::team, data.teams.empty() ? std::string("none") : data.teams.front().id.str()};
+  d.subject = {record_kind::team,
+               data.teams.empty() ? std::string("none") : data.teams.front().id.str()};
   d.actor = "crmrules_demo";
   d.reason = "sample data loaded";
   batch.append(d);
@@ -144,9 +151,10 @@ void summarise(storage& db, timestamp now) {
   const auto teams = read_all(db.teams());
 
   heading("What is in the database");
-  fmt::print("  {:>6} teams\n  {:>6} reps\n  {:>6} customers\n  {:>6} leads\n  {:>6} behaviour events\n",
-             teams.size(), reps.size(), db.customers().count().value_or(0), leads.size(),
-             db.events().count().value_or(0));
+  fmt::print(
+      "  {:>6} teams\n  {:>6} reps\n  {:>6} customers\n  {:>6} leads\n  {:>6} behaviour events\n",
+      teams.size(), reps.size(), db.customers().count().value_or(0), leads.size(),
+      db.events().count().value_or(0));
 
   heading("Leads by source (线索来源)");
   std::map<std::string, std::size_t> by_source, by_region;
@@ -172,30 +180,35 @@ void summarise(storage& db, timestamp now) {
   std::sort(budgets.begin(), budgets.end());
   auto quantile = [&](double q) {
     if (budgets.empty()) return money{};
-    return money::from_minor(budgets[static_cast<std::size_t>(q * static_cast<double>(budgets.size() - 1))]);
+    return money::from_minor(
+        budgets[static_cast<std::size_t>(q * static_cast<double>(budgets.size() - 1))]);
   };
   fmt::print("  stated by {} leads, blank for {}\n", budgets.size(), no_budget);
-  fmt::print("  median ¥{}   p90 ¥{}   max ¥{}\n", quantile(0.5).to_string(), quantile(0.9).to_string(),
-             quantile(1.0).to_string());
+  fmt::print("  median ¥{}   p90 ¥{}   max ¥{}\n", quantile(0.5).to_string(),
+             quantile(0.9).to_string(), quantile(1.0).to_string());
 
   heading("Data quality at intake");
   fmt::print("  {} leads without a phone, {} without an e-mail\n", no_phone, no_email);
-  fmt::print("  {} leads from channels with ids starting fb_ (no routing rule covers them yet)\n", fb);
+  fmt::print("  {} leads from channels with ids starting fb_ (no routing rule covers them yet)\n",
+             fb);
   const auto unassigned = db.leads().list_unassigned(lead_id{}, leads.size() + 1);
   if (!unassigned) fail("query unassigned leads", unassigned.error());
   fmt::print("  {} leads waiting for an owner (index leads_unassigned)\n", unassigned->size());
 
   heading("Sales teams");
   std::map<std::string, std::string> team_names;
-  for (const auto& t : teams) team_names[t.id.str()] = t.name;
+  for (const auto& t : teams)
+    team_names[t.id.str()] = t.name;
   std::size_t on_leave = 0, inactive = 0, new_hires = 0;
   for (const auto& t : teams) {
     auto members = db.reps().list_by_team(t.id);
     if (!members) fail("query team members", members.error());
     std::map<std::string, std::size_t> roles;
-    for (const auto& r : *members) ++roles[r.role];
+    for (const auto& r : *members)
+      ++roles[r.role];
     std::string role_text;
-    for (const auto& [role, n] : roles) role_text += fmt::format("{}{} {}", role_text.empty() ? "" : ", ", n, role);
+    for (const auto& [role, n] : roles)
+      role_text += fmt::format("{}{} {}", role_text.empty() ? "" : ", ", n, role);
     fmt::print("  {:<4} {:<12} {:>2} reps  ({})\n", t.id.str(), t.name, members->size(), role_text);
   }
   for (const auto& r : reps) {
@@ -203,8 +216,9 @@ void summarise(storage& db, timestamp now) {
     inactive += r.active ? 0 : 1;
     new_hires += r.hired_at && now - *r.hired_at < std::chrono::days(7) ? 1 : 0;
   }
-  fmt::print("  now: {} on leave, {} inactive, {} hired within 7 days (cold-start protection applies)\n", on_leave,
-             inactive, new_hires);
+  fmt::print(
+      "  now: {} on leave, {} inactive, {} hired within 7 days (cold-start protection applies)\n",
+      on_leave, inactive, new_hires);
 }
 
 }  // namespace
@@ -218,7 +232,8 @@ int main(int argc, char** argv) {
   const sample::dataset data = sample::generate(opt.data);
   fmt::print("generated sample data (seed {}) in {:.0f} ms\n", opt.data.seed, ms_since(t));
 
-  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(opt.db.string() + suffix);
+  for (const char* suffix : {"", "-wal", "-shm"})
+    fs::remove(opt.db.string() + suffix);
   {
     auto db = sqlite_storage::open(opt.db);
     if (!db) fail("opening " + opt.db.string(), db.error());
@@ -234,6 +249,7 @@ int main(int argc, char** argv) {
   if (!db) fail("reopening " + opt.db.string(), db.error());
   summarise(**db, opt.data.now);
 
-  fmt::print("\ndemo finished in {:.0f} ms; database at {}\n", ms_since(start), fs::absolute(opt.db).string());
+  fmt::print("\ndemo finished in {:.0f} ms; database at {}\n", ms_since(start),
+             fs::absolute(opt.db).string());
   return 0;
 }

@@ -2,7 +2,8 @@
 #include <iostream>
 
 int main() {
-  auto rules = crmrules::rule_set::load_string(R"({"schema": {"lead": {"fields": {"近30天互动频次": {"type": "integer"}}}}})");
+  auto rules = crmrules::rule_set::load_string(
+      R"({"schema": {"lead": {"fields": {"近30天互动频次": {"type": "integer"}}}}})");
   crmrules::memory_storage store;
   crmrules::lead lead;
   lead.id = crmrules::lead_id{"L0001"};

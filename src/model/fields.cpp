@@ -21,10 +21,24 @@ status type_error(value_type want, const value& got) {
 template <class T>
 struct conv;
 
+field_view text_view(std::string_view s) noexcept {
+  field_view v;
+  v.type = value_type::string;
+  v.text = s;
+  return v;
+}
+field_view int_view(value_type t, std::int64_t i) noexcept {
+  field_view v;
+  v.type = t;
+  v.integer = i;
+  return v;
+}
+
 template <>
 struct conv<std::string> {
   static constexpr value_type type = value_type::string;
   static value to(const std::string& s) { return value(s); }
+  static field_view view(const std::string& s) noexcept { return text_view(s); }
   static status from(const value& v, std::string& out) {
     if (const auto* s = v.get_if<std::string>()) {
       out = *s;
@@ -38,6 +52,7 @@ template <class Tag>
 struct conv<basic_id<Tag>> {
   static constexpr value_type type = value_type::string;
   static value to(const basic_id<Tag>& id) { return value(id.str()); }
+  static field_view view(const basic_id<Tag>& id) noexcept { return text_view(id.str()); }
   static status from(const value& v, basic_id<Tag>& out) {
     if (const auto* s = v.get_if<std::string>()) {
       out = basic_id<Tag>(*s);
@@ -51,6 +66,12 @@ template <>
 struct conv<bool> {
   static constexpr value_type type = value_type::boolean;
   static value to(bool b) { return value(b); }
+  static field_view view(bool b) noexcept {
+    field_view v;
+    v.type = value_type::boolean;
+    v.boolean = b;
+    return v;
+  }
   static status from(const value& v, bool& out) {
     if (const auto* b = v.get_if<bool>()) {
       out = *b;
@@ -64,6 +85,7 @@ template <>
 struct conv<std::int64_t> {
   static constexpr value_type type = value_type::integer;
   static value to(std::int64_t i) { return value(i); }
+  static field_view view(std::int64_t i) noexcept { return int_view(type, i); }
   static status from(const value& v, std::int64_t& out) {
     value c = v;
     if (c.is_null() || !coerce(c, type, "").ok()) return type_error(type, v);
@@ -76,6 +98,7 @@ template <>
 struct conv<money> {
   static constexpr value_type type = value_type::money;
   static value to(money m) { return value(m); }
+  static field_view view(money m) noexcept { return int_view(type, m.minor()); }
   static status from(const value& v, money& out) {
     if (const auto* m = v.get_if<money>()) {
       out = *m;
@@ -89,6 +112,7 @@ template <>
 struct conv<timestamp> {
   static constexpr value_type type = value_type::time;
   static value to(timestamp t) { return value(t); }
+  static field_view view(timestamp t) noexcept { return int_view(type, to_unix_micros(t)); }
   static status from(const value& v, timestamp& out) {
     if (const auto* t = v.get_if<timestamp>()) {
       out = *t;
@@ -102,6 +126,7 @@ template <>
 struct conv<duration> {
   static constexpr value_type type = value_type::interval;
   static value to(duration d) { return value(d); }
+  static field_view view(duration d) noexcept { return int_view(type, d.count()); }
   static status from(const value& v, duration& out) {
     if (const auto* d = v.get_if<duration>()) {
       out = *d;
@@ -115,6 +140,12 @@ template <>
 struct conv<std::vector<std::string>> {
   static constexpr value_type type = value_type::string_list;
   static value to(const std::vector<std::string>& l) { return value(l); }
+  static field_view view(const std::vector<std::string>& l) noexcept {
+    field_view v;
+    v.type = value_type::string_list;
+    v.list = &l;
+    return v;
+  }
   static status from(const value& v, std::vector<std::string>& out) {
     if (const auto* l = v.get_if<value::string_list>()) {
       out = *l;
@@ -130,6 +161,7 @@ template <class E, std::string_view (*Name)(E) noexcept,
 struct enum_conv {
   static constexpr value_type type = value_type::string;
   static value to(E e) { return value(Name(e)); }
+  static field_view view(E e) noexcept { return text_view(Name(e)); }
   static status from(const value& v, E& out) {
     const auto* s = v.get_if<std::string>();
     if (s == nullptr) return type_error(type, v);
@@ -161,6 +193,9 @@ template <class T>
 struct conv<std::optional<T>> {
   static constexpr value_type type = conv<T>::type;
   static value to(const std::optional<T>& o) { return o ? conv<T>::to(*o) : value{}; }
+  static field_view view(const std::optional<T>& o) noexcept {
+    return o ? conv<T>::view(*o) : field_view{};
+  }
   static status from(const value& v, std::optional<T>& out) {
     if (v.is_null()) {
       out.reset();
@@ -178,6 +213,7 @@ struct access;
 template <class R, class T, T R::*Member>
 struct access<Member> {
   static value get(const R& r) { return conv<T>::to(r.*Member); }
+  static field_view view(const R& r) noexcept { return conv<T>::view(r.*Member); }
   static status set(R& r, const value& v) {
     T tmp{};
     if (status s = conv<T>::from(v, tmp); !s.ok()) return s;
@@ -203,7 +239,8 @@ constexpr builtin_field<typename member_type<Member>::record> field(std::string_
           aliases,
           description,
           &access<Member>::get,
-          &access<Member>::set};
+          &access<Member>::set,
+          &access<Member>::view};
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -339,6 +376,12 @@ status set_timer_subject_kind(timer& t, const value& v) {
 value timer_subject_id(const timer& t) {
   return value(t.subject.id);
 }
+field_view view_timer_subject_kind(const timer& t) noexcept {
+  return text_view(to_string(t.subject.kind));
+}
+field_view view_timer_subject_id(const timer& t) noexcept {
+  return text_view(t.subject.id);
+}
 status set_timer_subject_id(timer& t, const value& v) {
   return conv<std::string>::from(v, t.subject.id);
 }
@@ -347,9 +390,9 @@ constexpr builtin_field<timer> timer_fields[] = {
     field<&timer::id>("id", "", "the timer id"),
     field<&timer::policy>("policy", "策略", "the SLA policy"),
     {"subject_kind", value_type::string, "", "kind of record the deadline is about",
-     &timer_subject_kind, &set_timer_subject_kind},
+     &timer_subject_kind, &set_timer_subject_kind, &view_timer_subject_kind},
     {"subject_id", value_type::string, "", "id of the record the deadline is about",
-     &timer_subject_id, &set_timer_subject_id},
+     &timer_subject_id, &set_timer_subject_id, &view_timer_subject_id},
     field<&timer::due_at>("due_at", "到期时间", "when it is due"),
     field<&timer::step>("step", "", "next escalation step"),
     field<&timer::state>("state", "状态", "pending, paused, fired, cancelled"),

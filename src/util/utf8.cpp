@@ -1,5 +1,9 @@
 #include "util/utf8.hpp"
 
+#include <utf8proc.h>
+
+#include <algorithm>
+
 namespace crmrules::detail {
 
 char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept {
@@ -109,20 +113,8 @@ std::string ascii_lower(std::string_view s) {
 namespace crmrules::detail {
 
 int display_width(char32_t cp) noexcept {
-  if (cp == 0) return 0;
-  if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) ||
-      (cp >= 0xFE00 && cp <= 0xFE0F))
-    return 0;
-  if ((cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0x303E) ||
-      (cp >= 0x3041 && cp <= 0x33FF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
-      (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xA000 && cp <= 0xA4CF) ||
-      (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
-      (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
-      (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x1F300 && cp <= 0x1F64F) ||
-      (cp >= 0x20000 && cp <= 0x3FFFD)) {
-    return 2;
-  }
-  return 1;
+  // utf8proc knows the East Asian width of every code point (wide and fullwidth: 2, combining: 0).
+  return std::max(0, utf8proc_charwidth(static_cast<utf8proc_int32_t>(cp)));
 }
 
 std::uint32_t display_columns(std::string_view line, std::size_t code_points) noexcept {

@@ -36,8 +36,8 @@ std::string ascii_lower(std::string_view s);
 
 namespace crmrules::detail {
 
-/// Terminal columns a code point takes: 2 for East Asian wide and fullwidth characters (CJK,
-/// Hangul, fullwidth forms), 0 for combining marks, 1 otherwise. For caret placement only.
+/// Terminal columns a code point takes (utf8proc): 2 for East Asian wide and fullwidth
+/// characters (CJK, Hangul, fullwidth forms), 0 for combining marks, 1 otherwise.
 int display_width(char32_t cp) noexcept;
 
 /// Display width of the first `code_points` code points of `line`.

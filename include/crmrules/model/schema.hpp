@@ -34,6 +34,8 @@ struct builtin_field {
   /// enums by name, null for optional members). A value of the wrong type is invalid_argument
   /// and leaves the record unchanged.
   status (*set)(R&, const value&);
+  /// The field's value without copying (see field_view): for formulas bound to records.
+  field_view (*view)(const R&) noexcept;
 };
 
 /// Per record type: its kind, id type and built-in field table. Specialised for every record.
@@ -140,6 +142,14 @@ template <stored_record R>
   if (def.builtin) return record_traits<R>::fields()[def.builtin_index].get(r);
   const value* v = r.custom.find(def.name);
   return v != nullptr ? *v : value{};
+}
+
+/// Views a field without copying: built-in through its view function, custom from `custom`.
+template <stored_record R>
+[[nodiscard]] field_view view_field(const R& r, const field_def& def) noexcept {
+  if (def.builtin) return record_traits<R>::fields()[def.builtin_index].view(r);
+  const value* v = r.custom.find(def.name);
+  return v != nullptr ? view_of(*v) : field_view{};
 }
 
 /// Writes a field: built-in through its setter, custom into `custom` after checking the value's

@@ -91,6 +91,21 @@ class value {
       v_;
 };
 
+/// A non-owning look at a field's value, for hot paths that must not copy (the rules language
+/// binds records through it). Strings and lists point into the record or value they came from
+/// and stay valid while that is unchanged. `type` is null for a blank value.
+struct field_view {
+  value_type type = value_type::null;
+  bool boolean = false;
+  std::int64_t integer = 0;  ///< integer; money in minor units; time and duration in microseconds
+  double decimal = 0;
+  std::string_view text;
+  const std::vector<std::string>* list = nullptr;
+};
+
+/// A view of `v` (valid while `v` is unchanged).
+[[nodiscard]] field_view view_of(const value& v) noexcept;
+
 /// Converts `v` in place to `target` where that is lossless and unsurprising: null stays null
 /// (blank is allowed for every type), an integer becomes a decimal, a decimal with no fraction
 /// becomes an integer. Anything else is invalid_argument naming `field` and both types.

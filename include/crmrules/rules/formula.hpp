@@ -1,0 +1,405 @@
+// crmrules rules language: Excel-like formulas over CRM records, checked, compiled once,
+// evaluated many times.
+//
+//   IF(线索来源="官网表单", 100, IF(线索来源="抖音私信", 85, IF(线索来源="展会扫码", 60, 40)))
+//     + IF(客户预算>50万, 50, 0) + IF(近30天互动频次>=3, 30, 0)
+//
+// Three steps, as in cel-cpp:
+//  1. describe what formulas can see: a `formula_env` with the records in scope (a lead, a rep),
+//     engine-computed variables (rep.load) and host functions;
+//  2. compile: `formula::compile(text, env)` parses, resolves names, type-checks, folds constants
+//     and returns an immutable `formula`, or every error with its position and a suggestion;
+//  3. evaluate: bind records to an `activation` and call `formula::evaluate`, millions of times.
+//
+// The language (docs/RULES_LANGUAGE.md has the full reference):
+// - literals: numbers (`42`, `0.8`, `50万`, `1.5亿`), strings in double quotes (`"" ` inside is one
+//   quote), durations (`2h`, `72h`, `7d`, `30m`), `TRUE`, `FALSE`, `NULL` (blank);
+// - fields: bare names (`线索来源`, `budget`), dotted paths (`lead.source`, `rep.load`,
+//   `线索.客户预算`), or bracketed names with spaces or symbols (`[近30天 互动频次]`);
+// - operators: `+ - * / ^`, `&` (text), `= <> < <= > >=`, `AND OR NOT` (also as functions);
+// - functions: IF IFS SWITCH AND OR NOT IFERROR ISERROR ISBLANK COALESCE, STARTS_WITH ENDS_WITH
+//   CONTAINS LEN LOWER UPPER TRIM, IN, MIN MAX ABS ROUND CLAMP, NOW HOURS_SINCE DAYS_SINCE
+//   BETWEEN, and the host's own.
+// Function and keyword names are case-insensitive; field names are exact.
+//
+// Semantics follow Excel where Excel has an answer: blank is 0 in arithmetic and "" for text; an
+// empty string is blank; `=` on text ignores ASCII case; a runtime error (division by zero,
+// overflow) is a value (#DIV/0!, #NUM!) that propagates until IFERROR catches it.
+//
+// Thread-safety: `formula_env` is built once and then only read; a compiled `formula` is
+// immutable and safe to evaluate from many threads at once, each with its own `activation`.
+// Evaluation does not allocate in steady state (text functions use the activation's arena).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmrules/model/schema.hpp"
+#include "crmrules/model/value.hpp"
+#include "crmrules/rules/diagnostic.hpp"
+#include "crmrules/status.hpp"
+
+namespace crmrules {
+
+namespace detail::fx {
+struct access;  // the evaluator's view of formula_value's representation
+}
+
+/// The static type of a formula or sub-expression.
+enum class formula_type : std::uint8_t {
+  blank,        ///< the type of NULL: fits wherever any type is expected
+  boolean,
+  number,       ///< double; integer and decimal fields are numbers
+  money,        ///< integer fen; compares and combines with numbers read as yuan
+  string,
+  time,         ///< a UTC instant
+  interval,     ///< a duration (named "duration" in messages and docs)
+  string_list,  ///< a list of strings (tags, regions); named "list"
+};
+/// "blank", "boolean", "number", "money", "string", "time", "duration", "list".
+[[nodiscard]] std::string_view to_string(formula_type t) noexcept;
+
+/// Excel's error values: what a formula evaluates to when it cannot produce a value.
+enum class formula_error : std::uint8_t {
+  none,
+  div_by_zero,  ///< #DIV/0!: division by zero
+  num,          ///< #NUM!: overflow, a result that is not a finite number
+  na,           ///< #N/A: no IFS branch or SWITCH case matched, a host function had no answer
+  value,        ///< #VALUE!: a host function failed or returned the wrong type
+};
+/// "#DIV/0!", "#NUM!", "#N/A", "#VALUE!" (and "" for none).
+[[nodiscard]] std::string_view to_string(formula_error e) noexcept;
+
+/// A value produced by a formula: its type, and blank, an error, or the data. Strings and lists
+/// are views, valid until the activation that produced them evaluates again or is destroyed.
+/// 16 bytes and trivially copyable, so the evaluator passes it in registers.
+class formula_value {
+ public:
+  formula_value() = default;
+
+  static formula_value blank(formula_type t) noexcept {
+    formula_value v;
+    v.type_ = t;
+    return v;
+  }
+  static formula_value error(formula_type t, formula_error e, std::uint32_t offset = 0) noexcept {
+    formula_value v;
+    v.type_ = t;
+    v.state_ = state::error;
+    v.error_ = e;
+    v.len_ = offset;
+    return v;
+  }
+  static formula_value of_bool(bool b) noexcept {
+    formula_value v(formula_type::boolean);
+    v.bool_ = b;
+    return v;
+  }
+  static formula_value of_number(double d) noexcept {
+    formula_value v(formula_type::number);
+    v.num_ = d;
+    return v;
+  }
+  static formula_value of_money(money m) noexcept {
+    formula_value v(formula_type::money);
+    v.int_ = m.minor();
+    return v;
+  }
+  /// `s` must outlive the value. An empty string is blank.
+  static formula_value of_string(std::string_view s) noexcept {
+    formula_value v(formula_type::string);
+    v.state_ = s.empty() ? state::blank : state::ok;
+    v.str_ = s.data();
+    v.len_ = static_cast<std::uint32_t>(s.size());
+    return v;
+  }
+  static formula_value of_time(timestamp t) noexcept {
+    formula_value v(formula_type::time);
+    v.int_ = t.time_since_epoch().count();
+    return v;
+  }
+  static formula_value of_duration(duration d) noexcept {
+    formula_value v(formula_type::interval);
+    v.int_ = d.count();
+    return v;
+  }
+  /// `l` must outlive the value. An empty (or null) list is blank.
+  static formula_value of_list(const std::vector<std::string>* l) noexcept {
+    formula_value v(formula_type::string_list);
+    v.state_ = l == nullptr || l->empty() ? state::blank : state::ok;
+    v.list_ = l;
+    return v;
+  }
+
+  [[nodiscard]] formula_type type() const noexcept { return type_; }
+  [[nodiscard]] bool is_blank() const noexcept { return state_ == state::blank; }
+  [[nodiscard]] bool is_error() const noexcept { return state_ == state::error; }
+  [[nodiscard]] formula_error error() const noexcept { return state_ == state::error ? error_ : formula_error::none; }
+  /// Byte offset in the formula text of the sub-expression that raised the error.
+  [[nodiscard]] std::uint32_t error_offset() const noexcept { return state_ == state::error ? len_ : 0; }
+
+  // Accessors: the value, or the type's blank reading (false, 0, "", epoch, empty list) when
+  // blank or an error. Reading another type than type() gives that blank reading too.
+  [[nodiscard]] bool as_bool() const noexcept { return ok_as(formula_type::boolean) && bool_; }
+  [[nodiscard]] double as_number() const noexcept { return ok_as(formula_type::number) ? num_ : 0.0; }
+  [[nodiscard]] money as_money() const noexcept { return money::from_minor(ok_as(formula_type::money) ? int_ : 0); }
+  [[nodiscard]] std::string_view as_string() const noexcept {
+    return ok_as(formula_type::string) ? std::string_view(str_, len_) : std::string_view{};
+  }
+  [[nodiscard]] timestamp as_time() const noexcept { return timestamp(duration(ok_as(formula_type::time) ? int_ : 0)); }
+  [[nodiscard]] duration as_duration() const noexcept { return duration(ok_as(formula_type::interval) ? int_ : 0); }
+  [[nodiscard]] std::span<const std::string> as_list() const noexcept {
+    return ok_as(formula_type::string_list) ? std::span<const std::string>(*list_) : std::span<const std::string>{};
+  }
+
+  /// An owning model value: null for blank; number becomes decimal. Errors become null too:
+  /// test is_error() first.
+  [[nodiscard]] value to_value() const;
+  /// For people: "100", "500000.00", "官网表单", "2h", "TRUE", "(blank)", "#DIV/0!".
+  [[nodiscard]] std::string to_string() const;
+
+ private:
+  friend struct detail::fx::access;
+  enum class state : std::uint8_t { ok, blank, error };
+
+  explicit formula_value(formula_type t) noexcept : type_(t), state_(state::ok) {}
+  [[nodiscard]] bool ok_as(formula_type t) const noexcept { return state_ == state::ok && type_ == t; }
+
+  union {
+    double num_ = 0;
+    std::int64_t int_;  // money (fen), time and duration (microseconds)
+    bool bool_;
+    const char* str_;
+    const std::vector<std::string>* list_;
+  };
+  std::uint32_t len_ = 0;  // string length; for an error, the offset of what raised it
+  formula_type type_ = formula_type::blank;
+  state state_ = state::blank;
+  formula_error error_ = formula_error::none;
+};
+
+class activation;
+
+/// What a host function sees besides its arguments.
+class eval_context {
+ public:
+  /// The time the evaluation runs at (activation::set_now).
+  [[nodiscard]] timestamp now() const noexcept;
+  /// The record bound to scope `scope`, or nullptr.
+  [[nodiscard]] const void* record(std::size_t scope) const noexcept;
+  /// Copies `text` into the activation's arena so a returned string stays valid.
+  [[nodiscard]] std::string_view keep(std::string_view text) const;
+
+ private:
+  friend class formula;
+  friend struct detail::fx::access;
+  explicit eval_context(const activation& a) noexcept : act_(a) {}
+  const activation& act_;
+};
+
+/// A host function: a name, a typed signature and an implementation.
+///
+/// **Example**
+/// ```
+/// crmrules::function_def f;
+/// f.name = "REGION_HEAT";                        // callable as region_heat(...) too
+/// f.params = {crmrules::formula_type::string};
+/// f.returns = crmrules::formula_type::number;
+/// f.impl = [](std::span<const crmrules::formula_value> args, const crmrules::eval_context&, const void*) {
+///   return crmrules::formula_value::of_number(args[0].as_string() == "华东" ? 1.2 : 1.0);
+/// };
+/// env.add_function(f);
+/// ```
+struct function_def {
+  using impl_fn = formula_value (*)(std::span<const formula_value> args, const eval_context& ctx,
+                                    const void* user);
+  std::string name;                   ///< letters, digits, '_'; matched case-insensitively
+  std::vector<formula_type> params;   ///< a blank argument is accepted for any parameter
+  bool variadic = false;              ///< the last parameter repeats (one or more times)
+  std::size_t min_args = SIZE_MAX;    ///< default: params.size() (fewer: trailing params optional)
+  formula_type returns = formula_type::blank;
+  impl_fn impl = nullptr;             ///< must not throw; report failure as an error value
+  const void* user = nullptr;         ///< passed to impl (engine state); must outlive the env
+  /// Result depends only on the arguments (so calls with constant arguments are folded).
+  bool pure = true;
+  /// Scopes whose records the function reads besides its arguments (bit i = scope i), and
+  /// whether it reads the clock: both matter for partial evaluation.
+  std::uint32_t reads_scopes = 0;
+  bool reads_now = false;
+  std::string description;
+};
+
+/// Which records, variables and functions formulas can see.
+class formula_env {
+ public:
+  /// At most this many scopes (records visible at once).
+  static constexpr std::size_t max_scopes = 8;
+
+  explicit formula_env(schema_set schemas = {});
+
+  /// Makes a record of `kind` visible as `name` (and `aliases`): fields are then reachable as
+  /// `name.field`, or bare when no other scope has a field of that name. Returns the scope index
+  /// to bind records to. invalid_argument beyond max_scopes or for a name already used.
+  result<std::size_t> add_scope(std::string name, record_kind kind, std::vector<std::string> aliases = {});
+
+  /// A value the engine computes and sets per evaluation, reachable as `name` (may be dotted,
+  /// e.g. "rep.load"). `scope` says which record it belongs to for partial evaluation, or
+  /// npos for none. Returns the variable index for activation::set_variable.
+  result<std::size_t> add_variable(std::string name, formula_type type, std::size_t scope = npos);
+
+  /// Registers a host function. invalid_argument for a bad name, a missing impl, or a name that
+  /// is a built-in; already_exists if registered before.
+  status add_function(function_def f);
+
+  [[nodiscard]] const schema_set& schemas() const noexcept { return schemas_; }
+  [[nodiscard]] std::size_t scope_count() const noexcept { return scopes_.size(); }
+
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+ private:
+  friend class formula;
+  friend class formula_compiler;
+  friend struct detail::fx::access;
+  struct scope_def {
+    std::string name;
+    std::vector<std::string> aliases;
+    record_kind kind;
+  };
+  struct variable_def {
+    std::string name;
+    formula_type type;
+    std::size_t scope;
+  };
+  schema_set schemas_;
+  std::vector<scope_def> scopes_;
+  std::vector<variable_def> variables_;
+  std::vector<function_def> functions_;
+};
+
+/// Hard limits that keep hostile or accidental input from exhausting memory or the stack.
+struct formula_limits {
+  std::size_t max_length = 64 * 1024;  ///< bytes of formula text
+  std::size_t max_depth = 128;         ///< nesting of parentheses, calls and operators
+  std::size_t max_nodes = 10'000;      ///< sub-expressions after parsing
+};
+
+/// An explanation of one evaluation: every sub-expression's value, and the formula's top-level
+/// terms (the operands of its outermost `+`, or the whole formula) with their contributions.
+struct explanation {
+  struct step {
+    std::uint32_t offset = 0;  ///< the sub-expression's bytes in the formula text
+    std::uint32_t length = 0;
+    std::uint32_t depth = 0;   ///< nesting depth, 0 for the whole formula
+    std::string text;          ///< its source text
+    std::string value;         ///< its value, formula_value::to_string
+  };
+  struct term {
+    std::string label;  ///< the first field it reads (e.g. 线索来源), else its text
+    std::string text;
+    std::string value;
+    double number = 0;  ///< the value as a number when the term is numeric
+  };
+  std::vector<step> steps;  ///< in evaluation order; branches not taken do not appear
+  std::vector<term> terms;
+  std::string result;
+
+  /// "线索来源 +100, 客户预算 +50, 近30天互动频次 +0 = 150".
+  [[nodiscard]] std::string summary() const;
+};
+
+/// A compiled formula: immutable, shareable across threads.
+class formula {
+ public:
+  /// Compiles `text` against `env`. On failure, every error, positioned in `text` (line and
+  /// column count from the formula's first character) and named `source_name`.
+  ///
+  /// **Example**
+  /// ```
+  /// crmrules::formula_env env;
+  /// const std::size_t lead_scope = *env.add_scope("lead", crmrules::record_kind::lead, {"线索"});
+  /// auto f = crmrules::formula::compile(R"(IF(线索来源="官网表单", 100, 40) + IF(客户预算>50万, 50, 0))", env);
+  /// if (!f) { std::cerr << f.error().to_string(); return; }
+  /// crmrules::activation act(**f);
+  /// act.bind(lead_scope, my_lead);
+  /// double weight = (*f)->evaluate(act).as_number();
+  /// ```
+  [[nodiscard]] static result<std::shared_ptr<const formula>, diagnostics> compile(
+      std::string_view text, const formula_env& env, const formula_limits& limits = {},
+      std::string_view source_name = "<formula>");
+
+  ~formula();
+  formula(const formula&) = delete;
+  formula& operator=(const formula&) = delete;
+
+  [[nodiscard]] formula_type type() const noexcept;
+  [[nodiscard]] const std::string& text() const noexcept;
+  /// Bit i set when the formula reads scope i (its fields, variables or functions).
+  [[nodiscard]] std::uint32_t scopes_read() const noexcept;
+  [[nodiscard]] bool reads_now() const noexcept;
+
+  /// Evaluates with the records, variables and time in `act` (which must have been made for
+  /// this formula). Never throws; runtime problems come back as error values.
+  [[nodiscard]] formula_value evaluate(activation& act) const noexcept;
+
+  /// Evaluates and records every step. Costs allocations; for "why" questions, not hot paths.
+  [[nodiscard]] formula_value evaluate(activation& act, explanation& out) const;
+
+  /// Partial evaluation: evaluates, once, every sub-expression that reads only scopes in
+  /// `fixed` (and constants), and keeps the results in `act`. Later `evaluate` calls reuse them
+  /// until a scope in `fixed` is bound again. An assigner fixes the lead, then varies the rep.
+  void prepare(activation& act, std::uint32_t fixed) const noexcept;
+
+  /// Sub-expressions, after folding (for tests and tuning).
+  [[nodiscard]] std::size_t node_count() const noexcept;
+
+ private:
+  friend class activation;
+  friend class formula_compiler;
+  friend struct detail::fx::access;
+  struct program;
+  explicit formula(std::unique_ptr<program> p);
+  std::unique_ptr<program> p_;
+};
+
+/// The inputs of evaluations of one formula: a record per scope, variables, the time, and
+/// scratch space. Reusable for any number of evaluations; not thread-safe (one per thread).
+/// Bound records are viewed, not copied: they must stay alive and unchanged while bound.
+class activation {
+ public:
+  explicit activation(const formula& f);
+  ~activation();
+  activation(const activation&) = delete;
+  activation& operator=(const activation&) = delete;
+
+  /// Binds `record` to scope `scope` (its kind must be the scope's kind, else invalid_argument).
+  template <stored_record R>
+  status bind(std::size_t scope, const R& record) {
+    return bind_erased(scope, record_traits<R>::kind, &record,
+                       [](const void* r, const field_def& f) noexcept { return view_field(*static_cast<const R*>(r), f); });
+  }
+  /// Removes the record bound to `scope`: its fields read as blank.
+  void unbind(std::size_t scope) noexcept;
+  void set_now(timestamp t) noexcept;
+  [[nodiscard]] timestamp now() const noexcept { return now_; }
+  /// Sets a variable declared with formula_env::add_variable; invalid_argument if its type does
+  /// not match the declaration.
+  status set_variable(std::size_t index, const formula_value& v);
+
+ private:
+  friend class formula;
+  friend class eval_context;
+  friend struct detail::fx::access;
+  using view_fn = field_view (*)(const void*, const field_def&) noexcept;
+  status bind_erased(std::size_t scope, record_kind kind, const void* record, view_fn view);
+  struct state;
+  const formula& f_;
+  std::unique_ptr<state> s_;
+  timestamp now_{};
+};
+
+}  // namespace crmrules

@@ -1,0 +1,116 @@
+// Internal: the operations both evaluators (tree and bytecode) share, so each semantic is
+// written once: case-insensitive text equality, blank-aware comparison, rounding, text functions.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/formula/program.hpp"
+
+namespace crmrules::detail::fx {
+
+inline char fold(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+/// Text `=`: ASCII letters compare case-insensitively, everything else byte for byte.
+inline bool text_eq(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i] && fold(a[i]) != fold(b[i])) return false;
+  }
+  return true;
+}
+
+/// Exact equality for short keys without a library call: 8 bytes at a time.
+inline bool bytes_eq(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  std::size_t i = 0;
+  for (; i + 8 <= a.size(); i += 8) {
+    std::uint64_t x = 0, y = 0;
+    std::memcpy(&x, a.data() + i, 8);
+    std::memcpy(&y, b.data() + i, 8);
+    if (x != y) return false;
+  }
+  for (; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+int text_cmp(std::string_view a, std::string_view b) noexcept;
+bool starts_with_fold(std::string_view s, std::string_view p) noexcept;
+bool ends_with_fold(std::string_view s, std::string_view p) noexcept;
+bool contains_fold(std::string_view s, std::string_view p) noexcept;
+bool is_space(char32_t cp) noexcept;
+
+inline bool in_list(const std::vector<std::string>* l, std::string_view s) noexcept {
+  if (l == nullptr) return false;
+  for (const auto& e : *l) {
+    if (text_eq(e, s)) return true;
+  }
+  return false;
+}
+
+/// Blank-aware comparison (blank is 0, "" or FALSE; a blank time equals only a blank time).
+[[gnu::always_inline]] inline bool compare(cmp_class c, cmp_op o, const formula_value& l, const formula_value& r) noexcept {
+  int ord = 0;
+  switch (c) {
+    case cmp_class::number: {
+      const double x = access::num(l), y = access::num(r);
+      ord = x < y ? -1 : x > y ? 1 : 0;
+      break;
+    }
+    case cmp_class::money:
+    case cmp_class::interval: {
+      const std::int64_t x = access::i64(l), y = access::i64(r);
+      ord = x < y ? -1 : x > y ? 1 : 0;
+      break;
+    }
+    case cmp_class::text:
+      if (o == cmp_op::eq) return text_eq(access::text(l), access::text(r));
+      if (o == cmp_op::ne) return !text_eq(access::text(l), access::text(r));
+      ord = text_cmp(access::text(l), access::text(r));
+      break;
+    case cmp_class::boolean: {
+      const int x = access::truthy(l) ? 1 : 0, y = access::truthy(r) ? 1 : 0;
+      ord = x - y;
+      break;
+    }
+    case cmp_class::time: {
+      const bool lb = l.is_blank(), rb = r.is_blank();
+      if (lb != rb) return o == cmp_op::ne;  // a blank time is not before or after anything
+      if (!lb) {
+        const std::int64_t x = access::i64(l), y = access::i64(r);
+        ord = x < y ? -1 : x > y ? 1 : 0;
+      }
+      break;
+    }
+  }
+  switch (o) {
+    case cmp_op::eq: return ord == 0;
+    case cmp_op::ne: return ord != 0;
+    case cmp_op::lt: return ord < 0;
+    case cmp_op::le: return ord <= 0;
+    case cmp_op::gt: return ord > 0;
+    case cmp_op::ge: return ord >= 0;
+  }
+  return false;
+}
+
+/// x rounded to `digits` decimals, halves away from zero, on the number as a spreadsheet shows it.
+double round_decimal(double x, int digits);
+/// v * factor, rounded half away from zero; nullopt when out of range.
+std::optional<std::int64_t> scale_i64(std::int64_t v, double factor) noexcept;
+/// Rounds an integer amount to a multiple of `unit`, halves away from zero.
+std::int64_t round_to_unit(std::int64_t v, std::int64_t unit) noexcept;
+/// Up to 15 significant digits, like a spreadsheet cell.
+std::string format_number(double d);
+/// LOWER / UPPER with full Unicode case mapping; unchanged text is returned without copying.
+formula_value change_case(access::act_state& st, std::string_view s, bool upper);
+/// TRIM: strips both ends and collapses inner runs of spaces.
+formula_value trim(access::act_state& st, std::string_view s);
+
+}  // namespace crmrules::detail::fx

@@ -109,7 +109,8 @@ void BM_formula_seed_eval(benchmark::State& state) {
   activation act(*d.seed);
   (void)act.bind(d.lead_scope, d.leads[1]);
   double sum = 0;
-  for (auto _ : state) sum += d.seed->evaluate(act).as_number();
+  for (auto _ : state)
+    sum += d.seed->evaluate(act).as_number();
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());
 }

@@ -9,6 +9,7 @@
 // Thread-safety: plain values; distinct objects may be used from different threads freely.
 #pragma once
 
+#include <cassert>
 #include <cstdint>
 #include <exception>
 #include <new>
@@ -102,10 +103,6 @@ class [[nodiscard]] status {
   /// "ok", or "<code>: <message>".
   [[nodiscard]] std::string to_string() const;
 
-  friend bool operator==(const status& a, const status& b) noexcept {
-    return a.code_ == b.code_ && a.message_ == b.message_;
-  }
-
  private:
   status_code code_ = status_code::ok;
   std::string message_;
@@ -172,9 +169,15 @@ class [[nodiscard]] result {
     return ok() ? *std::get_if<0>(&v_) : static_cast<T>(std::forward<U>(fallback));
   }
 
-  /// The error; precondition: `!ok()`.
-  [[nodiscard]] const E& error() const& noexcept { return *std::get_if<1>(&v_); }
-  [[nodiscard]] E&& error() && noexcept { return std::move(*std::get_if<1>(&v_)); }
+  /// The error; precondition: `!ok()` (asserted in debug builds).
+  [[nodiscard]] const E& error() const& noexcept {
+    assert(!ok() && "result::error() called on a result that holds a value");
+    return *std::get_if<1>(&v_);
+  }
+  [[nodiscard]] E&& error() && noexcept {
+    assert(!ok() && "result::error() called on a result that holds a value");
+    return std::move(*std::get_if<1>(&v_));
+  }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }

@@ -1,5 +1,6 @@
 #include "crmrules/model/json.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -53,24 +54,32 @@ json custom_to_json(const value& v) {
   }
 }
 
-status wrong_type(std::string_view key, std::string_view want, const json& j) {
-  return status::invalid_argument("'" + std::string(key) + "' must be " + std::string(want) +
-                                  ", got " + std::string(j.type_name()) + " " + dump(j));
+/// A short description of a JSON value for messages: its type, and for scalars its text (cut
+/// short). Never serialises a whole array or object: those may be huge or deeply nested.
+std::string describe(const json& j) {
+  std::string out(j.type_name());
+  if (j.is_primitive()) {
+    std::string text = dump(j);
+    if (text.size() > 40) text = text.substr(0, 37) + "...";
+    out += " " + text;
+  }
+  return out;
 }
 
+status wrong_type(std::string_view key, std::string_view want, const json& j) {
+  return status::invalid_argument("'" + std::string(key) + "' must be " + std::string(want) +
+                                  ", got " + describe(j));
+}
+
+/// Amounts come as strings ("500000.00", "50万") or JSON numbers. A number is read from its own
+/// text with money::parse, like a string: out-of-range and finer-than-a-fen amounts are refused,
+/// never wrapped, saturated or rounded.
 result<money> money_from_json(std::string_view key, const json& j) {
-  if (j.is_string()) {
-    auto m = money::parse(j.get_ref<const std::string&>());
-    if (!m) return status::invalid_argument("'" + std::string(key) + "': " + m.error().message());
-    return *m;
-  }
-  if (j.is_number_integer()) return money::from_major(j.get<std::int64_t>());
-  if (j.is_number_float()) {
-    const double d = j.get<double>() * 100.0;
-    if (!std::isfinite(d) || std::fabs(d) > 9.0e18) return wrong_type(key, "an amount in range", j);
-    return money::from_minor(static_cast<std::int64_t>(std::llround(d)));
-  }
-  return wrong_type(key, "an amount such as \"500000.00\"", j);
+  if (!j.is_string() && !j.is_number())
+    return wrong_type(key, "an amount such as \"500000.00\"", j);
+  auto m = money::parse(j.is_string() ? j.get_ref<const std::string&>() : dump(j));
+  if (!m) return status::invalid_argument("'" + std::string(key) + "': " + m.error().message());
+  return *m;
 }
 
 result<value> typed_from_json(std::string_view key, const json& j, value_type type) {
@@ -313,12 +322,46 @@ bool nested_from_json(opportunity& o, const std::string& key, const json& j, sta
   return false;
 }
 
+/// Records nest at most a few levels (a record, its custom attributes, a tagged value).
+constexpr int max_record_depth = 16;
+
+/// Parses a record's JSON: malformed text, nesting deeper than any record has, and duplicate
+/// keys (which a plain DOM would silently resolve to the last one) are all errors.
 result<json> parse_object(std::string_view text, std::string_view what) {
+  struct refusal {
+    std::string why;
+  };
+  std::vector<std::vector<std::string>> keys;  // the keys seen so far, per open object
+  auto guard = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (depth > max_record_depth)
+      throw refusal{"nested more than " + std::to_string(max_record_depth) + " levels"};
+    switch (event) {
+      case json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
+      case json::parse_event_t::key: {
+        const auto& k = parsed.get_ref<const std::string&>();
+        auto& seen = keys.back();
+        if (std::find(seen.begin(), seen.end(), k) != seen.end())
+          throw refusal{"duplicate key '" + k + "'"};
+        seen.push_back(k);
+        break;
+      }
+      default:
+        break;
+    }
+    return true;
+  };
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(text, guard);
   } catch (const json::parse_error& e) {
     return status::invalid_argument(std::string(what) + ": malformed JSON: " + e.what());
+  } catch (const refusal& r) {
+    return status::invalid_argument(std::string(what) + ": " + r.why);
   }
   if (!j.is_object()) return status::invalid_argument(std::string(what) + " must be a JSON object");
   return j;
@@ -388,6 +431,7 @@ result<R> from_json(std::string_view text) {
       return status::invalid_argument(kind + ": '" + key + "': " + s.message());
     }
   }
+  if (r.id.empty()) return status::invalid_argument(kind + ": missing or empty 'id'");
   return r;
 }
 
@@ -469,9 +513,14 @@ std::string value_to_json(const value& v) {
 result<value> value_from_json(std::string_view text) {
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(text, [](int depth, json::parse_event_t, json&) {
+      if (depth > max_record_depth) throw std::length_error("nested too deeply");
+      return true;
+    });
   } catch (const json::parse_error& e) {
     return status::invalid_argument(std::string("malformed JSON value: ") + e.what());
+  } catch (const std::length_error&) {
+    return status::invalid_argument("JSON value nested too deeply");
   }
   return custom_from_json("value", j);
 }

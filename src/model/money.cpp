@@ -3,51 +3,35 @@
 #include <cstdint>
 #include <string>
 
+#include "util/numbers.hpp"
+#include "util/utf8.hpp"
+
 namespace crmrules {
-namespace {
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 result<money> money::parse(std::string_view text) {
   const std::string original(text);
   auto bad = [&](std::string_view why) {
     return status::invalid_argument("invalid amount '" + original + "': " + std::string(why));
   };
-  std::string_view s = trim(text);
+  std::string_view s = detail::trim_blanks(text);
   bool negative = false;
   if (!s.empty() && (s.front() == '-' || s.front() == '+')) {
     negative = s.front() == '-';
     s.remove_prefix(1);
   }
   for (std::string_view sign : {"¥", "￥"}) {
-    if (starts_with(s, sign)) s.remove_prefix(sign.size());
+    if (s.starts_with(sign)) s.remove_prefix(sign.size());
   }
-  if (starts_with(s, "CNY")) s = trim(s.substr(3));
-  if (ends_with(s, "元")) s.remove_suffix(std::string_view("元").size());
+  if (s.starts_with("CNY")) s = detail::trim_blanks(s.substr(3));
+  if (s.ends_with("元")) s.remove_suffix(std::string_view("元").size());
   int scale = 2;  // minor units per major unit, as a power of ten
-  if (ends_with(s, "万")) {
+  if (s.ends_with("万")) {
     scale += 4;
     s.remove_suffix(std::string_view("万").size());
-  } else if (ends_with(s, "亿")) {
+  } else if (s.ends_with("亿")) {
     scale += 8;
     s.remove_suffix(std::string_view("亿").size());
   }
-  s = trim(s);
+  s = detail::trim_blanks(s);
   if (s.empty()) return bad("no digits");
 
   std::string digits;
@@ -73,21 +57,16 @@ result<money> money::parse(std::string_view text) {
     ++exponent;
     if (digits.empty()) digits = "0";
   }
-  // The magnitude is accumulated unsigned so that the most negative amount (-2^63 fen) parses.
   std::uint64_t magnitude = 0;
   for (char c : digits) {
-    if (__builtin_mul_overflow(magnitude, std::uint64_t{10}, &magnitude) ||
-        __builtin_add_overflow(magnitude, static_cast<std::uint64_t>(c - '0'), &magnitude)) {
-      return bad("too large");
-    }
+    if (!detail::push_digit(magnitude, c)) return bad("too large");
   }
   for (int k = 0; k < exponent; ++k) {
-    if (__builtin_mul_overflow(magnitude, std::uint64_t{10}, &magnitude)) return bad("too large");
+    if (!detail::push_digit(magnitude, '0')) return bad("too large");
   }
-  constexpr std::uint64_t limit = std::uint64_t{1} << 63;  // |INT64_MIN|
-  if (magnitude > (negative ? limit : limit - 1)) return bad("too large");
-  if (negative) return money::from_minor(static_cast<std::int64_t>(std::uint64_t{0} - magnitude));
-  return money::from_minor(static_cast<std::int64_t>(magnitude));
+  const auto minor = detail::to_signed(magnitude, negative);
+  if (!minor) return bad("too large");
+  return money::from_minor(*minor);
 }
 
 std::string money::to_string() const {

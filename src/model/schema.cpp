@@ -2,6 +2,7 @@
 
 #include "crmrules/model/validate.hpp"
 #include "model/record_dispatch.hpp"
+#include "util/utf8.hpp"
 
 namespace crmrules {
 namespace {
@@ -46,11 +47,9 @@ const field_def* schema::find(std::string_view name) const noexcept {
 status schema::check_new_name(std::string_view name) const {
   if (name.empty()) return status::invalid_argument("empty field name");
   if (!is_valid_utf8(name)) return status::invalid_argument("field name is not valid UTF-8");
-  for (char c : name) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-      return status::invalid_argument("field name '" + std::string(name) +
-                                      "' contains a control character");
-    }
+  if (detail::has_control_char(name)) {
+    return status::invalid_argument("field name '" + std::string(name) +
+                                    "' contains a control character");
   }
   if (const field_def* f = find(name)) {
     return status::already_exists(

@@ -4,6 +4,9 @@
 #include <cstdint>
 #include <string>
 
+#include "util/numbers.hpp"
+#include "util/utf8.hpp"
+
 namespace crmrules {
 namespace {
 
@@ -46,10 +49,7 @@ result<timestamp> parse_timestamp(std::string_view text, minutes default_offset)
                                     "': " + std::string(why) +
                                     " (expected e.g. 2026-11-22T09:30:00+08:00)");
   };
-  while (!text.empty() && text.back() == ' ')
-    text.remove_suffix(1);
-  while (!text.empty() && text.front() == ' ')
-    text.remove_prefix(1);
+  text = detail::trim_blanks(text);
   cursor c(text);
   int y = 0, mo = 0, d = 0;
   if (!c.digits(4, y) || !c.eat('-') || !c.digits(2, mo) || !c.eat('-') || !c.digits(2, d)) {
@@ -95,7 +95,9 @@ result<timestamp> parse_timestamp(std::string_view text, minutes default_offset)
   }
   if (!c.done()) return bad("unexpected text at position " + std::to_string(c.pos() + 1));
   const auto local = sys_days{ymd} + hours{hh} + minutes{mi} + seconds{ss} + microseconds{micros};
-  return timestamp{local - offset};
+  const timestamp t{local - offset};
+  if (!in_supported_range(t)) return bad("outside years 1..9999 once converted to UTC");
+  return t;
 }
 
 std::string format_timestamp(timestamp t) {
@@ -149,11 +151,7 @@ result<duration> parse_duration(std::string_view text) {
     return status::invalid_argument("invalid duration '" + std::string(text) +
                                     "': " + std::string(why) + " (expected e.g. 2h, 7d, 1h30m)");
   };
-  std::string_view s = text;
-  while (!s.empty() && s.front() == ' ')
-    s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ')
-    s.remove_suffix(1);
+  std::string_view s = detail::trim_blanks(text);
   bool negative = false;
   if (!s.empty() && s.front() == '-') {
     negative = true;
@@ -166,10 +164,7 @@ result<duration> parse_duration(std::string_view text) {
     std::uint64_t n = 0;
     std::size_t k = 0;
     while (k < s.size() && s[k] >= '0' && s[k] <= '9') {
-      if (__builtin_mul_overflow(n, std::uint64_t{10}, &n) ||
-          __builtin_add_overflow(n, static_cast<std::uint64_t>(s[k] - '0'), &n)) {
-        return bad("too large");
-      }
+      if (!detail::push_digit(n, s[k])) return bad("too large");
       ++k;
     }
     if (k == 0) return bad("expected a number");
@@ -189,10 +184,9 @@ result<duration> parse_duration(std::string_view text) {
       return bad("too large");
     }
   }
-  constexpr std::uint64_t limit = std::uint64_t{1} << 63;  // |INT64_MIN|
-  if (total > (negative ? limit : limit - 1)) return bad("too large");
-  return duration{negative ? static_cast<std::int64_t>(std::uint64_t{0} - total)
-                           : static_cast<std::int64_t>(total)};
+  const auto micros = detail::to_signed(total, negative);
+  if (!micros) return bad("too large");
+  return duration{*micros};
 }
 
 std::string format_duration(duration d) {

@@ -59,11 +59,8 @@ status check_common(const R& r) {
     return status::invalid_argument(std::string(to_string(record_traits<R>::kind)) +
                                     " id is empty");
   if (status s = check_text("id", id); !s.ok()) return s;
-  for (char c : id) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-      return status::invalid_argument("id contains a control character");
-    }
-  }
+  if (detail::has_control_char(id))
+    return status::invalid_argument("id contains a control character");
   for (const auto& f : record_traits<R>::fields()) {
     if (f.type != value_type::string && f.type != value_type::string_list &&
         f.type != value_type::time)

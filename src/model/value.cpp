@@ -91,8 +91,13 @@ status coerce(value& v, value_type target, std::string_view field) {
   const value_type have = v.type();
   if (have == target || have == value_type::null) return {};
   if (target == value_type::decimal && have == value_type::integer) {
-    v = static_cast<double>(*v.get_if<std::int64_t>());
-    return {};
+    // Exact only up to 2^53: a larger integer would silently lose its last digits.
+    const std::int64_t i = *v.get_if<std::int64_t>();
+    constexpr std::int64_t exact = std::int64_t{1} << 53;
+    if (i >= -exact && i <= exact) {
+      v = static_cast<double>(i);
+      return {};
+    }
   }
   if (target == value_type::integer && have == value_type::decimal) {
     const double d = *v.get_if<double>();

@@ -75,13 +75,14 @@ class positioned_sax {
 
   bool null() { return value(nullptr); }
   bool boolean(bool b) { return value(b); }
-  bool number_integer(number_integer_t n) { return value(n); }
-  bool number_unsigned(number_unsigned_t n) { return value(n); }
-  bool number_float(number_float_t n, const string_t&) { return value(n); }
+  bool number_integer(number_integer_t n) { return number(n); }
+  bool number_unsigned(number_unsigned_t n) { return number(n); }
+  bool number_float(number_float_t n, const string_t&) { return number(n); }
   bool string(string_t& s) { return value(std::move(s)); }
   bool binary(binary_t&) { return value(nullptr); }
 
   bool start_object(std::size_t) {
+    if (!room()) return false;
     json* j = place(json::object());
     stack_.push_back({j, path_});
     return true;
@@ -92,10 +93,10 @@ class positioned_sax {
     pending_key_ = k;
     path_ = top.path + "/" + pointer_token(k);
     if (top.node->contains(k)) {
-      diags_.add(doc_.make_diagnostic(at, diagnostic::severity::error, path_,
-                                      "duplicate key '" + k + "' (first at line " +
-                                          std::to_string(doc_.position_of(doc_.keys_[path_]).line) +
-                                          ")"));
+      doc_.issues_.add(
+          doc_.make_diagnostic(at, diagnostic::severity::error, path_,
+                               "duplicate key '" + k + "' (first at line " +
+                                   std::to_string(doc_.position_of(doc_.keys_[path_]).line) + ")"));
     } else {
       doc_.keys_[path_] = at;
     }
@@ -108,6 +109,7 @@ class positioned_sax {
     return true;
   }
   bool start_array(std::size_t) {
+    if (!room()) return false;
     json* j = place(json::array());
     stack_.push_back({j, path_});
     return true;
@@ -138,6 +140,13 @@ class positioned_sax {
     json* node;
     std::string path;
   };
+
+  std::size_t locate_peek() {
+    const std::size_t saved = scan_;
+    const std::size_t at = locate();
+    scan_ = saved;
+    return at;
+  }
 
   /// Offset of the token just reported: the first byte after the previous token that is not
   /// whitespace, a separator or part of a comment.
@@ -190,6 +199,26 @@ class positioned_sax {
     return true;
   }
 
+  /// The lexer reads one character past a number to see where it ends; that character (a
+  /// separator, a bracket, whitespace or the '/' of a comment) is not consumed yet, so the next
+  /// token is searched for from it, not after it.
+  template <class N>
+  bool number(N n) {
+    value(n);
+    if (scan_ > 0) --scan_;
+    return true;
+  }
+
+  /// Refuses nesting beyond max_depth: deep documents cost memory and time (a JSON pointer per
+  /// level per value) and no rules file needs them.
+  bool room() {
+    if (stack_.size() < json_document::max_depth) return true;
+    diags_.add(doc_.make_diagnostic(
+        locate_peek(), diagnostic::severity::error, path_,
+        "nested more than " + std::to_string(json_document::max_depth) + " levels deep"));
+    return false;
+  }
+
   json_document& doc_;
   const std::size_t& consumed_;
   std::size_t scan_;
@@ -215,6 +244,7 @@ result<json_document, diagnostics> json_document::parse(std::string text, std::s
     return diags;
   }
   const std::size_t start = doc.text_.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0;  // a UTF-8 BOM
+  doc.bom_ = start;
   std::size_t consumed = 0;
   positioned_sax sax(doc, consumed, start, diags);
   const char* begin = doc.text_.data();
@@ -224,6 +254,7 @@ result<json_document, diagnostics> json_document::parse(std::string text, std::s
                                             nlohmann::json::input_format_t::json, true,
                                             /*ignore_comments=*/true);
   if (!ok || diags.has_errors()) {
+    diags.append(doc.issues_);
     if (diags.empty()) {
       diags.add(doc.make_diagnostic(0, diagnostic::severity::error, "", "malformed JSON"));
     }
@@ -251,15 +282,16 @@ source_position json_document::position_of(std::size_t offset) const {
   offset = std::min(offset, text_.size());
   const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   const auto line = static_cast<std::size_t>(it - line_starts_.begin());
-  const std::size_t start = line_starts_[line - 1];
+  const std::size_t start = line == 1 ? bom_ : line_starts_[line - 1];  // the BOM is not a column
   const std::size_t column =
-      count_code_points(std::string_view(text_).substr(start, offset - start)) + 1;
+      offset < start ? 1
+                     : count_code_points(std::string_view(text_).substr(start, offset - start)) + 1;
   return {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(column)};
 }
 
 std::string_view json_document::line_text(std::uint32_t line) const {
   if (line == 0 || line > line_starts_.size()) return {};
-  const std::size_t start = line_starts_[line - 1];
+  const std::size_t start = line == 1 ? bom_ : line_starts_[line - 1];
   std::size_t end = line < line_starts_.size() ? line_starts_[line] - 1 : text_.size();
   if (end > start && text_[end - 1] == '\r') --end;
   return std::string_view(text_).substr(start, end - start);

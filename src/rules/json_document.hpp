@@ -19,9 +19,16 @@ namespace crmrules::detail {
 
 class json_document {
  public:
-  /// Parses `text`; comments (// and /* */) are allowed. Errors (malformed JSON, duplicate keys,
-  /// invalid UTF-8) are returned as diagnostics naming `file`.
+  /// Nesting deeper than this is refused (no rules file needs it; it bounds memory and time).
+  static constexpr std::size_t max_depth = 64;
+
+  /// Parses `text`; comments (// and /* */) are allowed. Errors that stop parsing (malformed
+  /// JSON, invalid UTF-8, nesting beyond max_depth) are returned as diagnostics naming `file`.
+  /// Duplicate keys do not stop it: they are in issues(), so loaders still report everything.
   static result<json_document, diagnostics> parse(std::string text, std::string file);
+
+  /// Problems found while parsing that did not stop it (duplicate keys).
+  [[nodiscard]] const diagnostics& issues() const noexcept { return issues_; }
 
   [[nodiscard]] const nlohmann::json& root() const noexcept { return root_; }
   [[nodiscard]] const std::string& file() const noexcept { return file_; }
@@ -50,6 +57,8 @@ class json_document {
   std::vector<std::size_t> line_starts_;
   std::unordered_map<std::string, std::size_t> values_;
   std::unordered_map<std::string, std::size_t> keys_;
+  std::size_t bom_ = 0;  // 3 when the text starts with a UTF-8 byte order mark
+  diagnostics issues_;
 };
 
 /// Escapes one JSON pointer reference token ("a/b" -> "a~1b").

@@ -172,11 +172,11 @@ std::optional<duration> object_reader::duration_value(std::string_view key, bool
 std::optional<money> object_reader::money_value(std::string_view key, bool required) {
   const json* j = get(key, required);
   if (j == nullptr) return std::nullopt;
-  if (j->is_number_integer()) return money::from_major(j->get<std::int64_t>());
   if (!j->is_string() && !j->is_number()) {
     wrong_type(key, "an amount such as \"500000\" or \"50万\"", *j);
     return std::nullopt;
   }
+  // Numbers are read from their own text, as the record codec does: no wrapping, no rounding.
   auto m = money::parse(j->is_string() ? j->get<std::string>() : j->dump());
   if (!m) {
     ctx_.error(child(key), m.error().message());

@@ -1,7 +1,8 @@
 #include "crmrules/rules/rule_set.hpp"
 
+#include <algorithm>
+#include <array>
 #include <fstream>
-#include <sstream>
 
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
@@ -53,9 +54,10 @@ void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
                   detail::closest_match(field, spellings).value_or(""), /*at_key=*/true);
         continue;
       }
-      for (auto& alias : *names) {
-        if (status st = s.add_alias(field, alias); !st.ok())
-          ctx.error(aliases->child(field), st.message());
+      for (std::size_t i = 0; i < names->size(); ++i) {
+        if (status st = s.add_alias(field, (*names)[i]); !st.ok()) {
+          ctx.error(aliases->child(field) + "/" + std::to_string(i), st.message());
+        }
       }
     }
   }
@@ -70,6 +72,7 @@ struct rule_set_loader {
     diagnostics diags;
     auto doc = detail::json_document::parse(std::move(text), source);
     if (!doc) return std::move(doc).error();
+    diags.append(doc->issues());  // duplicate keys: reported, and loading goes on to find the rest
     detail::load_context ctx(*doc, diags);
     auto set = std::shared_ptr<rule_set>(new rule_set());
     set->source_ = source;
@@ -110,6 +113,15 @@ struct rule_set_loader {
 
 result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_string(
     std::string_view text, std::string_view source_name) {
+  if (text.size() > max_file_bytes) {
+    diagnostics d;
+    diagnostic x;
+    x.file = std::string(source_name);
+    x.message = "the rules are " + std::to_string(text.size()) + " bytes; the limit is " +
+                std::to_string(max_file_bytes);
+    d.add(std::move(x));
+    return d;
+  }
   return rule_set_loader::load(std::string(text), std::string(source_name));
 }
 
@@ -132,13 +144,29 @@ result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return fail("cannot open the rules file");
-  std::ostringstream buf;
-  buf << in.rdbuf();
+  // Read to the end, whatever the size measured above (the file may have changed since), but
+  // never more than one chunk past the limit.
+  std::string text;
+  text.reserve(static_cast<std::size_t>(std::min<std::uintmax_t>(size, max_file_bytes)));
+  std::array<char, 64 * 1024> chunk{};
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > max_file_bytes) {
+      return fail("the rules file is larger than the limit of " + std::to_string(max_file_bytes) +
+                  " bytes");
+    }
+  }
   if (in.bad()) return fail("error while reading the rules file");
-  return rule_set_loader::load(std::move(buf).str(), path.string());
+  return rule_set_loader::load(std::move(text), path.string());
 }
 
-diagnostics rules_holder::take(result<std::shared_ptr<const rule_set>, diagnostics> loaded) {
+rules_holder::rules_holder(std::shared_ptr<const rule_set> initial)
+    : current_(initial ? std::move(initial) : std::move(*rule_set::load_string("{}"))) {}
+
+template <class Load>
+diagnostics rules_holder::reload(Load load) {
+  std::lock_guard lock(reload_mu_);
+  auto loaded = load();
   if (!loaded) return std::move(loaded).error();
   diagnostics warnings = (*loaded)->warnings();
   publish(std::move(*loaded));
@@ -146,11 +174,11 @@ diagnostics rules_holder::take(result<std::shared_ptr<const rule_set>, diagnosti
 }
 
 diagnostics rules_holder::reload_file(const std::filesystem::path& path) {
-  return take(rule_set::load_file(path));
+  return reload([&] { return rule_set::load_file(path); });
 }
 
 diagnostics rules_holder::reload_string(std::string_view text, std::string_view source_name) {
-  return take(rule_set::load_string(text, source_name));
+  return reload([&] { return rule_set::load_string(text, source_name); });
 }
 
 }  // namespace crmrules

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/record_dispatch.hpp"
+#include "store/messages.hpp"
 
 namespace crmrules {
 namespace {
@@ -21,10 +22,6 @@ using table = std::map<std::string, R, std::less<>>;
 template <class T>
 bool contains(const std::vector<T>& v, std::string_view x) {
   return std::find(v.begin(), v.end(), x) != v.end();
-}
-
-std::string describe(record_kind kind, std::string_view id) {
-  return std::string(to_string(kind)) + " '" + std::string(id) + "'";
 }
 
 /// The generic part of every in-memory store: a sorted map guarded by the storage's lock.
@@ -42,7 +39,7 @@ class mem_store : public Base {
   result<R> do_get(const id_type& id) const override {
     std::shared_lock lock(mu_);
     auto it = rows.find(id.str());
-    if (it == rows.end()) return status::not_found(describe(record_traits<R>::kind, id.str()));
+    if (it == rows.end()) return detail::missing(record_traits<R>::kind, id.str());
     return it->second;
   }
 
@@ -51,7 +48,7 @@ class mem_store : public Base {
     copy.version = 1;
     std::unique_lock lock(mu_);
     auto [it, inserted] = rows.try_emplace(r.id.str(), std::move(copy));
-    if (!inserted) return status::already_exists(describe(record_traits<R>::kind, r.id.str()));
+    if (!inserted) return detail::taken(record_traits<R>::kind, r.id.str());
     return std::uint64_t{1};
   }
 
@@ -60,8 +57,9 @@ class mem_store : public Base {
     copy.version = r.version + 1;
     std::unique_lock lock(mu_);
     auto it = rows.find(r.id.str());
-    if (it == rows.end()) return status::not_found(describe(record_traits<R>::kind, r.id.str()));
-    if (it->second.version != r.version) return stale(it->second.version, r.version, r.id.str());
+    if (it == rows.end()) return detail::missing(record_traits<R>::kind, r.id.str());
+    if (it->second.version != r.version)
+      return detail::stale(record_traits<R>::kind, r.id.str(), it->second.version, r.version);
     it->second = std::move(copy);
     return it->second.version;
   }
@@ -69,8 +67,9 @@ class mem_store : public Base {
   status do_remove(const id_type& id, std::uint64_t expected) override {
     std::unique_lock lock(mu_);
     auto it = rows.find(id.str());
-    if (it == rows.end()) return status::not_found(describe(record_traits<R>::kind, id.str()));
-    if (it->second.version != expected) return stale(it->second.version, expected, id.str());
+    if (it == rows.end()) return detail::missing(record_traits<R>::kind, id.str());
+    if (it->second.version != expected)
+      return detail::stale(record_traits<R>::kind, id.str(), it->second.version, expected);
     rows.erase(it);
     return {};
   }
@@ -107,10 +106,6 @@ class mem_store : public Base {
   }
 
  public:
-  static status stale(std::uint64_t stored, std::uint64_t given, std::string_view id) {
-    return status::conflict(describe(record_traits<R>::kind, id) + " is at version " +
-                            std::to_string(stored) + ", not " + std::to_string(given));
-  }
   std::shared_mutex& mu_;
 };
 
@@ -376,20 +371,17 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
   appliers.reserve(batch.ops().size());
   std::size_t index = 0;
   for (const auto& op : batch.ops()) {
-    const std::string where = "batch op " + std::to_string(index++) + ": ";
+    const std::size_t at = index++;
     const record_kind kind =
         op.kind == write_batch::op_kind::remove ? op.target.kind : ref_of(op.record).kind;
     status s = detail::visit_kind(kind, [&]<class R>(detail::type_tag<R>) -> status {
       auto& store = impl_->store_for<R>();
       auto& rows = store.rows;
-      using store_t = std::remove_reference_t<decltype(store)>;
       if (op.kind == write_batch::op_kind::remove) {
         auto it = rows.find(op.target.id);
-        if (it == rows.end()) return status::not_found(where + describe(kind, op.target.id));
+        if (it == rows.end()) return detail::missing(kind, op.target.id);
         if (it->second.version != op.expected_version) {
-          return status::conflict(
-              where +
-              store_t::stale(it->second.version, op.expected_version, op.target.id).message());
+          return detail::stale(kind, op.target.id, it->second.version, op.expected_version);
         }
         receipt.versions.push_back(0);
         appliers.emplace_back([&rows, it] { rows.erase(it); });
@@ -398,7 +390,7 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
       const R& rec = std::get<R>(op.record);
       auto it = rows.find(rec.id.str());
       if (op.kind == write_batch::op_kind::insert) {
-        if (it != rows.end()) return status::already_exists(where + describe(kind, rec.id.str()));
+        if (it != rows.end()) return detail::taken(kind, rec.id.str());
         table<R> staging;
         R copy = rec;
         copy.version = 1;
@@ -409,10 +401,9 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
         appliers.emplace_back([&rows, node] { rows.insert(std::move(*node)); });
         return {};
       }
-      if (it == rows.end()) return status::not_found(where + describe(kind, rec.id.str()));
+      if (it == rows.end()) return detail::missing(kind, rec.id.str());
       if (it->second.version != rec.version) {
-        return status::conflict(
-            where + store_t::stale(it->second.version, rec.version, rec.id.str()).message());
+        return detail::stale(kind, rec.id.str(), it->second.version, rec.version);
       }
       auto copy = std::make_shared<R>(rec);
       copy->version = rec.version + 1;
@@ -420,7 +411,7 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
       appliers.emplace_back([it, copy] { it->second = std::move(*copy); });
       return {};
     });
-    if (!s.ok()) return s;
+    if (!s.ok()) return detail::in_batch_op(at, s);
   }
   auto& log = impl_->log.entries;
   log.reserve(log.size() + batch.decisions().size());

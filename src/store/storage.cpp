@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "crmrules/store/notifier.hpp"
+#include "store/messages.hpp"
 
 namespace crmrules {
 
@@ -31,42 +32,62 @@ status decision_log::check(const decision& d) {
   return {};
 }
 
+namespace {
+
+/// What storage::commit checks of one op before any implementation sees it.
+status check_op(const write_batch::op& op, std::set<std::pair<record_kind, std::string>>& seen) {
+  record_ref ref;
+  if (op.kind == write_batch::op_kind::remove) {
+    ref = op.target;
+    if (ref.id.empty()) return status::invalid_argument("remove without an id");
+    if (op.expected_version == 0)
+      return status::invalid_argument("remove needs the stored version");
+  } else {
+    ref = ref_of(op.record);
+    const std::uint64_t version = std::visit([](const auto& r) { return r.version; }, op.record);
+    if (op.kind == write_batch::op_kind::insert && version != 0)
+      return status::invalid_argument("insert needs version 0");
+    if (op.kind == write_batch::op_kind::update && version == 0) {
+      return status::invalid_argument("update needs the stored version");
+    }
+    if (status s = std::visit([](const auto& r) { return validate(r); }, op.record); !s.ok())
+      return s;
+  }
+  if (!seen.emplace(ref.kind, ref.id).second) {
+    return status::invalid_argument(detail::describe(ref.kind, ref.id) +
+                                    " is written twice in one batch");
+  }
+  return {};
+}
+
+}  // namespace
+
 result<commit_receipt> storage::commit(const write_batch& batch) noexcept {
   return detail::guarded("commit", [&]() -> result<commit_receipt> {
     if (batch.empty()) return commit_receipt{};
     std::set<std::pair<record_kind, std::string>> seen;
     std::size_t index = 0;
     for (const auto& op : batch.ops()) {
-      const std::string where = "batch op " + std::to_string(index++);
-      record_ref ref;
-      if (op.kind == write_batch::op_kind::remove) {
-        ref = op.target;
-        if (ref.id.empty()) return status::invalid_argument(where + ": remove without an id");
-        if (op.expected_version == 0)
-          return status::invalid_argument(where + ": remove needs the stored version");
-      } else {
-        ref = ref_of(op.record);
-        const std::uint64_t version =
-            std::visit([](const auto& r) { return r.version; }, op.record);
-        if (op.kind == write_batch::op_kind::insert && version != 0) {
-          return status::invalid_argument(where + ": insert needs version 0");
-        }
-        if (op.kind == write_batch::op_kind::update && version == 0) {
-          return status::invalid_argument(where + ": update needs the stored version");
-        }
-        status s = std::visit([](const auto& r) { return validate(r); }, op.record);
-        if (!s.ok()) return status::invalid_argument(where + ": " + s.message());
-      }
-      if (!seen.emplace(ref.kind, ref.id).second) {
-        return status::invalid_argument(where + ": " + std::string(to_string(ref.kind)) + " '" +
-                                        ref.id + "' is written twice in one batch");
-      }
+      if (status s = check_op(op, seen); !s.ok()) return detail::in_batch_op(index, s);
+      ++index;
     }
     for (const auto& d : batch.decisions()) {
       if (status s = decision_log::check(d); !s.ok()) return s;
     }
     return do_commit(batch);
   });
+}
+
+std::string_view to_string(customer_key k) noexcept {
+  switch (k) {
+    case customer_key::uscc:
+      return "uscc";
+    case customer_key::phone:
+      return "phone";
+    case customer_key::email:
+      return "email";
+  }
+  return "unknown";
 }
 
 std::string_view to_string(notification_level level) noexcept {
@@ -86,8 +107,10 @@ std::string_view to_string(notification_level level) noexcept {
 }
 
 status notifier::notify(const notification& n) noexcept {
-  status s = n.topic.empty() ? status::invalid_argument("notification without a topic")
-                             : detail::guarded("notify", [&] { return do_notify(n); });
+  status s = detail::guarded("notify", [&]() -> status {
+    if (n.topic.empty()) return status::invalid_argument("notification without a topic");
+    return do_notify(n);
+  });
   (s.ok() ? delivered_ : failed_).fetch_add(1, std::memory_order_relaxed);
   return s;
 }

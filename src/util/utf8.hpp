@@ -32,6 +32,13 @@ std::u32string to_u32(std::string_view s);
 /// ASCII lower-casing; other bytes unchanged.
 std::string ascii_lower(std::string_view s);
 
+/// Whether `s` contains an ASCII control character (U+0000..U+001F or DEL): not allowed in ids
+/// and names.
+bool has_control_char(std::string_view s) noexcept;
+
+/// `s` without leading and trailing ASCII spaces and tabs.
+std::string_view trim_blanks(std::string_view s) noexcept;
+
 }  // namespace crmrules::detail
 
 namespace crmrules::detail {

@@ -148,3 +148,48 @@ TEST_CASE("custom values keep their type exactly through JSON", "[model][json]")
   CHECK_FALSE(value_from_json(R"({"$planet":"mars"})"));
   CHECK_FALSE(value_from_json("[1]"));
 }
+
+TEST_CASE("decoding refuses deeply nested JSON with an error instead of crashing",
+          "[model][json]") {
+  std::string deep = R"({"id":"L1","custom":{"x":)";
+  deep += std::string(200000, '[') + std::string(200000, ']') + "}}";
+  auto r = from_json<lead>(deep);
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message(), Catch::Contains("nested more than"));
+  CHECK(r.error().message().size() < 200);
+}
+
+TEST_CASE("decoding refuses duplicate keys and a missing id", "[model][json]") {
+  auto dup = from_json<lead>(R"({"id":"L1","source":"a","source":"b"})");
+  REQUIRE_FALSE(dup);
+  CHECK_THAT(dup.error().message(), Catch::Contains("duplicate key 'source'"));
+  auto no_id = from_json<lead>(R"({"source":"官网表单"})");
+  REQUIRE_FALSE(no_id);
+  CHECK_THAT(no_id.error().message(), Catch::Contains("missing or empty 'id'"));
+  CHECK_FALSE(from_json<lead>("{}"));
+}
+
+TEST_CASE("amounts given as JSON numbers are refused rather than wrapped, saturated or rounded",
+          "[model][json]") {
+  for (const char* bad : {R"({"id":"L1","budget":18446744073709551615})",
+                          R"({"id":"L1","budget":100000000000000000})",
+                          R"({"id":"L1","budget":12.345})", R"({"id":"L1","budget":1e20})"}) {
+    INFO(bad);
+    auto r = from_json<lead>(bad);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message(), Catch::Contains("budget"));
+  }
+  CHECK(from_json<lead>(R"({"id":"L1","budget":12.34})")->budget == money::from_minor(1234));
+  CHECK(from_json<lead>(R"({"id":"L1","budget":-7})")->budget == money::from_major(-7));
+}
+
+TEST_CASE("a wrong-typed array in a record is described without printing it", "[model][json]") {
+  std::string big = R"({"id":"L1","phone":[)";
+  for (int i = 0; i < 10000; ++i)
+    big += (i ? "," : "") + std::to_string(i);
+  big += "]}";
+  auto r = from_json<lead>(big);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message().size() < 120);
+  CHECK_THAT(r.error().message(), Catch::Contains("must be a string, got array"));
+}

@@ -104,3 +104,12 @@ TEST_CASE(
   }
   CHECK_FALSE(parse_duration("9223372036854775808us"));  // one past the maximum
 }
+
+TEST_CASE("a time that falls outside years 1..9999 once converted to UTC is refused",
+          "[model][time]") {
+  auto early = parse_timestamp("0001-01-01T00:00:00+08:00");
+  REQUIRE_FALSE(early);
+  CHECK_THAT(early.error().message(), Catch::Contains("outside years 1..9999"));
+  CHECK(parse_timestamp("0001-01-01T00:00:00Z"));
+  CHECK_FALSE(parse_timestamp("9999-12-31T23:00:00-08:00"));
+}

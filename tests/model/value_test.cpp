@@ -73,3 +73,24 @@ TEST_CASE("attributes keep one value per name, sorted, and null is a value",
   CHECK_FALSE(a.erase("a"));
   CHECK(a == crmrules::attributes{{"课程偏好", "Python"}, {"b", 2}});
 }
+
+TEST_CASE("every integer type makes an integer value", "[model][value]") {
+  const std::vector<int> v{1, 2, 3};
+  CHECK(value(v.size()) == value(3));
+  CHECK(value(5LL) == value(5));
+  CHECK(value(5u) == value(5));
+  CHECK(value(static_cast<short>(-2)) == value(-2));
+  CHECK(*value(UINT64_MAX).get_if<std::int64_t>() == INT64_MAX);
+  crmrules::attributes a;
+  a.set("n", v.size());
+  CHECK(a.find("n")->type() == value_type::integer);
+}
+
+TEST_CASE("an integer too large for a double is not silently rounded into a decimal",
+          "[model][value]") {
+  value ok(std::int64_t{1} << 53);
+  CHECK(crmrules::coerce(ok, value_type::decimal, "n").ok());
+  value big((std::int64_t{1} << 53) + 1);
+  CHECK(crmrules::coerce(big, value_type::decimal, "n").is_invalid_argument());
+  CHECK(big == value((std::int64_t{1} << 53) + 1));
+}

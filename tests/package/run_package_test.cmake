@@ -50,7 +50,8 @@ if(MODE STREQUAL "find_package")
   if(WITH_SQLITE)
     set(defines -DCONSUMER_WITH_SQLITE)
   endif()
-  run(${CXX_COMPILER} ${defines} "${SOURCE_DIR}/tests/package/consumer.cpp" -o "${WORK_DIR}/pc-consumer" ${flags})
+  # crmrules needs C++20; the consumer chooses its own standard flag.
+  run(${CXX_COMPILER} -std=c++20 ${defines} "${SOURCE_DIR}/tests/package/consumer.cpp" -o "${WORK_DIR}/pc-consumer" ${flags})
   run("${WORK_DIR}/pc-consumer")
 elseif(MODE STREQUAL "add_subdirectory")
   run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/package/add_subdirectory" -B "${WORK_DIR}/consumer" ${common}

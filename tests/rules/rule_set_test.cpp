@@ -114,6 +114,14 @@ TEST_CASE("a diagnostic shows the line with a caret aligned under wide character
   CHECK(d[0].position.column == 48);
 }
 
+TEST_CASE("a duplicate key does not hide the other mistakes in the file", "[rules]") {
+  const auto d = errors_of("{\"version\": 1, \"version\": 1, \"nmae\": 3}");
+  REQUIRE(d.error_count() == 2);
+  CHECK_THAT(d[0].message, Catch::Contains("duplicate key 'version'"));
+  CHECK(d[1].message == "unknown key 'nmae'");
+  CHECK(d[1].suggestion == "name");
+}
+
 TEST_CASE("wrong JSON types are reported with what was expected", "[rules]") {
   const auto d = errors_of(R"({"version": "1", "schema": [], "name": 5})");
   REQUIRE(d.error_count() == 3);
@@ -153,6 +161,26 @@ TEST_CASE("a failed reload leaves the rules in force untouched", "[rules]") {
   CHECK_FALSE(d.has_errors());
   CHECK(holder.current()->name() == "v2");
   CHECK(before->name() == "v1");  // a reader holding the old rules keeps them
+}
+
+TEST_CASE("a holder never holds null rules", "[rules]") {
+  rules_holder holder(nullptr);
+  REQUIRE(holder.current() != nullptr);
+  CHECK(holder.current()->schemas().of(record_kind::lead).find("线索来源") != nullptr);
+}
+
+TEST_CASE("an alias that clashes is reported at that alias, not at the whole list", "[rules]") {
+  const auto d =
+      errors_of("{\"schema\": {\"lead\": {\"aliases\": {\"source\": [\"ok\", \"负责人\"]}}}}");
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].path == "/schema/lead/aliases/source/1");
+  CHECK(d[0].position.column == 51);
+}
+
+TEST_CASE("rules text larger than the limit is refused before parsing", "[rules]") {
+  const std::string huge(rule_set::max_file_bytes + 1, ' ');
+  const auto d = errors_of(huge);
+  CHECK_THAT(d[0].message, Catch::Contains("the limit is"));
 }
 
 TEST_CASE("rules reload from a file on disk", "[rules]") {

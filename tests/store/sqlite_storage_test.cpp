@@ -163,10 +163,23 @@ TEST_CASE("a SQLite database of another application is refused and left untouche
   {
     raw_db other(stamped);
     other.exec("PRAGMA application_id = 12345");
+    other.exec("CREATE TABLE t(x)");
   }
+  const std::string before = read_file(stamped);
   auto db2 = sqlite_storage::open(stamped);
   REQUIRE_FALSE(db2);
   CHECK(db2.error().is_invalid_argument());
+  // Not even the journal mode changed: the file is byte for byte what it was.
+  CHECK(read_file(stamped) == before);
+  raw_db after(stamped);
+  CHECK(after.query_text("PRAGMA journal_mode") == "delete\n");
+}
+
+TEST_CASE("an in-memory path is refused with a pointer to memory_storage", "[sqlite]") {
+  auto db = sqlite_storage::open(":memory:");
+  REQUIRE_FALSE(db);
+  CHECK(db.error().is_invalid_argument());
+  CHECK_THAT(db.error().message(), Catch::Contains("memory_storage"));
 }
 
 TEST_CASE("a database written by a newer schema version is refused as unsupported", "[sqlite]") {

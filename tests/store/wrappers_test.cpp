@@ -132,3 +132,12 @@ TEST_CASE("commit checks the batch before the implementation sees it", "[wrapper
   CHECK(counting.commit(write_batch{}));  // an empty batch is a no-op
   CHECK(counting.commits == 0);
 }
+
+TEST_CASE("a batch removal names its record by the id's type alone", "[wrappers]") {
+  memory_storage s;
+  REQUIRE(s.leads().insert(make_lead("L1")));
+  write_batch b;
+  b.remove(lead_id{"L1"}, 1);
+  REQUIRE(s.commit(b));
+  CHECK(s.leads().get(lead_id{"L1"}).error().is_not_found());
+}

@@ -18,6 +18,8 @@ namespace crmrules {
 template <class Tag>
 class basic_id {
  public:
+  using tag_type = Tag;
+
   basic_id() = default;
   explicit basic_id(std::string value) : value_(std::move(value)) {}
   explicit basic_id(std::string_view value) : value_(value) {}

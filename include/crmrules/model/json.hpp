@@ -4,23 +4,28 @@
 // Lines input and output) and hosts that want a wire format. A record is a JSON object whose keys
 // are the built-in field names; custom attributes go under "custom". Types map as follows:
 //
-// | field type   | JSON                                                        |
-// |--------------|-------------------------------------------------------------|
-// | string, ids  | string                                                      |
-// | integer      | integer                                                     |
-// | decimal      | number                                                      |
-// | boolean      | true / false                                                |
-// | money        | string in major units, two decimals: "500000.00" (a number or "50万" is accepted
-// on input) | | time         | RFC 3339 string in UTC: "2026-11-22T09:30:00Z"              | |
-// duration     | string: "2h", "1h30m"                                       | | string_list  |
-// array of strings                                            | | blank        | null or absent |
+// clang-format off
+// | field type   | JSON                                                               |
+// |--------------|--------------------------------------------------------------------|
+// | string, ids  | string                                                             |
+// | integer      | integer                                                            |
+// | decimal      | number                                                             |
+// | boolean      | true / false                                                       |
+// | money        | string in major units, two decimals: "500000.00"; on input also a  |
+// |              | number or "50万", never rounded (finer than a fen is refused)      |
+// | time         | RFC 3339 string in UTC: "2026-11-22T09:30:00Z"                     |
+// | duration     | string: "2h", "1h30m"                                              |
+// | string_list  | array of strings                                                   |
+// | blank        | null or absent                                                     |
+// clang-format on
 //
 // Custom attributes keep their type exactly: null, booleans, integers, numbers, strings and
 // string lists are plain JSON; money, time and duration are tagged objects
 // ({"$money": "12.50"}, {"$time": "..."}, {"$duration": "2h"}).
 //
-// Decoding is strict: an unknown key, a value of the wrong type or invalid UTF-8 is
-// invalid_argument naming the key; nothing is dropped silently. Encoding never fails.
+// Decoding is strict: an unknown or duplicate key, a missing id, a value of the wrong type,
+// invalid UTF-8 or nesting deeper than a record has is invalid_argument naming the key; nothing
+// is dropped silently. Encoding never fails.
 #pragma once
 
 #include <string>

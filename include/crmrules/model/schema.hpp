@@ -61,6 +61,46 @@ CRMRULES_DECLARE_RECORD_TRAITS(promise, promise_id);
 CRMRULES_DECLARE_RECORD_TRAITS(timer, timer_id);
 #undef CRMRULES_DECLARE_RECORD_TRAITS
 
+/// The record type an id type names: record_of_id<lead_tag>::type is lead.
+template <class Tag>
+struct record_of_id;
+template <>
+struct record_of_id<lead_tag> {
+  using type = lead;
+};
+template <>
+struct record_of_id<customer_tag> {
+  using type = customer;
+};
+template <>
+struct record_of_id<contact_tag> {
+  using type = contact;
+};
+template <>
+struct record_of_id<rep_tag> {
+  using type = rep;
+};
+template <>
+struct record_of_id<team_tag> {
+  using type = team;
+};
+template <>
+struct record_of_id<opportunity_tag> {
+  using type = opportunity;
+};
+template <>
+struct record_of_id<event_tag> {
+  using type = event;
+};
+template <>
+struct record_of_id<promise_tag> {
+  using type = promise;
+};
+template <>
+struct record_of_id<timer_tag> {
+  using type = timer;
+};
+
 /// A record type crmrules stores: one with traits, an id and a version.
 template <class R>
 concept stored_record = requires(const R& r) {

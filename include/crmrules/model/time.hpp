@@ -51,8 +51,8 @@ inline constexpr timestamp max_timestamp{
 [[nodiscard]] std::string format_timestamp(timestamp t);
 
 /// Parses a duration: one or more `<integer><unit>` parts with units w, d, h, m (minutes), s,
-/// ms, us, e.g. "2h", "72h", "7d", "1h30m", "90s". Calendar days here are 24 hours; business
-/// time is the SLA engine's job. Negative durations are written "-2h".
+/// ms, us, or 周, 天, 小时, 分钟, 秒; e.g. "2h", "72h", "7d", "1h30m", "90s", "3天". Calendar days
+/// here are 24 hours; business time is the SLA engine's job. Negative durations are written "-2h".
 [[nodiscard]] result<duration> parse_duration(std::string_view text);
 
 /// The shortest exact form in the units above: "2h", "7d", "1h30m", "0s".

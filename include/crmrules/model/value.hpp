@@ -4,11 +4,14 @@
 // when it is reached by name (through a `schema`), and what a host-defined custom attribute holds.
 #pragma once
 
+#include <concepts>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -43,10 +46,15 @@ class value {
   using string_list = std::vector<std::string>;
 
   value() noexcept = default;
-  value(std::nullptr_t) noexcept {}                    // NOLINT: implicit like a literal
-  value(bool b) noexcept : v_(b) {}                    // NOLINT
-  value(int i) noexcept : v_(std::int64_t{i}) {}       // NOLINT
-  value(std::int64_t i) noexcept : v_(i) {}            // NOLINT
+  value(std::nullptr_t) noexcept {}  // NOLINT: implicit like a literal
+  value(bool b) noexcept : v_(b) {}  // NOLINT
+  /// Any integer type (int, long, std::size_t...). Unsigned values above INT64_MAX, which no
+  /// CRM count reaches, are stored as INT64_MAX.
+  template <std::integral I>
+  requires(!std::same_as<I, bool> && !std::same_as<I, char>) value(I i)
+  noexcept  // NOLINT
+      : v_(std::in_range<std::int64_t>(i) ? static_cast<std::int64_t>(i)
+                                          : std::numeric_limits<std::int64_t>::max()) {}
   value(double d) noexcept : v_(d) {}                  // NOLINT
   value(money m) noexcept : v_(m) {}                   // NOLINT
   value(std::string s) noexcept : v_(std::move(s)) {}  // NOLINT

@@ -52,10 +52,10 @@ struct access;  // the evaluator's view of formula_value's representation
 
 /// The static type of a formula or sub-expression.
 enum class formula_type : std::uint8_t {
-  blank,        ///< the type of NULL: fits wherever any type is expected
+  blank,  ///< the type of NULL: fits wherever any type is expected
   boolean,
-  number,       ///< double; integer and decimal fields are numbers
-  money,        ///< integer fen; compares and combines with numbers read as yuan
+  number,  ///< double; integer and decimal fields are numbers
+  money,   ///< integer fen; compares and combines with numbers read as yuan
   string,
   time,         ///< a UTC instant
   interval,     ///< a duration (named "duration" in messages and docs)
@@ -139,22 +139,35 @@ class formula_value {
   [[nodiscard]] formula_type type() const noexcept { return type_; }
   [[nodiscard]] bool is_blank() const noexcept { return state_ == state::blank; }
   [[nodiscard]] bool is_error() const noexcept { return state_ == state::error; }
-  [[nodiscard]] formula_error error() const noexcept { return state_ == state::error ? error_ : formula_error::none; }
+  [[nodiscard]] formula_error error() const noexcept {
+    return state_ == state::error ? error_ : formula_error::none;
+  }
   /// Byte offset in the formula text of the sub-expression that raised the error.
-  [[nodiscard]] std::uint32_t error_offset() const noexcept { return state_ == state::error ? len_ : 0; }
+  [[nodiscard]] std::uint32_t error_offset() const noexcept {
+    return state_ == state::error ? len_ : 0;
+  }
 
   // Accessors: the value, or the type's blank reading (false, 0, "", epoch, empty list) when
   // blank or an error. Reading another type than type() gives that blank reading too.
   [[nodiscard]] bool as_bool() const noexcept { return ok_as(formula_type::boolean) && bool_; }
-  [[nodiscard]] double as_number() const noexcept { return ok_as(formula_type::number) ? num_ : 0.0; }
-  [[nodiscard]] money as_money() const noexcept { return money::from_minor(ok_as(formula_type::money) ? int_ : 0); }
+  [[nodiscard]] double as_number() const noexcept {
+    return ok_as(formula_type::number) ? num_ : 0.0;
+  }
+  [[nodiscard]] money as_money() const noexcept {
+    return money::from_minor(ok_as(formula_type::money) ? int_ : 0);
+  }
   [[nodiscard]] std::string_view as_string() const noexcept {
     return ok_as(formula_type::string) ? std::string_view(str_, len_) : std::string_view{};
   }
-  [[nodiscard]] timestamp as_time() const noexcept { return timestamp(duration(ok_as(formula_type::time) ? int_ : 0)); }
-  [[nodiscard]] duration as_duration() const noexcept { return duration(ok_as(formula_type::interval) ? int_ : 0); }
+  [[nodiscard]] timestamp as_time() const noexcept {
+    return timestamp(duration(ok_as(formula_type::time) ? int_ : 0));
+  }
+  [[nodiscard]] duration as_duration() const noexcept {
+    return duration(ok_as(formula_type::interval) ? int_ : 0);
+  }
   [[nodiscard]] std::span<const std::string> as_list() const noexcept {
-    return ok_as(formula_type::string_list) ? std::span<const std::string>(*list_) : std::span<const std::string>{};
+    return ok_as(formula_type::string_list) ? std::span<const std::string>(*list_)
+                                            : std::span<const std::string>{};
   }
 
   /// An owning model value: null for blank; number becomes decimal. Errors become null too:
@@ -168,7 +181,9 @@ class formula_value {
   enum class state : std::uint8_t { ok, blank, error };
 
   explicit formula_value(formula_type t) noexcept : type_(t), state_(state::ok) {}
-  [[nodiscard]] bool ok_as(formula_type t) const noexcept { return state_ == state::ok && type_ == t; }
+  [[nodiscard]] bool ok_as(formula_type t) const noexcept {
+    return state_ == state::ok && type_ == t;
+  }
 
   union {
     double num_ = 0;
@@ -210,7 +225,8 @@ class eval_context {
 /// f.name = "REGION_HEAT";                        // callable as region_heat(...) too
 /// f.params = {crmrules::formula_type::string};
 /// f.returns = crmrules::formula_type::number;
-/// f.impl = [](std::span<const crmrules::formula_value> args, const crmrules::eval_context&, const void*) {
+/// f.impl = [](std::span<const crmrules::formula_value> args, const crmrules::eval_context&, const
+/// void*) {
 ///   return crmrules::formula_value::of_number(args[0].as_string() == "华东" ? 1.2 : 1.0);
 /// };
 /// env.add_function(f);
@@ -218,13 +234,13 @@ class eval_context {
 struct function_def {
   using impl_fn = formula_value (*)(std::span<const formula_value> args, const eval_context& ctx,
                                     const void* user);
-  std::string name;                   ///< letters, digits, '_'; matched case-insensitively
-  std::vector<formula_type> params;   ///< a blank argument is accepted for any parameter
-  bool variadic = false;              ///< the last parameter repeats (one or more times)
-  std::size_t min_args = SIZE_MAX;    ///< default: params.size() (fewer: trailing params optional)
+  std::string name;                  ///< letters, digits, '_'; matched case-insensitively
+  std::vector<formula_type> params;  ///< a blank argument is accepted for any parameter
+  bool variadic = false;             ///< the last parameter repeats (one or more times)
+  std::size_t min_args = SIZE_MAX;   ///< default: params.size() (fewer: trailing params optional)
   formula_type returns = formula_type::blank;
-  impl_fn impl = nullptr;             ///< must not throw; report failure as an error value
-  const void* user = nullptr;         ///< passed to impl (engine state); must outlive the env
+  impl_fn impl = nullptr;      ///< must not throw; report failure as an error value
+  const void* user = nullptr;  ///< passed to impl (engine state); must outlive the env
   /// Result depends only on the arguments (so calls with constant arguments are folded).
   bool pure = true;
   /// Scopes whose records the function reads besides its arguments (bit i = scope i), and
@@ -245,7 +261,8 @@ class formula_env {
   /// Makes a record of `kind` visible as `name` (and `aliases`): fields are then reachable as
   /// `name.field`, or bare when no other scope has a field of that name. Returns the scope index
   /// to bind records to. invalid_argument beyond max_scopes or for a name already used.
-  result<std::size_t> add_scope(std::string name, record_kind kind, std::vector<std::string> aliases = {});
+  result<std::size_t> add_scope(std::string name, record_kind kind,
+                                std::vector<std::string> aliases = {});
 
   /// A value the engine computes and sets per evaluation, reachable as `name` (may be dotted,
   /// e.g. "rep.load"). `scope` says which record it belongs to for partial evaluation, or
@@ -294,9 +311,9 @@ struct explanation {
   struct step {
     std::uint32_t offset = 0;  ///< the sub-expression's bytes in the formula text
     std::uint32_t length = 0;
-    std::uint32_t depth = 0;   ///< nesting depth, 0 for the whole formula
-    std::string text;          ///< its source text
-    std::string value;         ///< its value, formula_value::to_string
+    std::uint32_t depth = 0;  ///< nesting depth, 0 for the whole formula
+    std::string text;         ///< its source text
+    std::string value;        ///< its value, formula_value::to_string
   };
   struct term {
     std::string label;  ///< the first field it reads (e.g. 线索来源), else its text
@@ -322,11 +339,9 @@ class formula {
   /// ```
   /// crmrules::formula_env env;
   /// const std::size_t lead_scope = *env.add_scope("lead", crmrules::record_kind::lead, {"线索"});
-  /// auto f = crmrules::formula::compile(R"(IF(线索来源="官网表单", 100, 40) + IF(客户预算>50万, 50, 0))", env);
-  /// if (!f) { std::cerr << f.error().to_string(); return; }
-  /// crmrules::activation act(**f);
-  /// act.bind(lead_scope, my_lead);
-  /// double weight = (*f)->evaluate(act).as_number();
+  /// auto f = crmrules::formula::compile(R"(IF(线索来源="官网表单", 100, 40) + IF(客户预算>50万,
+  /// 50, 0))", env); if (!f) { std::cerr << f.error().to_string(); return; } crmrules::activation
+  /// act(**f); act.bind(lead_scope, my_lead); double weight = (*f)->evaluate(act).as_number();
   /// ```
   [[nodiscard]] static result<std::shared_ptr<const formula>, diagnostics> compile(
       std::string_view text, const formula_env& env, const formula_limits& limits = {},
@@ -380,7 +395,9 @@ class activation {
   template <stored_record R>
   status bind(std::size_t scope, const R& record) {
     return bind_erased(scope, record_traits<R>::kind, &record,
-                       [](const void* r, const field_def& f) noexcept { return view_field(*static_cast<const R*>(r), f); });
+                       [](const void* r, const field_def& f) noexcept {
+                         return view_field(*static_cast<const R*>(r), f);
+                       });
   }
   /// Removes the record bound to `scope`: its fields read as blank.
   void unbind(std::size_t scope) noexcept;

@@ -25,6 +25,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -38,7 +39,7 @@ class rule_set {
  public:
   /// The rules-file format version this build reads.
   static constexpr int format_version = 1;
-  /// Files larger than this are refused before parsing.
+  /// Files (and texts) larger than this are refused before parsing.
   static constexpr std::size_t max_file_bytes = 16 * 1024 * 1024;
 
   /// Loads and checks a rules file. On failure, every error found.
@@ -88,14 +89,17 @@ class rule_set {
 /// ```
 class rules_holder {
  public:
-  explicit rules_holder(std::shared_ptr<const rule_set> initial) : current_(std::move(initial)) {}
+  /// Holds `initial`; a null pointer holds an empty rule set (built-in schemas only), so
+  /// current() never returns null.
+  explicit rules_holder(std::shared_ptr<const rule_set> initial);
   rules_holder(const rules_holder&) = delete;
   rules_holder& operator=(const rules_holder&) = delete;
 
   [[nodiscard]] std::shared_ptr<const rule_set> current() const noexcept { return current_.load(); }
 
   /// Loads `path`; on success swaps it in and returns its warnings, on failure returns the errors
-  /// and leaves the rules in force untouched.
+  /// and leaves the rules in force untouched. Concurrent reloads run one after another, so the
+  /// last call to finish is the one in force.
   [[nodiscard]] diagnostics reload_file(const std::filesystem::path& path);
   [[nodiscard]] diagnostics reload_string(std::string_view text,
                                           std::string_view source_name = "<string>");
@@ -104,9 +108,11 @@ class rules_holder {
   void publish(std::shared_ptr<const rule_set> next) noexcept { current_.store(std::move(next)); }
 
  private:
-  diagnostics take(result<std::shared_ptr<const rule_set>, diagnostics> loaded);
+  template <class Load>
+  diagnostics reload(Load load);
 
   std::atomic<std::shared_ptr<const rule_set>> current_;
+  std::mutex reload_mu_;
 };
 
 }  // namespace crmrules

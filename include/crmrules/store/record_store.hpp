@@ -37,11 +37,21 @@ auto guarded(const char* what, F&& f) noexcept -> decltype(f()) {
   try {
     return f();
   } catch (const std::bad_alloc&) {
-    return status::resource_exhausted(std::string("out of memory in ") + what);
+    // A short literal fits std::string's inline buffer: building this status allocates nothing.
+    (void)what;
+    return status(status_code::resource_exhausted, "out of memory");
   } catch (const std::exception& e) {
-    return status::internal(std::string(what) + ": host implementation threw: " + e.what());
+    try {
+      return status::internal(std::string(what) + ": host implementation threw: " + e.what());
+    } catch (...) {
+      return status(status_code::internal, "host threw");  // fits the inline buffer: no allocation
+    }
   } catch (...) {
-    return status::internal(std::string(what) + ": host implementation threw");
+    try {
+      return status::internal(std::string(what) + ": host implementation threw");
+    } catch (...) {
+      return status(status_code::internal, "host threw");
+    }
   }
 }
 
@@ -82,9 +92,11 @@ class record_store {
   /// Replaces the stored record if `r.version` is the stored version; returns the new version.
   /// not_found if absent; conflict (nothing changed) if the version is stale.
   [[nodiscard]] result<std::uint64_t> update(const R& r) noexcept {
-    if (r.version == 0) return status::invalid_argument("update needs the stored version, got 0");
-    if (status s = validate(r); !s.ok()) return s;
-    return detail::guarded("update", [&] { return do_update(r); });
+    return detail::guarded("update", [&]() -> result<std::uint64_t> {
+      if (r.version == 0) return status::invalid_argument("update needs the stored version, got 0");
+      if (status s = validate(r); !s.ok()) return s;
+      return do_update(r);
+    });
   }
 
   /// Deletes the record if its stored version is `expected_version`. not_found / conflict.

@@ -62,13 +62,20 @@ class write_batch {
     ops_.push_back(op{op_kind::update, any_record(std::move(r)), {}, 0});
     return *this;
   }
-  /// Removes a record if its stored version is `expected_version`.
-  template <stored_record R>
-  write_batch& remove(const typename record_traits<R>::id_type& id,
-                      std::uint64_t expected_version) {
+  /// Removes a record if its stored version is `expected_version`; the kind follows from the
+  /// id type: `batch.remove(lead_id{"L1"}, 3)`.
+  template <class Tag>
+  write_batch& remove(const basic_id<Tag>& id, std::uint64_t expected_version) {
+    using R = typename record_of_id<Tag>::type;
     ops_.push_back(op{op_kind::remove, any_record{}, record_ref{record_traits<R>::kind, id.str()},
                       expected_version});
     return *this;
+  }
+  /// The same, naming the record type: `batch.remove<lead>(id, 3)`.
+  template <stored_record R>
+  write_batch& remove(const typename record_traits<R>::id_type& id,
+                      std::uint64_t expected_version) {
+    return remove<typename record_traits<R>::id_type::tag_type>(id, expected_version);
   }
   /// Appends a decision to the log.
   write_batch& append(decision d) {

@@ -51,6 +51,9 @@ enum class customer_key : std::uint8_t {
   email,  ///< any of customer::emails
 };
 
+/// "uscc", "phone", "email".
+[[nodiscard]] std::string_view to_string(customer_key k) noexcept;
+
 class customer_store : public record_store<customer> {
  public:
   /// Customers whose USCC, or one of whose phones or emails, equals `key` exactly (the host or
@@ -192,8 +195,10 @@ class decision_log {
 
   /// Appends `d` (its `seq` is ignored) and returns the assigned sequence number.
   [[nodiscard]] result<std::uint64_t> append(const decision& d) noexcept {
-    if (status s = check(d); !s.ok()) return s;
-    return detail::guarded("append", [&] { return do_append(d); });
+    return detail::guarded("append", [&]() -> result<std::uint64_t> {
+      if (status s = check(d); !s.ok()) return s;
+      return do_append(d);
+    });
   }
   /// Up to `limit` entries with seq > `after_seq`, in seq order.
   [[nodiscard]] result<std::vector<decision>> read(

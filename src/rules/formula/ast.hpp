@@ -20,8 +20,8 @@ enum class ast_kind : std::uint8_t {
   call,      // function call: `text` = upper-cased name, `name` = as written, children = arguments
   unary,     // `op` (minus, plus, NOT as ident, percent), one child
   binary,    // `op` (comparison, caret, slash), two children
-  nary,      // `op` (plus: sum with `negate` flags, star: product with `divide` flags, amp, AND, OR)
-  invalid,   // a part that did not parse (an error was reported)
+  nary,     // `op` (plus: sum with `negate` flags, star: product with `divide` flags, amp, AND, OR)
+  invalid,  // a part that did not parse (an error was reported)
 };
 
 /// Which n-ary/unary operation a node is (tok values reused for arithmetic and comparisons).
@@ -41,7 +41,7 @@ struct ast_node {
   std::string name;
   std::vector<std::string> path;
   std::vector<std::uint32_t> children;
-  std::vector<bool> inverted;  // nary: per child, negated (sum) or divisor (product)
+  std::vector<bool> inverted;     // nary: per child, negated (sum) or divisor (product)
   std::uint32_t name_offset = 0;  // call: where the function name is; path: where it starts
 };
 
@@ -64,6 +64,7 @@ struct syntax_tree {
 
 /// Parses `text`. Every syntax error is reported in `errors` (lexical ones included); the tree
 /// is usable only when `errors` is empty.
-syntax_tree parse(std::string_view text, const parse_limits& limits, std::vector<parse_error>& errors);
+syntax_tree parse(std::string_view text, const parse_limits& limits,
+                  std::vector<parse_error>& errors);
 
 }  // namespace crmrules::detail::fx

@@ -14,7 +14,8 @@
 
 namespace crmrules::detail::fx {
 
-formula_value fold_constant(const access::program& p, std::uint32_t i, access::act_state& st, const activation& act);
+formula_value fold_constant(const access::program& p, std::uint32_t i, access::act_state& st,
+                            const activation& act);
 
 namespace {
 
@@ -34,13 +35,13 @@ struct builtin {
 
 constexpr std::size_t many = SIZE_MAX;
 constexpr std::array<builtin, 28> builtins{{
-    {"IF", 2, 3},          {"IFS", 2, many},        {"SWITCH", 3, many},   {"AND", 1, many},
-    {"OR", 1, many},       {"NOT", 1, 1},           {"IFERROR", 2, 2},     {"ISERROR", 1, 1},
-    {"ISBLANK", 1, 1},     {"COALESCE", 1, many},   {"STARTS_WITH", 2, 2}, {"ENDS_WITH", 2, 2},
-    {"CONTAINS", 2, 2},    {"LEN", 1, 1},           {"LOWER", 1, 1},       {"UPPER", 1, 1},
-    {"TRIM", 1, 1},        {"IN", 2, many},         {"MIN", 1, many},      {"MAX", 1, many},
-    {"ABS", 1, 1},         {"ROUND", 1, 2},         {"CLAMP", 3, 3},       {"NOW", 0, 0},
-    {"HOURS_SINCE", 1, 1}, {"DAYS_SINCE", 1, 1},    {"BETWEEN", 3, 3},     {"TRUE", 0, 0},
+    {"IF", 2, 3},          {"IFS", 2, many},      {"SWITCH", 3, many},   {"AND", 1, many},
+    {"OR", 1, many},       {"NOT", 1, 1},         {"IFERROR", 2, 2},     {"ISERROR", 1, 1},
+    {"ISBLANK", 1, 1},     {"COALESCE", 1, many}, {"STARTS_WITH", 2, 2}, {"ENDS_WITH", 2, 2},
+    {"CONTAINS", 2, 2},    {"LEN", 1, 1},         {"LOWER", 1, 1},       {"UPPER", 1, 1},
+    {"TRIM", 1, 1},        {"IN", 2, many},       {"MIN", 1, many},      {"MAX", 1, many},
+    {"ABS", 1, 1},         {"ROUND", 1, 2},       {"CLAMP", 3, 3},       {"NOW", 0, 0},
+    {"HOURS_SINCE", 1, 1}, {"DAYS_SINCE", 1, 1},  {"BETWEEN", 3, 3},     {"TRUE", 0, 0},
 }};
 
 const builtin* find_builtin(std::string_view upper) {
@@ -53,15 +54,23 @@ const builtin* find_builtin(std::string_view upper) {
 
 formula_type formula_type_of(value_type t) {
   switch (t) {
-    case value_type::null: return formula_type::blank;
-    case value_type::boolean: return formula_type::boolean;
+    case value_type::null:
+      return formula_type::blank;
+    case value_type::boolean:
+      return formula_type::boolean;
     case value_type::integer:
-    case value_type::decimal: return formula_type::number;
-    case value_type::money: return formula_type::money;
-    case value_type::string: return formula_type::string;
-    case value_type::time: return formula_type::time;
-    case value_type::interval: return formula_type::interval;
-    case value_type::string_list: return formula_type::string_list;
+    case value_type::decimal:
+      return formula_type::number;
+    case value_type::money:
+      return formula_type::money;
+    case value_type::string:
+      return formula_type::string;
+    case value_type::time:
+      return formula_type::time;
+    case value_type::interval:
+      return formula_type::interval;
+    case value_type::string_list:
+      return formula_type::string_list;
   }
   return formula_type::blank;
 }
@@ -69,41 +78,65 @@ formula_type formula_type_of(value_type t) {
 std::optional<cmp_class> class_of(formula_type t) {
   switch (t) {
     case formula_type::number:
-    case formula_type::blank: return cmp_class::number;
-    case formula_type::money: return cmp_class::money;
-    case formula_type::string: return cmp_class::text;
-    case formula_type::time: return cmp_class::time;
-    case formula_type::interval: return cmp_class::interval;
-    case formula_type::boolean: return cmp_class::boolean;
-    case formula_type::string_list: return std::nullopt;
+    case formula_type::blank:
+      return cmp_class::number;
+    case formula_type::money:
+      return cmp_class::money;
+    case formula_type::string:
+      return cmp_class::text;
+    case formula_type::time:
+      return cmp_class::time;
+    case formula_type::interval:
+      return cmp_class::interval;
+    case formula_type::boolean:
+      return cmp_class::boolean;
+    case formula_type::string_list:
+      return std::nullopt;
   }
   return std::nullopt;
 }
 
 std::string a_type(formula_type t) {
   switch (t) {
-    case formula_type::blank: return "blank";
-    case formula_type::boolean: return "TRUE/FALSE";
-    case formula_type::number: return "a number";
-    case formula_type::money: return "an amount of money";
-    case formula_type::string: return "text";
-    case formula_type::time: return "a time";
-    case formula_type::interval: return "a duration";
-    case formula_type::string_list: return "a list";
+    case formula_type::blank:
+      return "blank";
+    case formula_type::boolean:
+      return "TRUE/FALSE";
+    case formula_type::number:
+      return "a number";
+    case formula_type::money:
+      return "an amount of money";
+    case formula_type::string:
+      return "text";
+    case formula_type::time:
+      return "a time";
+    case formula_type::interval:
+      return "a duration";
+    case formula_type::string_list:
+      return "a list";
   }
   return "a value";
 }
 
-std::string count_args(std::size_t n) { return std::to_string(n) + (n == 1 ? " argument" : " arguments"); }
+std::string count_args(std::size_t n) {
+  return std::to_string(n) + (n == 1 ? " argument" : " arguments");
+}
 
 class compiler {
  public:
-  compiler(std::string_view text, const formula_env& env, const syntax_tree& tree, std::vector<formula_issue>& issues)
-      : text_(text), env_(env), tree_(tree), issues_(issues), p_(std::make_unique<access::program>()) {
+  compiler(std::string_view text, const formula_env& env, const syntax_tree& tree,
+           std::vector<formula_issue>& issues)
+      : text_(text),
+        env_(env),
+        tree_(tree),
+        issues_(issues),
+        p_(std::make_unique<access::program>()) {
     p_->text = std::string(text);
     p_->slots_by_scope.resize(access::scopes(env).size());
-    for (const auto& s : access::scopes(env)) p_->scope_kinds.push_back(s.kind);
-    for (const auto& v : access::variables(env)) p_->variables.push_back({v.name, v.type});
+    for (const auto& s : access::scopes(env))
+      p_->scope_kinds.push_back(s.kind);
+    for (const auto& v : access::variables(env))
+      p_->variables.push_back({v.name, v.type});
   }
 
   std::unique_ptr<access::program> run() {
@@ -116,8 +149,10 @@ class compiler {
  private:
   // -- errors -----------------------------------------------------------------------------------
 
-  void error(std::uint32_t offset, std::uint32_t length, std::string message, std::string suggestion = {}) {
-    issues_.push_back({offset, std::max<std::uint32_t>(length, 1), std::move(message), std::move(suggestion)});
+  void error(std::uint32_t offset, std::uint32_t length, std::string message,
+             std::string suggestion = {}) {
+    issues_.push_back(
+        {offset, std::max<std::uint32_t>(length, 1), std::move(message), std::move(suggestion)});
   }
   void error(const ast_node& n, std::string message, std::string suggestion = {}) {
     error(n.offset, n.length, std::move(message), std::move(suggestion));
@@ -131,7 +166,8 @@ class compiler {
 
   // -- emitting ---------------------------------------------------------------------------------
 
-  std::uint32_t emit(node n, const std::vector<std::uint32_t>& children, const std::vector<std::uint8_t>& flags = {}) {
+  std::uint32_t emit(node n, const std::vector<std::uint32_t>& children,
+                     const std::vector<std::uint8_t>& flags = {}) {
     n.first = static_cast<std::uint32_t>(p_->kids.size());
     n.count = static_cast<std::uint32_t>(children.size());
     for (std::size_t k = 0; k < children.size(); ++k) {
@@ -143,7 +179,8 @@ class compiler {
     return static_cast<std::uint32_t>(p_->nodes.size() - 1);
   }
 
-  typed emit_typed(op code, formula_type type, const ast_node& at, const std::vector<std::uint32_t>& children,
+  typed emit_typed(op code, formula_type type, const ast_node& at,
+                   const std::vector<std::uint32_t>& children,
                    const std::vector<std::uint8_t>& flags = {}, std::uint8_t sub = 0) {
     node n;
     n.code = code;
@@ -192,27 +229,31 @@ class compiler {
     // Branches of blank-typed IF/COALESCE... are retyped with their parent.
     for (std::uint32_t k = 0; k < n.count; ++k) {
       const std::uint32_t kid = p_->kids[n.first + k];
-      if (p_->nodes[kid].type == formula_type::blank && n.code != op::isblank && n.code != op::iserror) {
+      if (p_->nodes[kid].type == formula_type::blank && n.code != op::isblank &&
+          n.code != op::iserror) {
         retype_blank(kid, t);
       }
     }
   }
 
   /// The common type of `xs` (money absorbs numbers; blank fits anything), or an error.
-  std::optional<formula_type> unify(std::vector<typed*> xs, const std::vector<const ast_node*>& where,
+  std::optional<formula_type> unify(std::vector<typed*> xs,
+                                    const std::vector<const ast_node*>& where,
                                     std::string_view what) {
     formula_type target = formula_type::blank;
     for (const typed* x : xs) {
       if (!x->ok()) return std::nullopt;
       if (x->type == formula_type::blank) continue;
-      if (target == formula_type::blank || (target == formula_type::number && x->type == formula_type::money)) {
+      if (target == formula_type::blank ||
+          (target == formula_type::number && x->type == formula_type::money)) {
         target = x->type;
       }
     }
     for (std::size_t k = 0; k < xs.size(); ++k) {
       if (!coerce(*xs[k], target)) {
-        error(*where[k], std::string(what) + " must all be of one type: " + quoted(*where[k]) + " is " +
-                             a_type(xs[k]->type) + " where " + a_type(target) + " is expected");
+        error(*where[k], std::string(what) + " must all be of one type: " + quoted(*where[k]) +
+                             " is " + a_type(xs[k]->type) + " where " + a_type(target) +
+                             " is expected");
         return std::nullopt;
       }
     }
@@ -223,7 +264,8 @@ class compiler {
   bool condition(typed& x, const ast_node& at, std::string_view what) {
     if (!x.ok()) return false;
     if (coerce(x, formula_type::boolean)) return true;
-    error(at, std::string(what) + " must be TRUE or FALSE (a comparison such as 预算 > 50万), but " + quoted(at) +
+    error(at, std::string(what) +
+                  " must be TRUE or FALSE (a comparison such as 预算 > 50万), but " + quoted(at) +
                   " is " + a_type(x.type));
     return false;
   }
@@ -231,7 +273,8 @@ class compiler {
   bool expect(typed& x, formula_type want, const ast_node& at, std::string_view what) {
     if (!x.ok()) return false;
     if (coerce(x, want)) return true;
-    error(at, std::string(what) + " must be " + a_type(want) + ", but " + quoted(at) + " is " + a_type(x.type));
+    error(at, std::string(what) + " must be " + a_type(want) + ", but " + quoted(at) + " is " +
+                  a_type(x.type));
     return false;
   }
 
@@ -240,17 +283,28 @@ class compiler {
   typed compile(std::uint32_t ai) {
     const ast_node& a = tree_.nodes[ai];
     switch (a.kind) {
-      case ast_kind::number: return constant(formula_value::of_number(a.number), a);
-      case ast_kind::duration: return constant(formula_value::of_duration(duration{a.micros}), a);
-      case ast_kind::string: return constant(formula_value::of_string(p_->keep(a.text)), a);
-      case ast_kind::boolean: return constant(formula_value::of_bool(a.flag), a);
-      case ast_kind::null: return constant(formula_value::blank(formula_type::blank), a);
-      case ast_kind::path: return path(a);
-      case ast_kind::call: return call(a);
-      case ast_kind::unary: return unary(a);
-      case ast_kind::binary: return binary(a);
-      case ast_kind::nary: return nary(a);
-      case ast_kind::invalid: return {};
+      case ast_kind::number:
+        return constant(formula_value::of_number(a.number), a);
+      case ast_kind::duration:
+        return constant(formula_value::of_duration(duration{a.micros}), a);
+      case ast_kind::string:
+        return constant(formula_value::of_string(p_->keep(a.text)), a);
+      case ast_kind::boolean:
+        return constant(formula_value::of_bool(a.flag), a);
+      case ast_kind::null:
+        return constant(formula_value::blank(formula_type::blank), a);
+      case ast_kind::path:
+        return path(a);
+      case ast_kind::call:
+        return call(a);
+      case ast_kind::unary:
+        return unary(a);
+      case ast_kind::binary:
+        return binary(a);
+      case ast_kind::nary:
+        return nary(a);
+      case ast_kind::invalid:
+        return {};
     }
     return {};
   }
@@ -258,16 +312,20 @@ class compiler {
   std::vector<typed> compile_all(const ast_node& a) {
     std::vector<typed> out;
     out.reserve(a.children.size());
-    for (const std::uint32_t c : a.children) out.push_back(compile(c));
+    for (const std::uint32_t c : a.children)
+      out.push_back(compile(c));
     return out;
   }
-  const ast_node& child(const ast_node& a, std::size_t k) const { return tree_.nodes[a.children[k]]; }
+  const ast_node& child(const ast_node& a, std::size_t k) const {
+    return tree_.nodes[a.children[k]];
+  }
   static bool all_ok(const std::vector<typed>& xs) {
     return std::all_of(xs.begin(), xs.end(), [](const typed& x) { return x.ok(); });
   }
   static std::vector<std::uint32_t> nodes_of(const std::vector<typed>& xs) {
     std::vector<std::uint32_t> out;
-    for (const auto& x : xs) out.push_back(x.node);
+    for (const auto& x : xs)
+      out.push_back(x.node);
     return out;
   }
 
@@ -275,7 +333,8 @@ class compiler {
 
   typed path(const ast_node& a) {
     std::string joined;
-    for (const auto& seg : a.path) joined += (joined.empty() ? "" : ".") + seg;
+    for (const auto& seg : a.path)
+      joined += (joined.empty() ? "" : ".") + seg;
     // Engine variables first (they may be dotted, like rep.load).
     const auto& vars = access::variables(env_);
     for (std::size_t v = 0; v < vars.size(); ++v) {
@@ -295,13 +354,16 @@ class compiler {
       const std::string& name = a.path[0];
       std::vector<std::pair<std::size_t, const field_def*>> found;
       for (std::size_t s = 0; s < scopes.size(); ++s) {
-        if (const field_def* f = env_.schemas().of(scopes[s].kind).find(name)) found.emplace_back(s, f);
+        if (const field_def* f = env_.schemas().of(scopes[s].kind).find(name))
+          found.emplace_back(s, f);
       }
       if (found.size() == 1) return field(a, found[0].first, *found[0].second);
       if (found.size() > 1) {
         std::string options;
-        for (const auto& [s, f] : found) options += (options.empty() ? "" : " or ") + scopes[s].name + "." + f->name;
-        error(a, "'" + name + "' is ambiguous: it could be " + options, scopes[found[0].first].name + "." + name);
+        for (const auto& [s, f] : found)
+          options += (options.empty() ? "" : " or ") + scopes[s].name + "." + f->name;
+        error(a, "'" + name + "' is ambiguous: it could be " + options,
+              scopes[found[0].first].name + "." + name);
         return {};
       }
       unknown_name(a, name);
@@ -310,25 +372,32 @@ class compiler {
     if (a.path.size() == 2) {
       for (std::size_t s = 0; s < scopes.size(); ++s) {
         const auto& sc = scopes[s];
-        const bool match = sc.name == a.path[0] || std::find(sc.aliases.begin(), sc.aliases.end(), a.path[0]) != sc.aliases.end();
+        const bool match = sc.name == a.path[0] || std::find(sc.aliases.begin(), sc.aliases.end(),
+                                                             a.path[0]) != sc.aliases.end();
         if (!match) continue;
         const schema& sch = env_.schemas().of(sc.kind);
         if (const field_def* f = sch.find(a.path[1])) return field(a, s, *f);
         const auto spellings = sch.spellings();
-        error(a, "unknown field '" + a.path[1] + "' of " + sc.name + " (" + std::string(to_string(sc.kind)) + ")",
+        error(a,
+              "unknown field '" + a.path[1] + "' of " + sc.name + " (" +
+                  std::string(to_string(sc.kind)) + ")",
               closest_match(a.path[1], spellings).value_or(""));
         return {};
       }
       std::vector<std::string> names;
       for (const auto& sc : scopes) {
         names.push_back(sc.name);
-        for (const auto& al : sc.aliases) names.push_back(al);
+        for (const auto& al : sc.aliases)
+          names.push_back(al);
       }
       std::vector<std::string_view> views(names.begin(), names.end());
       std::string known;
-      for (const auto& sc : scopes) known += (known.empty() ? "" : ", ") + sc.name;
+      for (const auto& sc : scopes)
+        known += (known.empty() ? "" : ", ") + sc.name;
       // Maybe it is a field whose name contains a dot: try the whole thing as one name.
-      error(a, "unknown record '" + a.path[0] + "'" + (known.empty() ? "" : " (this formula can see: " + known + ")"),
+      error(a,
+            "unknown record '" + a.path[0] + "'" +
+                (known.empty() ? "" : " (this formula can see: " + known + ")"),
             closest_match(a.path[0], views).value_or(""));
       return {};
     }
@@ -345,16 +414,20 @@ class compiler {
     std::vector<std::string> spellings;
     const auto& scopes = access::scopes(env_);
     for (const auto& sc : scopes) {
-      for (auto sp : env_.schemas().of(sc.kind).spellings()) spellings.emplace_back(sp);
+      for (auto sp : env_.schemas().of(sc.kind).spellings())
+        spellings.emplace_back(sp);
     }
-    for (const auto& v : access::variables(env_)) spellings.push_back(v.name);
+    for (const auto& v : access::variables(env_))
+      spellings.push_back(v.name);
     std::vector<std::string_view> views(spellings.begin(), spellings.end());
     std::string where;
-    for (const auto& sc : scopes) where += (where.empty() ? "" : ", ") + sc.name;
+    for (const auto& sc : scopes)
+      where += (where.empty() ? "" : ", ") + sc.name;
     const auto suggestion = closest_match(name, views);
     // No field looks like it: perhaps it was meant as text, such as 线索来源=官网表单.
-    error(a, "unknown field '" + name + "'" + (where.empty() ? "" : " (looked in " + where + ")") +
-                 (suggestion ? "" : "; text values need double quotes: \"" + name + "\""),
+    error(a,
+          "unknown field '" + name + "'" + (where.empty() ? "" : " (looked in " + where + ")") +
+              (suggestion ? "" : "; text values need double quotes: \"" + name + "\""),
           suggestion.value_or(""));
   }
 
@@ -402,8 +475,10 @@ class compiler {
       return emit_typed(op::percent, formula_type::number, a, {x.node});
     }
     if (x.type == formula_type::blank) coerce(x, formula_type::number);
-    if (x.type != formula_type::number && x.type != formula_type::money && x.type != formula_type::interval) {
-      error(arg, "a sign needs a number, an amount or a duration, but " + quoted(arg) + " is " + a_type(x.type));
+    if (x.type != formula_type::number && x.type != formula_type::money &&
+        x.type != formula_type::interval) {
+      error(arg, "a sign needs a number, an amount or a duration, but " + quoted(arg) + " is " +
+                     a_type(x.type));
       return {};
     }
     if (a.op == tok::plus) return x;
@@ -411,13 +486,15 @@ class compiler {
   }
 
   /// The comparison class of l and r (converting numbers next to money), or an error at `at`.
-  std::optional<cmp_class> comparable(typed& l, typed& r, std::uint32_t at, const ast_node& ln, const ast_node& rn) {
+  std::optional<cmp_class> comparable(typed& l, typed& r, std::uint32_t at, const ast_node& ln,
+                                      const ast_node& rn) {
     if (!l.ok() || !r.ok()) return std::nullopt;
     if (l.type == formula_type::string_list || r.type == formula_type::string_list) {
       error(at, 1, "lists cannot be compared with = < >; use IN(x, list) or CONTAINS(list, x)");
       return std::nullopt;
     }
-    if (l.type == formula_type::blank) coerce(l, r.type == formula_type::blank ? formula_type::number : r.type);
+    if (l.type == formula_type::blank)
+      coerce(l, r.type == formula_type::blank ? formula_type::number : r.type);
     if (r.type == formula_type::blank) coerce(r, l.type);
     if (l.type == formula_type::money) coerce(r, formula_type::money);
     if (r.type == formula_type::money) coerce(l, formula_type::money);
@@ -428,8 +505,8 @@ class compiler {
         hint = "; put the number in quotes to compare text, or compare with a number field";
       }
       error(at, 1,
-            "cannot compare " + a_type(l.type) + " with " + a_type(r.type) + ": " + quoted(ln) + " is " +
-                a_type(l.type) + ", " + quoted(rn) + " is " + a_type(r.type) + hint);
+            "cannot compare " + a_type(l.type) + " with " + a_type(r.type) + ": " + quoted(ln) +
+                " is " + a_type(l.type) + ", " + quoted(rn) + " is " + a_type(r.type) + hint);
       return std::nullopt;
     }
     return class_of(l.type);
@@ -442,7 +519,8 @@ class compiler {
     const ast_node& rn = child(a, 1);
     if (!l.ok() || !r.ok()) return {};
     if (a.op == tok::caret) {
-      if (!expect(l, formula_type::number, ln, "the base of ^") || !expect(r, formula_type::number, rn, "the exponent of ^")) {
+      if (!expect(l, formula_type::number, ln, "the base of ^") ||
+          !expect(r, formula_type::number, rn, "the exponent of ^")) {
         return {};
       }
       return emit_typed(op::power, formula_type::number, a, {l.node, r.node});
@@ -451,14 +529,27 @@ class compiler {
     if (!cls) return {};
     cmp_op o = cmp_op::eq;
     switch (a.op) {
-      case tok::eq: o = cmp_op::eq; break;
-      case tok::ne: o = cmp_op::ne; break;
-      case tok::lt: o = cmp_op::lt; break;
-      case tok::le: o = cmp_op::le; break;
-      case tok::gt: o = cmp_op::gt; break;
-      default: o = cmp_op::ge; break;
+      case tok::eq:
+        o = cmp_op::eq;
+        break;
+      case tok::ne:
+        o = cmp_op::ne;
+        break;
+      case tok::lt:
+        o = cmp_op::lt;
+        break;
+      case tok::le:
+        o = cmp_op::le;
+        break;
+      case tok::gt:
+        o = cmp_op::gt;
+        break;
+      default:
+        o = cmp_op::ge;
+        break;
     }
-    const auto sub = static_cast<std::uint8_t>(static_cast<unsigned>(o) | (static_cast<unsigned>(*cls) << 3));
+    const auto sub =
+        static_cast<std::uint8_t>(static_cast<unsigned>(o) | (static_cast<unsigned>(*cls) << 3));
     return emit_typed(op::compare, formula_type::boolean, a, {l.node, r.node}, {}, sub);
   }
 
@@ -467,9 +558,12 @@ class compiler {
     if (!all_ok(xs)) return {};
     if (a.logic == logic_op::and_ || a.logic == logic_op::or_) {
       for (std::size_t k = 0; k < xs.size(); ++k) {
-        if (!condition(xs[k], child(a, k), a.logic == logic_op::and_ ? "each side of AND" : "each side of OR")) return {};
+        if (!condition(xs[k], child(a, k),
+                       a.logic == logic_op::and_ ? "each side of AND" : "each side of OR"))
+          return {};
       }
-      return emit_typed(a.logic == logic_op::and_ ? op::and_ : op::or_, formula_type::boolean, a, nodes_of(xs));
+      return emit_typed(a.logic == logic_op::and_ ? op::and_ : op::or_, formula_type::boolean, a,
+                        nodes_of(xs));
     }
     std::vector<std::uint8_t> flags(a.inverted.begin(), a.inverted.end());
     if (a.op == tok::amp) {
@@ -485,7 +579,8 @@ class compiler {
     return multiplicative(a, xs, flags);
   }
 
-  typed additive(const ast_node& a, std::vector<typed>& xs, const std::vector<std::uint8_t>& flags) {
+  typed additive(const ast_node& a, std::vector<typed>& xs,
+                 const std::vector<std::uint8_t>& flags) {
     bool has_time = false;
     for (std::size_t k = 0; k < xs.size(); ++k) {
       const formula_type t = xs[k].type;
@@ -494,7 +589,8 @@ class compiler {
         return {};
       }
       if (t == formula_type::boolean || t == formula_type::string_list) {
-        error(child(a, k), "cannot add or subtract " + a_type(t) + " (" + quoted(child(a, k)) + ")");
+        error(child(a, k),
+              "cannot add or subtract " + a_type(t) + " (" + quoted(child(a, k)) + ")");
         return {};
       }
       has_time = has_time || t == formula_type::time;
@@ -509,7 +605,8 @@ class compiler {
       auto t = unify(ptrs, where, "the terms of + and -");
       if (!t) return {};
       const formula_type type = *t == formula_type::blank ? formula_type::number : *t;
-      for (auto& x : xs) coerce(x, type);
+      for (auto& x : xs)
+        coerce(x, type);
       return emit_typed(op::sum, type, a, nodes_of(xs), flags);
     }
     // With times in it: left to right, time ± duration and time - time.
@@ -521,17 +618,21 @@ class compiler {
       if (acc.type == formula_type::blank) coerce(acc, formula_type::time);
       if (acc.type == formula_type::time && next.type == formula_type::time && minus) {
         acc = emit_typed(op::time_diff, formula_type::interval, a, {acc.node, next.node});
-      } else if (acc.type == formula_type::time && (next.type == formula_type::interval || next.type == formula_type::blank)) {
+      } else if (acc.type == formula_type::time &&
+                 (next.type == formula_type::interval || next.type == formula_type::blank)) {
         coerce(next, formula_type::interval);
-        acc = emit_typed(op::time_plus, formula_type::time, a, {acc.node, next.node}, {0, static_cast<std::uint8_t>(minus)});
+        acc = emit_typed(op::time_plus, formula_type::time, a, {acc.node, next.node},
+                         {0, static_cast<std::uint8_t>(minus)});
       } else if (acc.type == formula_type::interval && next.type == formula_type::time && !minus) {
         acc = emit_typed(op::time_plus, formula_type::time, a, {next.node, acc.node});
-      } else if (acc.type == formula_type::interval && (next.type == formula_type::interval || next.type == formula_type::blank)) {
+      } else if (acc.type == formula_type::interval &&
+                 (next.type == formula_type::interval || next.type == formula_type::blank)) {
         coerce(next, formula_type::interval);
-        acc = emit_typed(op::sum, formula_type::interval, a, {acc.node, next.node}, {0, static_cast<std::uint8_t>(minus)});
+        acc = emit_typed(op::sum, formula_type::interval, a, {acc.node, next.node},
+                         {0, static_cast<std::uint8_t>(minus)});
       } else {
-        error(at, std::string("cannot ") + (minus ? "subtract " : "add ") + a_type(next.type) + " " + quoted(at) +
-                      (minus ? " from " : " to ") + a_type(acc.type) +
+        error(at, std::string("cannot ") + (minus ? "subtract " : "add ") + a_type(next.type) +
+                      " " + quoted(at) + (minus ? " from " : " to ") + a_type(acc.type) +
                       " (times take durations: time + 2h, time - time)");
         return {};
       }
@@ -539,7 +640,8 @@ class compiler {
     return acc;
   }
 
-  typed multiplicative(const ast_node& a, std::vector<typed>& xs, const std::vector<std::uint8_t>& flags) {
+  typed multiplicative(const ast_node& a, std::vector<typed>& xs,
+                       const std::vector<std::uint8_t>& flags) {
     bool all_numbers = true;
     for (auto& x : xs) {
       if (x.type == formula_type::blank) coerce(x, formula_type::number);
@@ -554,18 +656,21 @@ class compiler {
       const formula_type l = acc.type, r = next.type;
       const bool scalable = l == formula_type::money || l == formula_type::interval;
       if (scalable && r == formula_type::number) {
-        acc = emit_typed(l == formula_type::money ? op::scale_money : op::scale_dur, l, a, {acc.node, next.node},
-                         {0, static_cast<std::uint8_t>(divide)});
-      } else if (l == formula_type::number && !divide && (r == formula_type::money || r == formula_type::interval)) {
-        acc = emit_typed(r == formula_type::money ? op::scale_money : op::scale_dur, r, a, {next.node, acc.node});
+        acc = emit_typed(l == formula_type::money ? op::scale_money : op::scale_dur, l, a,
+                         {acc.node, next.node}, {0, static_cast<std::uint8_t>(divide)});
+      } else if (l == formula_type::number && !divide &&
+                 (r == formula_type::money || r == formula_type::interval)) {
+        acc = emit_typed(r == formula_type::money ? op::scale_money : op::scale_dur, r, a,
+                         {next.node, acc.node});
       } else if (scalable && r == l && divide) {
-        acc = emit_typed(l == formula_type::money ? op::ratio_money : op::ratio_dur, formula_type::number, a,
-                         {acc.node, next.node});
+        acc = emit_typed(l == formula_type::money ? op::ratio_money : op::ratio_dur,
+                         formula_type::number, a, {acc.node, next.node});
       } else if (l == formula_type::number && r == formula_type::number) {
-        acc = emit_typed(op::product, formula_type::number, a, {acc.node, next.node}, {0, static_cast<std::uint8_t>(divide)});
+        acc = emit_typed(op::product, formula_type::number, a, {acc.node, next.node},
+                         {0, static_cast<std::uint8_t>(divide)});
       } else {
-        error(at, std::string("cannot ") + (divide ? "divide " : "multiply ") + a_type(l) + (divide ? " by " : " by ") +
-                      a_type(r) + " " + quoted(at));
+        error(at, std::string("cannot ") + (divide ? "divide " : "multiply ") + a_type(l) +
+                      (divide ? " by " : " by ") + a_type(r) + " " + quoted(at));
         return {};
       }
     }
@@ -582,12 +687,16 @@ class compiler {
     if (b == nullptr) {
       if (const function_def* f = host_function(name)) return host_call(a, *f);
       std::vector<std::string> names;
-      for (const auto& bi : builtins) names.emplace_back(bi.name);
+      for (const auto& bi : builtins)
+        names.emplace_back(bi.name);
       names.emplace_back("FALSE");
-      for (const auto& f : access::functions(env_)) names.push_back(ascii_upper(f.name));
+      for (const auto& f : access::functions(env_))
+        names.push_back(ascii_upper(f.name));
       std::vector<std::string_view> views(names.begin(), names.end());
-      error(a.name_offset, name_length, "unknown function '" + a.name + "'", closest_match(name, views).value_or(""));
-      for (const std::uint32_t c : a.children) compile(c);  // report errors inside the arguments too
+      error(a.name_offset, name_length, "unknown function '" + a.name + "'",
+            closest_match(name, views).value_or(""));
+      for (const std::uint32_t c : a.children)
+        compile(c);  // report errors inside the arguments too
       return {};
     }
     if (n < b->min_args || n > b->max_args) {
@@ -600,19 +709,22 @@ class compiler {
         expected = std::to_string(b->min_args) + " or " + count_args(b->max_args);
       }
       error(a.name_offset, name_length, name + " takes " + expected + ", got " + std::to_string(n));
-      for (const std::uint32_t c : a.children) compile(c);
+      for (const std::uint32_t c : a.children)
+        compile(c);
       return {};
     }
     std::vector<typed> xs = compile_all(a);
     if (!all_ok(xs)) return {};
 
-    if (name == "TRUE" || name == "FALSE") return constant(formula_value::of_bool(name == "TRUE"), a);
+    if (name == "TRUE" || name == "FALSE")
+      return constant(formula_value::of_bool(name == "TRUE"), a);
     if (name == "IF") return call_if(a, xs);
     if (name == "IFS") return call_ifs(a, xs);
     if (name == "SWITCH") return call_switch(a, xs);
     if (name == "AND" || name == "OR") {
       for (std::size_t k = 0; k < n; ++k) {
-        if (!condition(xs[k], child(a, k), "argument " + std::to_string(k + 1) + " of " + name)) return {};
+        if (!condition(xs[k], child(a, k), "argument " + std::to_string(k + 1) + " of " + name))
+          return {};
       }
       return emit_typed(name == "AND" ? op::and_ : op::or_, formula_type::boolean, a, nodes_of(xs));
     }
@@ -629,7 +741,8 @@ class compiler {
     if (name == "ISBLANK") return emit_typed(op::isblank, formula_type::boolean, a, nodes_of(xs));
     if (name == "STARTS_WITH" || name == "ENDS_WITH") {
       if (!text_args(a, xs, name)) return {};
-      return emit_typed(name == "STARTS_WITH" ? op::starts_with : op::ends_with, formula_type::boolean, a, nodes_of(xs));
+      return emit_typed(name == "STARTS_WITH" ? op::starts_with : op::ends_with,
+                        formula_type::boolean, a, nodes_of(xs));
     }
     if (name == "CONTAINS") {
       if (xs[0].type == formula_type::string_list) {
@@ -640,7 +753,8 @@ class compiler {
       return emit_typed(op::contains_text, formula_type::boolean, a, nodes_of(xs));
     }
     if (name == "LEN") {
-      if (xs[0].type == formula_type::string_list) return emit_typed(op::len_list, formula_type::number, a, nodes_of(xs));
+      if (xs[0].type == formula_type::string_list)
+        return emit_typed(op::len_list, formula_type::number, a, nodes_of(xs));
       if (!expect(xs[0], formula_type::string, child(a, 0), "the argument of LEN")) return {};
       return emit_typed(op::len_text, formula_type::number, a, nodes_of(xs));
     }
@@ -654,11 +768,14 @@ class compiler {
       auto t = unify_args(a, xs, "the arguments of " + name);
       if (!t) return {};
       const formula_type type = *t == formula_type::blank ? formula_type::number : *t;
-      if (type == formula_type::boolean || type == formula_type::string_list || type == formula_type::string) {
-        error(a.name_offset, name_length, name + " needs numbers, amounts, times or durations, not " + a_type(type));
+      if (type == formula_type::boolean || type == formula_type::string_list ||
+          type == formula_type::string) {
+        error(a.name_offset, name_length,
+              name + " needs numbers, amounts, times or durations, not " + a_type(type));
         return {};
       }
-      for (auto& x : xs) coerce(x, type);
+      for (auto& x : xs)
+        coerce(x, type);
       return emit_typed(name == "MIN" ? op::min_ : op::max_, type, a, nodes_of(xs), {},
                         static_cast<std::uint8_t>(*class_of(type)));
     }
@@ -666,7 +783,8 @@ class compiler {
       if (xs[0].type == formula_type::blank) coerce(xs[0], formula_type::number);
       const formula_type t = xs[0].type;
       if (t != formula_type::number && t != formula_type::money && t != formula_type::interval) {
-        error(child(a, 0), "ABS needs a number, an amount or a duration, but " + quoted(child(a, 0)) + " is " + a_type(t));
+        error(child(a, 0), "ABS needs a number, an amount or a duration, but " +
+                               quoted(child(a, 0)) + " is " + a_type(t));
         return {};
       }
       return emit_typed(op::abs_, t, a, nodes_of(xs));
@@ -675,10 +793,12 @@ class compiler {
       if (xs[0].type == formula_type::blank) coerce(xs[0], formula_type::number);
       const formula_type t = xs[0].type;
       if (t != formula_type::number && t != formula_type::money) {
-        error(child(a, 0), "ROUND needs a number or an amount, but " + quoted(child(a, 0)) + " is " + a_type(t));
+        error(child(a, 0),
+              "ROUND needs a number or an amount, but " + quoted(child(a, 0)) + " is " + a_type(t));
         return {};
       }
-      if (n == 2 && !expect(xs[1], formula_type::number, child(a, 1), "the digits of ROUND")) return {};
+      if (n == 2 && !expect(xs[1], formula_type::number, child(a, 1), "the digits of ROUND"))
+        return {};
       return emit_typed(op::round_, t, a, nodes_of(xs));
     }
     if (name == "CLAMP" || name == "BETWEEN") {
@@ -686,13 +806,16 @@ class compiler {
       if (!t) return {};
       const formula_type type = *t == formula_type::blank ? formula_type::number : *t;
       if (type == formula_type::boolean || type == formula_type::string_list) {
-        error(a.name_offset, name_length, name + " needs values that can be ordered, not " + a_type(type));
+        error(a.name_offset, name_length,
+              name + " needs values that can be ordered, not " + a_type(type));
         return {};
       }
-      for (auto& x : xs) coerce(x, type);
+      for (auto& x : xs)
+        coerce(x, type);
       const auto cls = static_cast<std::uint8_t>(*class_of(type));
-      return name == "CLAMP" ? emit_typed(op::clamp, type, a, nodes_of(xs), {}, cls)
-                             : emit_typed(op::between, formula_type::boolean, a, nodes_of(xs), {}, cls);
+      return name == "CLAMP"
+                 ? emit_typed(op::clamp, type, a, nodes_of(xs), {}, cls)
+                 : emit_typed(op::between, formula_type::boolean, a, nodes_of(xs), {}, cls);
     }
     if (name == "NOW") {
       node nd;
@@ -705,7 +828,8 @@ class compiler {
     }
     if (name == "HOURS_SINCE" || name == "DAYS_SINCE") {
       if (!expect(xs[0], formula_type::time, child(a, 0), "the argument of " + name)) return {};
-      typed t = emit_typed(name == "HOURS_SINCE" ? op::hours_since : op::days_since, formula_type::number, a, nodes_of(xs));
+      typed t = emit_typed(name == "HOURS_SINCE" ? op::hours_since : op::days_since,
+                           formula_type::number, a, nodes_of(xs));
       p_->nodes[t.node].deps |= dep_now;
       return t;
     }
@@ -713,7 +837,8 @@ class compiler {
     return {};
   }
 
-  std::optional<formula_type> unify_args(const ast_node& a, std::vector<typed>& xs, const std::string& what) {
+  std::optional<formula_type> unify_args(const ast_node& a, std::vector<typed>& xs,
+                                         const std::string& what) {
     std::vector<typed*> ptrs;
     std::vector<const ast_node*> where;
     for (std::size_t k = 0; k < xs.size(); ++k) {
@@ -725,7 +850,9 @@ class compiler {
 
   bool text_args(const ast_node& a, std::vector<typed>& xs, const std::string& name) {
     for (std::size_t k = 0; k < xs.size(); ++k) {
-      if (!expect(xs[k], formula_type::string, child(a, k), "argument " + std::to_string(k + 1) + " of " + name)) return false;
+      if (!expect(xs[k], formula_type::string, child(a, k),
+                  "argument " + std::to_string(k + 1) + " of " + name))
+        return false;
     }
     return true;
   }
@@ -760,8 +887,10 @@ class compiler {
     std::uint32_t subject = p_->kids[cond.first];
     std::uint32_t literal = p_->kids[cond.first + 1];
     if (p_->nodes[subject].code == op::constant) std::swap(subject, literal);
-    if (p_->nodes[subject].code != op::field || p_->nodes[literal].code != op::constant) return std::nullopt;
-    return text_case_match{subject, p_->nodes[subject].a, access::text(p_->constants[p_->nodes[literal].a])};
+    if (p_->nodes[subject].code != op::field || p_->nodes[literal].code != op::constant)
+      return std::nullopt;
+    return text_case_match{subject, p_->nodes[subject].a,
+                           access::text(p_->constants[p_->nodes[literal].a])};
   }
 
   /// IF(x = "a", r1, IF(x = "b", r2, ...)) on one text field becomes one lookup instead of a
@@ -774,7 +903,8 @@ class compiler {
     const std::uint32_t subject = first->subject;
     std::vector<std::string_view> cases{first->key};
     std::vector<std::uint32_t> results{xs[1].node};
-    std::optional<std::uint32_t> fallback = xs.size() == 3 ? std::optional<std::uint32_t>(xs[2].node) : std::nullopt;
+    std::optional<std::uint32_t> fallback =
+        xs.size() == 3 ? std::optional<std::uint32_t>(xs[2].node) : std::nullopt;
     // Absorb an else branch that tests the same field: a nested IF or an already built switch.
     while (fallback) {
       const node& other = p_->nodes[*fallback];
@@ -783,7 +913,8 @@ class compiler {
         if (!c || c->slot != slot) break;
         cases.push_back(c->key);
         results.push_back(p_->kids[other.first + 1]);
-        fallback = other.count == 3 ? std::optional<std::uint32_t>(p_->kids[other.first + 2]) : std::nullopt;
+        fallback = other.count == 3 ? std::optional<std::uint32_t>(p_->kids[other.first + 2])
+                                    : std::nullopt;
         continue;
       }
       if (other.code == op::str_switch && p_->nodes[p_->kids[other.first]].code == op::field &&
@@ -802,7 +933,8 @@ class compiler {
     switch_table table;
     table.cases = cases;
     for (const auto c : cases) {
-      table.has_letters.push_back(std::any_of(c.begin(), c.end(), [](char ch) { return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'; }));
+      table.has_letters.push_back(std::any_of(
+          c.begin(), c.end(), [](char ch) { return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'; }));
     }
     table.has_default = true;
     // Without an else, no match gives blank, as IF does.
@@ -818,13 +950,15 @@ class compiler {
 
   typed call_ifs(const ast_node& a, std::vector<typed>& xs) {
     if (xs.size() % 2 != 0) {
-      error(child(a, xs.size() - 1), "IFS needs pairs of a condition and a value; this one has no value");
+      error(child(a, xs.size() - 1),
+            "IFS needs pairs of a condition and a value; this one has no value");
       return {};
     }
     std::vector<typed*> values;
     std::vector<const ast_node*> where;
     for (std::size_t k = 0; k < xs.size(); k += 2) {
-      if (!condition(xs[k], child(a, k), "condition " + std::to_string(k / 2 + 1) + " of IFS")) return {};
+      if (!condition(xs[k], child(a, k), "condition " + std::to_string(k / 2 + 1) + " of IFS"))
+        return {};
       values.push_back(&xs[k + 1]);
       where.push_back(&child(a, k + 1));
     }
@@ -871,7 +1005,8 @@ class compiler {
     for (std::size_t k = 1; k < xs.size(); ++k) {
       if (xs[k].type == formula_type::string_list) {
         if (!coerce(subject, formula_type::string)) {
-          error(child(a, 0), "IN(value, list) needs text to look for, but " + quoted(child(a, 0)) + " is " + a_type(subject.type));
+          error(child(a, 0), "IN(value, list) needs text to look for, but " + quoted(child(a, 0)) +
+                                 " is " + a_type(subject.type));
           return {};
         }
         flags[k] = 1;
@@ -880,7 +1015,8 @@ class compiler {
       if (!comparable(subject, xs[k], child(a, k).offset, child(a, 0), child(a, k))) return {};
     }
     const auto cls = class_of(subject.type);
-    return emit_typed(op::in_, formula_type::boolean, a, nodes_of(xs), flags, static_cast<std::uint8_t>(cls.value_or(cmp_class::text)));
+    return emit_typed(op::in_, formula_type::boolean, a, nodes_of(xs), flags,
+                      static_cast<std::uint8_t>(cls.value_or(cmp_class::text)));
   }
 
   typed host_call(const ast_node& a, const function_def& f) {
@@ -888,20 +1024,24 @@ class compiler {
     const std::size_t min = f.min_args == SIZE_MAX ? f.params.size() : f.min_args;
     const std::size_t max = f.variadic ? many : f.params.size();
     if (n < min || n > max) {
-      const std::string expected = max == many ? "at least " + count_args(min)
+      const std::string expected = max == many  ? "at least " + count_args(min)
                                    : min == max ? count_args(min)
                                                 : std::to_string(min) + " to " + count_args(max);
       error(a.name_offset, static_cast<std::uint32_t>(a.name.size()),
             ascii_upper(f.name) + " takes " + expected + ", got " + std::to_string(n));
-      for (const std::uint32_t c : a.children) compile(c);
+      for (const std::uint32_t c : a.children)
+        compile(c);
       return {};
     }
     std::vector<typed> xs = compile_all(a);
     if (!all_ok(xs)) return {};
     for (std::size_t k = 0; k < n; ++k) {
-      const formula_type want = f.params.empty() ? formula_type::blank : f.params[std::min(k, f.params.size() - 1)];
+      const formula_type want =
+          f.params.empty() ? formula_type::blank : f.params[std::min(k, f.params.size() - 1)];
       if (want == formula_type::blank) continue;  // any type
-      if (!expect(xs[k], want, child(a, k), "argument " + std::to_string(k + 1) + " of " + ascii_upper(f.name))) return {};
+      if (!expect(xs[k], want, child(a, k),
+                  "argument " + std::to_string(k + 1) + " of " + ascii_upper(f.name)))
+        return {};
     }
     std::uint32_t index = 0;
     const auto& all = access::functions(env_);
@@ -934,8 +1074,8 @@ class compiler {
 // ---------------------------------------------------------------------------------------------
 // After checking: fold constants, keep only reachable nodes.
 
-void fold(access::program& p, std::uint32_t i, bool under_handler, access::act_state& st, const activation& act,
-          std::vector<formula_issue>& issues) {
+void fold(access::program& p, std::uint32_t i, bool under_handler, access::act_state& st,
+          const activation& act, std::vector<formula_issue>& issues) {
   node& n = p.nodes[i];
   if (n.code == op::constant) return;
   if (n.deps == 0) {
@@ -947,7 +1087,8 @@ void fold(access::program& p, std::uint32_t i, bool under_handler, access::act_s
                         ""});
     }
     formula_value kept = v;
-    if (v.type() == formula_type::string && !v.is_blank() && !v.is_error()) kept = formula_value::of_string(p.keep(v.as_string()));
+    if (v.type() == formula_type::string && !v.is_blank() && !v.is_error())
+      kept = formula_value::of_string(p.keep(v.as_string()));
     n.code = op::constant;
     n.a = static_cast<std::uint32_t>(p.constants.size());
     n.count = 0;
@@ -955,7 +1096,8 @@ void fold(access::program& p, std::uint32_t i, bool under_handler, access::act_s
     return;
   }
   const bool handler = under_handler || n.code == op::iferror || n.code == op::iserror;
-  for (std::uint32_t k = 0; k < n.count; ++k) fold(p, p.kids[n.first + k], handler, st, act, issues);
+  for (std::uint32_t k = 0; k < n.count; ++k)
+    fold(p, p.kids[n.first + k], handler, st, act, issues);
 }
 
 /// Renumbers the nodes reachable from the root into a fresh, compact array.
@@ -996,10 +1138,13 @@ void compact(access::program& p) {
 
 }  // namespace
 
-bool is_builtin_function(std::string_view upper) noexcept { return find_builtin(upper) != nullptr; }
+bool is_builtin_function(std::string_view upper) noexcept {
+  return find_builtin(upper) != nullptr;
+}
 
 std::shared_ptr<const formula> compile_formula(std::string_view text, const formula_env& env,
-                                               const formula_limits& limits, std::vector<formula_issue>& issues) {
+                                               const formula_limits& limits,
+                                               std::vector<formula_issue>& issues) {
   if (text.size() > limits.max_length) {
     issues.push_back({0, 1,
                       "formula too long: " + std::to_string(text.size()) + " bytes (the limit is " +
@@ -1009,23 +1154,27 @@ std::shared_ptr<const formula> compile_formula(std::string_view text, const form
   }
   if (auto bad = first_invalid_utf8(text)) {
     issues.push_back({static_cast<std::uint32_t>(*bad), 1,
-                      "the formula is not valid UTF-8 (byte offset " + std::to_string(*bad) + ")", ""});
+                      "the formula is not valid UTF-8 (byte offset " + std::to_string(*bad) + ")",
+                      ""});
     return nullptr;
   }
-  if (std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
+  if (std::all_of(text.begin(), text.end(),
+                  [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; })) {
     issues.push_back({0, 1, "empty formula", ""});
     return nullptr;
   }
   std::vector<parse_error> errors;
   const syntax_tree tree = parse(text, {limits.max_depth, limits.max_nodes}, errors);
   if (!errors.empty()) {
-    for (auto& e : errors) issues.push_back({e.offset, e.length, std::move(e.message), std::move(e.suggestion)});
+    for (auto& e : errors)
+      issues.push_back({e.offset, e.length, std::move(e.message), std::move(e.suggestion)});
     return nullptr;
   }
   auto program = compiler(text, env, tree, issues).run();
   if (!program) {
-    std::stable_sort(issues.begin(), issues.end(),
-                     [](const formula_issue& a, const formula_issue& b) { return a.offset < b.offset; });
+    std::stable_sort(
+        issues.begin(), issues.end(),
+        [](const formula_issue& a, const formula_issue& b) { return a.offset < b.offset; });
     return nullptr;
   }
   access::program* raw = program.get();
@@ -1045,7 +1194,8 @@ std::shared_ptr<const formula> compile_formula(std::string_view text, const form
 
 namespace crmrules {
 
-result<std::shared_ptr<const formula>, diagnostics> formula::compile(std::string_view text, const formula_env& env,
+result<std::shared_ptr<const formula>, diagnostics> formula::compile(std::string_view text,
+                                                                     const formula_env& env,
                                                                      const formula_limits& limits,
                                                                      std::string_view source_name) {
   std::vector<detail::fx::formula_issue> issues;
@@ -1067,7 +1217,9 @@ result<std::shared_ptr<const formula>, diagnostics> formula::compile(std::string
     }
     const std::size_t line_end = std::min(text.find('\n', line_start), text.size());
     const std::string_view line_text = text.substr(line_start, line_end - line_start);
-    d.position = {line, static_cast<std::uint32_t>(detail::count_code_points(text.substr(line_start, at - line_start)) + 1)};
+    d.position = {line,
+                  static_cast<std::uint32_t>(
+                      detail::count_code_points(text.substr(line_start, at - line_start)) + 1)};
     d.message = issue.message;
     d.suggestion = issue.suggestion;
     if (is_valid_utf8(line_text)) {

@@ -23,6 +23,7 @@ bool is_builtin_function(std::string_view upper) noexcept;
 
 /// Compiles `text`; on failure returns nullptr with every issue, in text order.
 std::shared_ptr<const formula> compile_formula(std::string_view text, const formula_env& env,
-                                               const formula_limits& limits, std::vector<formula_issue>& issues);
+                                               const formula_limits& limits,
+                                               std::vector<formula_issue>& issues);
 
 }  // namespace crmrules::detail::fx

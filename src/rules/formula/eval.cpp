@@ -26,25 +26,38 @@ using detail::fx::op;
 
 std::string_view to_string(formula_type t) noexcept {
   switch (t) {
-    case formula_type::blank: return "blank";
-    case formula_type::boolean: return "boolean";
-    case formula_type::number: return "number";
-    case formula_type::money: return "money";
-    case formula_type::string: return "string";
-    case formula_type::time: return "time";
-    case formula_type::interval: return "duration";
-    case formula_type::string_list: return "list";
+    case formula_type::blank:
+      return "blank";
+    case formula_type::boolean:
+      return "boolean";
+    case formula_type::number:
+      return "number";
+    case formula_type::money:
+      return "money";
+    case formula_type::string:
+      return "string";
+    case formula_type::time:
+      return "time";
+    case formula_type::interval:
+      return "duration";
+    case formula_type::string_list:
+      return "list";
   }
   return "unknown";
 }
 
 std::string_view to_string(formula_error e) noexcept {
   switch (e) {
-    case formula_error::none: return "";
-    case formula_error::div_by_zero: return "#DIV/0!";
-    case formula_error::num: return "#NUM!";
-    case formula_error::na: return "#N/A";
-    case formula_error::value: return "#VALUE!";
+    case formula_error::none:
+      return "";
+    case formula_error::div_by_zero:
+      return "#DIV/0!";
+    case formula_error::num:
+      return "#NUM!";
+    case formula_error::na:
+      return "#N/A";
+    case formula_error::value:
+      return "#VALUE!";
   }
   return "#VALUE!";
 }
@@ -52,18 +65,25 @@ std::string_view to_string(formula_error e) noexcept {
 static_assert(sizeof(formula_value) == 16, "formula_value should fit two registers");
 static_assert(std::is_trivially_copyable_v<formula_value>);
 
-
 value formula_value::to_value() const {
   if (state_ != state::ok) return value{};
   switch (type_) {
-    case formula_type::blank: return value{};
-    case formula_type::boolean: return value(bool_);
-    case formula_type::number: return value(num_);
-    case formula_type::money: return value(money::from_minor(int_));
-    case formula_type::string: return value(std::string(str_, len_));
-    case formula_type::time: return value(from_unix_micros(int_));
-    case formula_type::interval: return value(duration{int_});
-    case formula_type::string_list: return value(*list_);
+    case formula_type::blank:
+      return value{};
+    case formula_type::boolean:
+      return value(bool_);
+    case formula_type::number:
+      return value(num_);
+    case formula_type::money:
+      return value(money::from_minor(int_));
+    case formula_type::string:
+      return value(std::string(str_, len_));
+    case formula_type::time:
+      return value(from_unix_micros(int_));
+    case formula_type::interval:
+      return value(duration{int_});
+    case formula_type::string_list:
+      return value(*list_);
   }
   return value{};
 }
@@ -72,16 +92,24 @@ std::string formula_value::to_string() const {
   if (state_ == state::error) return std::string(crmrules::to_string(error_));
   if (state_ == state::blank) return "(blank)";
   switch (type_) {
-    case formula_type::blank: return "(blank)";
-    case formula_type::boolean: return bool_ ? "TRUE" : "FALSE";
-    case formula_type::number: return detail::fx::format_number(num_);
-    case formula_type::money: return money::from_minor(int_).to_string();
-    case formula_type::string: return std::string(str_, len_);
-    case formula_type::time: return format_timestamp(from_unix_micros(int_));
-    case formula_type::interval: return format_duration(duration{int_});
+    case formula_type::blank:
+      return "(blank)";
+    case formula_type::boolean:
+      return bool_ ? "TRUE" : "FALSE";
+    case formula_type::number:
+      return detail::fx::format_number(num_);
+    case formula_type::money:
+      return money::from_minor(int_).to_string();
+    case formula_type::string:
+      return std::string(str_, len_);
+    case formula_type::time:
+      return format_timestamp(from_unix_micros(int_));
+    case formula_type::interval:
+      return format_duration(duration{int_});
     case formula_type::string_list: {
       std::string out = "[";
-      for (std::size_t i = 0; i < list_->size(); ++i) out += (i ? ", " : "") + (*list_)[i];
+      for (std::size_t i = 0; i < list_->size(); ++i)
+        out += (i ? ", " : "") + (*list_)[i];
       return out + "]";
     }
   }
@@ -103,7 +131,8 @@ char* activation::state::allocate(std::size_t n) {
       used = 0;
       continue;
     }
-    const std::size_t size = std::max<std::size_t>(n, chunks.empty() ? 1024 : chunk_sizes.back() * 2);
+    const std::size_t size =
+        std::max<std::size_t>(n, chunks.empty() ? 1024 : chunk_sizes.back() * 2);
     chunks.push_back(std::make_unique<char[]>(size));
     chunk_sizes.push_back(size);
     chunk = chunks.size() - 1;
@@ -120,8 +149,8 @@ namespace {
 template <bool Explain>
 class evaluator {
  public:
-  evaluator(const access::program& p, const node* nodes, access::act_state& st, const activation& act,
-            explanation* ex) noexcept
+  evaluator(const access::program& p, const node* nodes, access::act_state& st,
+            const activation& act, explanation* ex) noexcept
       : p_(p), nodes_(nodes), st_(st), act_(act), ex_(ex) {}
 
   formula_value eval(std::uint32_t i) {
@@ -144,7 +173,9 @@ class evaluator {
   }
 
  private:
-  [[nodiscard]] const std::uint32_t* kids(const node& n) const noexcept { return p_.kids.data() + n.first; }
+  [[nodiscard]] const std::uint32_t* kids(const node& n) const noexcept {
+    return p_.kids.data() + n.first;
+  }
 
   /// A child's value: leaves are read in place, without a call (most operands are leaves).
   [[gnu::always_inline]] formula_value operand(std::uint32_t k) {
@@ -156,19 +187,30 @@ class evaluator {
     }
     return eval(k);
   }
-  [[nodiscard]] bool flag(const node& n, std::uint32_t k) const noexcept { return p_.kid_flags[n.first + k] != 0; }
+  [[nodiscard]] bool flag(const node& n, std::uint32_t k) const noexcept {
+    return p_.kid_flags[n.first + k] != 0;
+  }
 
-  static formula_value fail(const node& n, formula_error e) noexcept { return formula_value::error(n.type, e, n.offset); }
-  static formula_value pass(const formula_value& v, const node& n) noexcept { return access::retype(v, n.type); }
+  static formula_value fail(const node& n, formula_error e) noexcept {
+    return formula_value::error(n.type, e, n.offset);
+  }
+  static formula_value pass(const formula_value& v, const node& n) noexcept {
+    return access::retype(v, n.type);
+  }
 
   formula_value run(std::uint32_t i) {
     const node& n = nodes_[i];
     switch (n.code) {
-      case op::constant: return p_.constants[n.a];
-      case op::field: return st_.slots[n.a];
-      case op::variable: return st_.variables[n.a];
-      case op::now: return formula_value::of_time(act_.now());
-      case op::cached: return st_.cache[n.a];
+      case op::constant:
+        return p_.constants[n.a];
+      case op::field:
+        return st_.slots[n.a];
+      case op::variable:
+        return st_.variables[n.a];
+      case op::now:
+        return formula_value::of_time(act_.now());
+      case op::cached:
+        return st_.cache[n.a];
 
       case op::number_to_money: {
         const formula_value v = operand(kids(n)[0]);
@@ -237,8 +279,10 @@ class evaluator {
         const formula_value v = operand(kids(n)[0]);
         return v.is_error() ? operand(kids(n)[1]) : pass(v, n);
       }
-      case op::iserror: return formula_value::of_bool(operand(kids(n)[0]).is_error());
-      case op::isblank: return formula_value::of_bool(operand(kids(n)[0]).is_blank());
+      case op::iserror:
+        return formula_value::of_bool(operand(kids(n)[0]).is_error());
+      case op::isblank:
+        return formula_value::of_bool(operand(kids(n)[0]).is_blank());
       case op::coalesce: {
         for (std::uint32_t k = 0; k < n.count; ++k) {
           const formula_value v = operand(kids(n)[k]);
@@ -252,7 +296,8 @@ class evaluator {
         if (l.is_error()) return pass(l, n);
         const formula_value r = operand(kids(n)[1]);
         if (r.is_error()) return pass(r, n);
-        return formula_value::of_bool(compare(static_cast<cmp_class>(n.sub >> 3), static_cast<cmp_op>(n.sub & 7), l, r));
+        return formula_value::of_bool(
+            compare(static_cast<cmp_class>(n.sub >> 3), static_cast<cmp_op>(n.sub & 7), l, r));
       }
 
       // -- arithmetic ---------------------------------------------------------------------------
@@ -293,11 +338,11 @@ class evaluator {
         if (!std::isfinite(acc)) return fail(n, formula_error::num);
         return formula_value::of_number(acc);
       }
-      default: return run_cold(n);
+      default:
+        return run_cold(n);
     }
     return fail(n, formula_error::value);
   }
-
 
   /// The less frequent operations, kept out of run() so that its frame stays small: run() is
   /// re-entered for every nested sub-expression.
@@ -317,7 +362,8 @@ class evaluator {
         const formula_value v = operand(kids(n)[0]);
         if (v.is_error()) return pass(v, n);
         if (n.type == formula_type::number) return formula_value::of_number(0.0 - access::num(v));
-        if (access::i64(v) == std::numeric_limits<std::int64_t>::min()) return fail(n, formula_error::num);
+        if (access::i64(v) == std::numeric_limits<std::int64_t>::min())
+          return fail(n, formula_error::num);
         return access::of_i64(n.type, -access::i64(v));
       }
       case op::percent: {
@@ -347,7 +393,8 @@ class evaluator {
         const formula_value b = operand(kids(n)[1]);
         if (b.is_error()) return pass(b, n);
         if (access::i64(b) == 0) return fail(n, formula_error::div_by_zero);
-        return formula_value::of_number(static_cast<double>(access::i64(a)) / static_cast<double>(access::i64(b)));
+        return formula_value::of_number(static_cast<double>(access::i64(a)) /
+                                        static_cast<double>(access::i64(b)));
       }
       case op::time_plus: {
         const formula_value t = operand(kids(n)[0]);
@@ -355,9 +402,11 @@ class evaluator {
         const formula_value d = operand(kids(n)[1]);
         if (d.is_error()) return pass(d, n);
         std::int64_t out = 0;
-        const bool overflow = flag(n, 1) ? __builtin_sub_overflow(access::i64(t), access::i64(d), &out)
-                                         : __builtin_add_overflow(access::i64(t), access::i64(d), &out);
-        if (overflow || !in_supported_range(from_unix_micros(out))) return fail(n, formula_error::num);
+        const bool overflow = flag(n, 1)
+                                  ? __builtin_sub_overflow(access::i64(t), access::i64(d), &out)
+                                  : __builtin_add_overflow(access::i64(t), access::i64(d), &out);
+        if (overflow || !in_supported_range(from_unix_micros(out)))
+          return fail(n, formula_error::num);
         return access::of_i64(formula_type::time, out);
       }
       case op::time_diff: {
@@ -367,7 +416,8 @@ class evaluator {
         if (b.is_error()) return pass(b, n);
         if (a.is_blank() || b.is_blank()) return formula_value::blank(formula_type::interval);
         std::int64_t out = 0;
-        if (__builtin_sub_overflow(access::i64(a), access::i64(b), &out)) return fail(n, formula_error::num);
+        if (__builtin_sub_overflow(access::i64(a), access::i64(b), &out))
+          return fail(n, formula_error::num);
         return access::of_i64(formula_type::interval, out);
       }
       case op::concat: {
@@ -377,7 +427,8 @@ class evaluator {
         for (std::uint32_t k = 0; k < n.count; ++k) {
           formula_value v = operand(kids(n)[k]);
           if (v.is_error()) return pass(v, n);
-          if (v.type() != formula_type::string && !v.is_blank()) v = formula_value::of_string(st_.keep(v.to_string()));
+          if (v.type() != formula_type::string && !v.is_blank())
+            v = formula_value::of_string(st_.keep(v.to_string()));
           parts[k] = v;
           total += access::text(v).size();
         }
@@ -443,7 +494,8 @@ class evaluator {
         for (std::uint32_t k = 1; k < n.count; ++k) {
           const formula_value c = operand(kids(n)[k]);
           if (c.is_error()) return pass(c, n);
-          const bool hit = flag(n, k) ? in_list(access::list(c), access::text(subject)) : compare(cls, cmp_op::eq, subject, c);
+          const bool hit = flag(n, k) ? in_list(access::list(c), access::text(subject))
+                                      : compare(cls, cmp_op::eq, subject, c);
           if (hit) return formula_value::of_bool(true);
         }
         return formula_value::of_bool(false);
@@ -464,8 +516,10 @@ class evaluator {
       case op::abs_: {
         const formula_value v = operand(kids(n)[0]);
         if (!access::ok(v)) return pass(v, n);
-        if (n.type == formula_type::number) return formula_value::of_number(std::fabs(access::num(v)));
-        if (access::i64(v) == std::numeric_limits<std::int64_t>::min()) return fail(n, formula_error::num);
+        if (n.type == formula_type::number)
+          return formula_value::of_number(std::fabs(access::num(v)));
+        if (access::i64(v) == std::numeric_limits<std::int64_t>::min())
+          return fail(n, formula_error::num);
         return access::of_i64(n.type, access::i64(v) < 0 ? -access::i64(v) : access::i64(v));
       }
       case op::round_: {
@@ -477,11 +531,13 @@ class evaluator {
           if (d.is_error()) return pass(d, n);
           digits = static_cast<int>(std::clamp(std::trunc(access::num(d)), -15.0, 15.0));
         }
-        if (n.type == formula_type::number) return formula_value::of_number(round_decimal(access::num(v), digits));
+        if (n.type == formula_type::number)
+          return formula_value::of_number(round_decimal(access::num(v), digits));
         // money: digits are decimals of the yuan; 2 or more leaves fen untouched.
         std::int64_t unit = 1;
         for (int k = digits; k < 2; ++k) {
-          if (unit > std::numeric_limits<std::int64_t>::max() / 10) return formula_value::of_money(money{});
+          if (unit > std::numeric_limits<std::int64_t>::max() / 10)
+            return formula_value::of_money(money{});
           unit *= 10;
         }
         return access::of_i64(formula_type::money, round_to_unit(access::i64(v), unit));
@@ -508,13 +564,15 @@ class evaluator {
         if (hi.is_error()) return pass(hi, n);
         const auto cls = static_cast<cmp_class>(n.sub);
         if (compare(cls, cmp_op::gt, lo, hi)) return fail(n, formula_error::num);
-        return formula_value::of_bool(compare(cls, cmp_op::ge, x, lo) && compare(cls, cmp_op::le, x, hi));
+        return formula_value::of_bool(compare(cls, cmp_op::ge, x, lo) &&
+                                      compare(cls, cmp_op::le, x, hi));
       }
       case op::hours_since:
       case op::days_since: {
         const formula_value t = operand(kids(n)[0]);
         if (!access::ok(t)) return pass(t, n);
-        const double micros = static_cast<double>(to_unix_micros(act_.now())) - static_cast<double>(access::i64(t));
+        const double micros =
+            static_cast<double>(to_unix_micros(act_.now())) - static_cast<double>(access::i64(t));
         return formula_value::of_number(micros / (n.code == op::hours_since ? 3.6e9 : 8.64e10));
       }
       case op::host_call: {
@@ -525,13 +583,15 @@ class evaluator {
           if (v.is_error()) return pass(v, n);
           args[k] = v;
         }
-        const formula_value r = f.impl(std::span<const formula_value>(args, n.count), access::context(act_), f.user);
+        const formula_value r =
+            f.impl(std::span<const formula_value>(args, n.count), access::context(act_), f.user);
         if (r.is_error()) return formula_value::error(n.type, r.error(), n.offset);
         if (r.is_blank()) return formula_value::blank(n.type);
         if (r.type() != n.type) return fail(n, formula_error::value);
         return r;
       }
-      default: break;
+      default:
+        break;
     }
     return fail(n, formula_error::value);
   }
@@ -545,7 +605,8 @@ class evaluator {
 };
 
 /// Evaluates node `i` of `p` without partial results: used by prepare() and constant folding.
-formula_value eval_full(const access::program& p, std::uint32_t i, access::act_state& st, const activation& act) {
+formula_value eval_full(const access::program& p, std::uint32_t i, access::act_state& st,
+                        const activation& act) {
   evaluator<false> e(p, p.nodes.data(), st, act, nullptr);
   return e.eval(i);
 }
@@ -566,11 +627,21 @@ formula_value fold_constant(const access::program& p, std::uint32_t i, access::a
 formula::formula(std::unique_ptr<program> p) : p_(std::move(p)) {}
 formula::~formula() = default;
 
-formula_type formula::type() const noexcept { return p_->type; }
-const std::string& formula::text() const noexcept { return p_->text; }
-std::uint32_t formula::scopes_read() const noexcept { return p_->deps & 0xFFu; }
-bool formula::reads_now() const noexcept { return (p_->deps & detail::fx::dep_now) != 0; }
-std::size_t formula::node_count() const noexcept { return p_->nodes.size(); }
+formula_type formula::type() const noexcept {
+  return p_->type;
+}
+const std::string& formula::text() const noexcept {
+  return p_->text;
+}
+std::uint32_t formula::scopes_read() const noexcept {
+  return p_->deps & 0xFFu;
+}
+bool formula::reads_now() const noexcept {
+  return (p_->deps & detail::fx::dep_now) != 0;
+}
+std::size_t formula::node_count() const noexcept {
+  return p_->nodes.size();
+}
 
 formula_value formula::evaluate(activation& act) const noexcept {
   auto& st = access::state(act);
@@ -600,14 +671,16 @@ formula_value formula::evaluate(activation& act, explanation& out) const {
       stack.pop_back();
       const node& n = p_->nodes[i];
       if (n.code == op::field || n.code == op::variable) return p_->text.substr(n.offset, n.length);
-      for (std::uint32_t k = n.count; k > 0; --k) stack.push_back(p_->kids[n.first + k - 1]);
+      for (std::uint32_t k = n.count; k > 0; --k)
+        stack.push_back(p_->kids[n.first + k - 1]);
     }
     return p_->text.substr(p_->nodes[root].offset, p_->nodes[root].length);
   };
   const node& root = p_->nodes[p_->root];
   std::vector<std::pair<std::uint32_t, bool>> terms;
   if (root.code == op::sum) {
-    for (std::uint32_t k = 0; k < root.count; ++k) terms.emplace_back(p_->kids[root.first + k], p_->kid_flags[root.first + k] != 0);
+    for (std::uint32_t k = 0; k < root.count; ++k)
+      terms.emplace_back(p_->kids[root.first + k], p_->kid_flags[root.first + k] != 0);
   } else {
     terms.emplace_back(p_->root, false);
   }
@@ -663,14 +736,16 @@ void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
       const std::uint32_t i = stack.back();
       stack.pop_back();
       const node& n = p_->nodes[i];
-      const bool leaf = n.code == op::constant || n.code == op::field || n.code == op::variable || n.code == op::now;
+      const bool leaf = n.code == op::constant || n.code == op::field || n.code == op::variable ||
+                        n.code == op::now;
       if (!leaf && n.deps != 0 && (n.deps & ~fixed) == 0) {
         st.cache[i] = detail::fx::eval_full(*p_, i, st, act);
         st.prepared_nodes[i].code = op::cached;
         st.prepared_nodes[i].a = i;
         continue;
       }
-      for (std::uint32_t k = 0; k < n.count; ++k) stack.push_back(p_->kids[n.first + k]);
+      for (std::uint32_t k = 0; k < n.count; ++k)
+        stack.push_back(p_->kids[n.first + k]);
     }
     st.prepared_scopes = fixed;
     st.prepared = true;
@@ -685,9 +760,11 @@ void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
 activation::activation(const formula& f) : f_(f), s_(std::make_unique<state>()) {
   const auto& p = *f.p_;
   s_->slots.reserve(p.slots.size());
-  for (const auto& slot : p.slots) s_->slots.push_back(formula_value::blank(slot.type));
+  for (const auto& slot : p.slots)
+    s_->slots.push_back(formula_value::blank(slot.type));
   s_->variables.reserve(p.variables.size());
-  for (const auto& v : p.variables) s_->variables.push_back(formula_value::blank(v.type));
+  for (const auto& v : p.variables)
+    s_->variables.push_back(formula_value::blank(v.type));
   s_->records.assign(p.scope_kinds.size(), nullptr);
   s_->args.resize(p.host_args);
 }
@@ -698,12 +775,14 @@ namespace {
 
 formula_value from_view(const field_view& v, formula_type want) {
   switch (v.type) {
-    case value_type::null: return formula_value::blank(want);
+    case value_type::null:
+      return formula_value::blank(want);
     case value_type::boolean:
       if (want == formula_type::boolean) return formula_value::of_bool(v.boolean);
       break;
     case value_type::integer:
-      if (want == formula_type::number) return formula_value::of_number(static_cast<double>(v.integer));
+      if (want == formula_type::number)
+        return formula_value::of_number(static_cast<double>(v.integer));
       break;
     case value_type::decimal:
       if (want == formula_type::number) return formula_value::of_number(v.decimal);
@@ -730,15 +809,17 @@ formula_value from_view(const field_view& v, formula_type want) {
 
 }  // namespace
 
-status activation::bind_erased(std::size_t scope, record_kind kind, const void* record, view_fn view) {
+status activation::bind_erased(std::size_t scope, record_kind kind, const void* record,
+                               view_fn view) {
   const auto& p = *f_.p_;
   if (scope >= p.scope_kinds.size()) {
-    return status::invalid_argument("no scope " + std::to_string(scope) + " in this formula's environment");
+    return status::invalid_argument("no scope " + std::to_string(scope) +
+                                    " in this formula's environment");
   }
   if (p.scope_kinds[scope] != kind) {
     return status::invalid_argument("scope " + std::to_string(scope) + " holds " +
-                                    std::string(to_string(p.scope_kinds[scope])) + " records, not " +
-                                    std::string(to_string(kind)));
+                                    std::string(to_string(p.scope_kinds[scope])) +
+                                    " records, not " + std::string(to_string(kind)));
   }
   s_->records[scope] = record;
   for (const std::uint32_t slot : p.slots_by_scope[scope]) {
@@ -752,7 +833,8 @@ void activation::unbind(std::size_t scope) noexcept {
   const auto& p = *f_.p_;
   if (scope >= p.scope_kinds.size()) return;
   s_->records[scope] = nullptr;
-  for (const std::uint32_t slot : p.slots_by_scope[scope]) s_->slots[slot] = formula_value::blank(p.slots[slot].type);
+  for (const std::uint32_t slot : p.slots_by_scope[scope])
+    s_->slots[slot] = formula_value::blank(p.slots[slot].type);
   if ((s_->prepared_scopes & (1u << scope)) != 0) s_->prepared = false;
 }
 
@@ -763,18 +845,22 @@ void activation::set_now(timestamp t) noexcept {
 
 status activation::set_variable(std::size_t index, const formula_value& v) {
   const auto& p = *f_.p_;
-  if (index >= p.variables.size()) return status::invalid_argument("no variable " + std::to_string(index));
+  if (index >= p.variables.size())
+    return status::invalid_argument("no variable " + std::to_string(index));
   const auto want = p.variables[index].type;
   if (v.type() != want && !(v.is_blank() && v.type() == formula_type::blank)) {
-    return status::invalid_argument("variable '" + p.variables[index].name + "' is " + std::string(to_string(want)) +
-                                    ", got " + std::string(to_string(v.type())));
+    return status::invalid_argument("variable '" + p.variables[index].name + "' is " +
+                                    std::string(to_string(want)) + ", got " +
+                                    std::string(to_string(v.type())));
   }
   s_->variables[index] = access::retype(v, want);
   s_->prepared = false;
   return {};
 }
 
-timestamp eval_context::now() const noexcept { return act_.now(); }
+timestamp eval_context::now() const noexcept {
+  return act_.now();
+}
 
 const void* eval_context::record(std::size_t scope) const noexcept {
   const auto& st = access::state(act_);

@@ -13,7 +13,8 @@ namespace crmrules::detail::fx {
 
 bool is_ident_char(char32_t cp) noexcept {
   if (cp < 0x80) {
-    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') || cp == '_';
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+           cp == '_';
   }
   switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
     case UTF8PROC_CATEGORY_LU:
@@ -26,8 +27,10 @@ bool is_ident_char(char32_t cp) noexcept {
     case UTF8PROC_CATEGORY_ME:
     case UTF8PROC_CATEGORY_ND:
     case UTF8PROC_CATEGORY_NL:
-    case UTF8PROC_CATEGORY_NO: return true;
-    default: return false;
+    case UTF8PROC_CATEGORY_NO:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -140,7 +143,8 @@ class lexer {
   }
 
   token fail(std::size_t start, std::string message, std::string suggestion = {}) {
-    errors_.push_back({static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(i_ - start), message, suggestion});
+    errors_.push_back({static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(i_ - start),
+                       message, suggestion});
     token t = make(tok::error, start);
     t.text = std::move(message);
     t.suggestion = std::move(suggestion);
@@ -164,22 +168,45 @@ class lexer {
   token next() {
     const std::size_t start = i_;
     const char c = s_[i_];
-    if ((c >= '0' && c <= '9') || (c == '.' && i_ + 1 < s_.size() && s_[i_ + 1] >= '0' && s_[i_ + 1] <= '9')) {
+    if ((c >= '0' && c <= '9') ||
+        (c == '.' && i_ + 1 < s_.size() && s_[i_ + 1] >= '0' && s_[i_ + 1] <= '9')) {
       return number(start);
     }
     switch (c) {
-      case '"': return string(start, '"');
-      case '[': return bracketed(start);
-      case '(': ++i_; return make(tok::lparen, start);
-      case ')': ++i_; return make(tok::rparen, start);
-      case ',': ++i_; return make(tok::comma, start);
-      case '.': ++i_; return make(tok::dot, start);
-      case '+': ++i_; return make(tok::plus, start);
-      case '-': ++i_; return make(tok::minus, start);
-      case '*': ++i_; return make(tok::star, start);
-      case '/': ++i_; return make(tok::slash, start);
-      case '^': ++i_; return make(tok::caret, start);
-      case '%': ++i_; return make(tok::percent, start);
+      case '"':
+        return string(start, '"');
+      case '[':
+        return bracketed(start);
+      case '(':
+        ++i_;
+        return make(tok::lparen, start);
+      case ')':
+        ++i_;
+        return make(tok::rparen, start);
+      case ',':
+        ++i_;
+        return make(tok::comma, start);
+      case '.':
+        ++i_;
+        return make(tok::dot, start);
+      case '+':
+        ++i_;
+        return make(tok::plus, start);
+      case '-':
+        ++i_;
+        return make(tok::minus, start);
+      case '*':
+        ++i_;
+        return make(tok::star, start);
+      case '/':
+        ++i_;
+        return make(tok::slash, start);
+      case '^':
+        ++i_;
+        return make(tok::caret, start);
+      case '%':
+        ++i_;
+        return make(tok::percent, start);
       case '&':
         ++i_;
         if (i_ < s_.size() && s_[i_] == '&') {
@@ -195,14 +222,16 @@ class lexer {
         ++i_;
         if (i_ < s_.size() && s_[i_] == '=') {
           ++i_;
-          return recover(fail(start, "'==' is not an operator; equality is a single '='", "="), tok::eq, "");
+          return recover(fail(start, "'==' is not an operator; equality is a single '='", "="),
+                         tok::eq, "");
         }
         return make(tok::eq, start);
       case '!':
         ++i_;
         if (i_ < s_.size() && s_[i_] == '=') {
           ++i_;
-          return recover(fail(start, "'!=' is not an operator; 'not equal' is '<>'", "<>"), tok::ne, "");
+          return recover(fail(start, "'!=' is not an operator; 'not equal' is '<>'", "<>"), tok::ne,
+                         "");
         }
         return recover(fail(start, "'!' is not an operator", "NOT"), tok::ident, "NOT");
       case '<':
@@ -223,7 +252,8 @@ class lexer {
           return make(tok::ge, start);
         }
         return make(tok::gt, start);
-      default: break;
+      default:
+        break;
     }
     std::size_t len = 0;
     const char32_t cp = peek_cp(i_, &len);
@@ -248,15 +278,17 @@ class lexer {
     }
     if (cp == U'【' || cp == U'】') {
       i_ += len;
-      return fail(start, "full-width bracket: field names go in ASCII brackets", cp == U'【' ? "[" : "]");
+      return fail(start, "full-width bracket: field names go in ASCII brackets",
+                  cp == U'【' ? "[" : "]");
     }
     for (const auto& l : lookalikes) {
       if (l.cp == cp) {
         i_ += len;
         std::string what(s_.substr(start, len));
-        return recover(fail(start, "full-width '" + what + "': use the ASCII '" + std::string(l.ascii) + "'",
-                            std::string(l.ascii)),
-                       l.kind, "");
+        return recover(
+            fail(start, "full-width '" + what + "': use the ASCII '" + std::string(l.ascii) + "'",
+                 std::string(l.ascii)),
+            l.kind, "");
       }
     }
     i_ += len;
@@ -275,16 +307,19 @@ class lexer {
     // The literal's extent: digits [. digits] [e [+-] digits]; converted with from_chars
     // (correctly rounded, locale-independent).
     std::size_t j = i_;
-    while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') ++j;
+    while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9')
+      ++j;
     if (j < s_.size() && s_[j] == '.') {
       ++j;  // "5." reads as 5.0; a second '.' below is an error
-      while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9') ++j;
+      while (j < s_.size() && s_[j] >= '0' && s_[j] <= '9')
+        ++j;
     }
     if (j < s_.size() && (s_[j] == 'e' || s_[j] == 'E')) {
       std::size_t k = j + 1;
       if (k < s_.size() && (s_[k] == '+' || s_[k] == '-')) ++k;
       if (k < s_.size() && s_[k] >= '0' && s_[k] <= '9') {
-        while (k < s_.size() && s_[k] >= '0' && s_[k] <= '9') ++k;
+        while (k < s_.size() && s_[k] >= '0' && s_[k] <= '9')
+          ++k;
         j = k;
       }
     }
@@ -292,7 +327,8 @@ class lexer {
     std::string literal(s_.substr(i_, j - i_));
     if (!literal.empty() && literal.back() == '.') literal.pop_back();
     if (!literal.empty() && literal.front() == '.') literal.insert(literal.begin(), '0');
-    const auto [end_ptr, ec] = std::from_chars(literal.data(), literal.data() + literal.size(), value);
+    const auto [end_ptr, ec] =
+        std::from_chars(literal.data(), literal.data() + literal.size(), value);
     i_ = j;
     if (ec == std::errc::result_out_of_range) return fail(start, "number out of range");
     if (ec != std::errc{} || end_ptr != literal.data() + literal.size()) {
@@ -300,7 +336,8 @@ class lexer {
     }
     if (i_ < s_.size() && s_[i_] == '.') {
       ++i_;
-      while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '.')) ++i_;
+      while (i_ < s_.size() && ((s_[i_] >= '0' && s_[i_] <= '9') || s_[i_] == '.'))
+        ++i_;
       return fail(start, "malformed number '" + std::string(s_.substr(start, i_ - start)) + "'");
     }
     if (!std::isfinite(value)) return fail(start, "number out of range");
@@ -344,7 +381,8 @@ class lexer {
       // 1h30m: another number and unit may follow directly.
       if (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
         value = 0;
-        while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') value = value * 10 + (s_[i_++] - '0');
+        while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9')
+          value = value * 10 + (s_[i_++] - '0');
         continue;
       }
       break;
@@ -360,8 +398,9 @@ class lexer {
       if (word.rfind("week", 0) == 0) hint = "w";
       if (word.rfind("sec", 0) == 0) hint = "s";
       return fail(start,
-                  "unexpected '" + word + "' after a number (durations use w, d, h, m, s, ms; names cannot start "
-                  "with a digit unless written in [brackets])",
+                  "unexpected '" + word +
+                      "' after a number (durations use w, d, h, m, s, ms; names cannot start "
+                      "with a digit unless written in [brackets])",
                   hint.empty() ? "" : std::string(s_.substr(start, bad - start)) + hint);
     }
     token t = make(is_duration ? tok::duration : tok::number, start);
@@ -395,7 +434,8 @@ class lexer {
       i_ += n;
     }
     i_ = s_.size();
-    return fail(start, "unterminated string: add a closing \" (write \"\" for a quote inside the text)");
+    return fail(start,
+                "unterminated string: add a closing \" (write \"\" for a quote inside the text)");
   }
 
   token bracketed(std::size_t start) {
@@ -420,6 +460,8 @@ class lexer {
 
 }  // namespace
 
-std::vector<token> lex(std::string_view text, std::vector<lex_error>& errors) { return lexer(text, errors).run(); }
+std::vector<token> lex(std::string_view text, std::vector<lex_error>& errors) {
+  return lexer(text, errors).run();
+}
 
 }  // namespace crmrules::detail::fx

@@ -10,11 +10,11 @@ namespace crmrules::detail::fx {
 
 enum class tok : std::uint8_t {
   end,
-  number,    // value in `number`
-  duration,  // value in `micros`
-  string,    // unescaped text in `text`
-  ident,     // name in `text`
-  bracketed, // [name with spaces], name in `text`
+  number,     // value in `number`
+  duration,   // value in `micros`
+  string,     // unescaped text in `text`
+  ident,      // name in `text`
+  bracketed,  // [name with spaces], name in `text`
   lparen,
   rparen,
   comma,

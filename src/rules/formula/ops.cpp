@@ -48,7 +48,8 @@ bool is_space(char32_t cp) noexcept {
 double round_decimal(double x, int digits) {
   if (!std::isfinite(x) || x == 0) return x;
   std::array<char, 48> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific, 14);
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific, 14);
   if (ec != std::errc{}) return x;
   // buf: [-]d.ddddddddddddddde[+-]xx
   std::string_view s(buf.data(), static_cast<std::size_t>(end - buf.data()));
@@ -56,7 +57,8 @@ double round_decimal(double x, int digits) {
   if (negative) s.remove_prefix(1);
   const auto e_pos = s.find('e');
   int exponent = 0;
-  std::from_chars(s.data() + e_pos + 1 + (s[e_pos + 1] == '+' ? 1 : 0), s.data() + s.size(), exponent);
+  std::from_chars(s.data() + e_pos + 1 + (s[e_pos + 1] == '+' ? 1 : 0), s.data() + s.size(),
+                  exponent);
   std::string digits_str;
   for (char c : s.substr(0, e_pos)) {
     if (c != '.') digits_str.push_back(c);
@@ -108,16 +110,15 @@ std::int64_t round_to_unit(std::int64_t v, std::int64_t unit) noexcept {
   return base;
 }
 
-
 /// Up to 15 significant digits, like a spreadsheet cell: 0.1 + 0.2 shows as 0.3.
 std::string format_number(double d) {
   if (d == 0) return "0";  // also -0
   std::array<char, 40> buf{};
-  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::general, 15);
+  auto [end, ec] =
+      std::to_chars(buf.data(), buf.data() + buf.size(), d, std::chars_format::general, 15);
   if (ec != std::errc{}) return "#NUM!";
   return std::string(buf.data(), end);
 }
-
 
 formula_value change_case(access::act_state& st, std::string_view s, bool upper) {
   // Full Unicode case mapping (utf8proc); unchanged text is returned as is, without copying.
@@ -125,8 +126,9 @@ formula_value change_case(access::act_state& st, std::string_view s, bool upper)
   bool changed = false;
   for (std::size_t i = 0; i < s.size();) {
     const char32_t cp = decode_utf8(s, i);
-    const auto m = static_cast<char32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
-                                               : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
+    const auto m =
+        static_cast<char32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
+                                    : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp)));
     changed = changed || m != cp;
     size += m < 0x80 ? 1 : m < 0x800 ? 2 : m < 0x10000 ? 3 : 4;
   }
@@ -136,8 +138,9 @@ formula_value change_case(access::act_state& st, std::string_view s, bool upper)
   tmp.reserve(size);
   for (std::size_t i = 0; i < s.size();) {
     const char32_t cp = decode_utf8(s, i);
-    append_utf8(tmp, static_cast<char32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
-                                                 : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
+    append_utf8(tmp,
+                static_cast<char32_t>(upper ? utf8proc_toupper(static_cast<utf8proc_int32_t>(cp))
+                                            : utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))));
   }
   std::memcpy(out, tmp.data(), size);
   return formula_value::of_string({out, size});
@@ -152,7 +155,8 @@ formula_value trim(access::act_state& st, std::string_view s) {
   }
   while (e > b) {
     std::size_t at = e - 1;
-    while (at > b && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80) --at;
+    while (at > b && (static_cast<unsigned char>(s[at]) & 0xC0) == 0x80)
+      --at;
     std::size_t j = at;
     if (!is_space(decode_utf8(s, j))) break;
     e = at;
@@ -183,6 +187,5 @@ formula_value trim(access::act_state& st, std::string_view s) {
   }
   return formula_value::of_string({out, n});
 }
-
 
 }  // namespace crmrules::detail::fx

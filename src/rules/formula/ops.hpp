@@ -13,7 +13,9 @@
 
 namespace crmrules::detail::fx {
 
-inline char fold(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+inline char fold(char c) noexcept {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 /// Text `=`: ASCII letters compare case-insensitively, everything else byte for byte.
 inline bool text_eq(std::string_view a, std::string_view b) noexcept {
@@ -55,7 +57,8 @@ inline bool in_list(const std::vector<std::string>* l, std::string_view s) noexc
 }
 
 /// Blank-aware comparison (blank is 0, "" or FALSE; a blank time equals only a blank time).
-[[gnu::always_inline]] inline bool compare(cmp_class c, cmp_op o, const formula_value& l, const formula_value& r) noexcept {
+[[gnu::always_inline]] inline bool compare(cmp_class c, cmp_op o, const formula_value& l,
+                                           const formula_value& r) noexcept {
   int ord = 0;
   switch (c) {
     case cmp_class::number: {
@@ -90,12 +93,18 @@ inline bool in_list(const std::vector<std::string>* l, std::string_view s) noexc
     }
   }
   switch (o) {
-    case cmp_op::eq: return ord == 0;
-    case cmp_op::ne: return ord != 0;
-    case cmp_op::lt: return ord < 0;
-    case cmp_op::le: return ord <= 0;
-    case cmp_op::gt: return ord > 0;
-    case cmp_op::ge: return ord >= 0;
+    case cmp_op::eq:
+      return ord == 0;
+    case cmp_op::ne:
+      return ord != 0;
+    case cmp_op::lt:
+      return ord < 0;
+    case cmp_op::le:
+      return ord <= 0;
+    case cmp_op::gt:
+      return ord > 0;
+    case cmp_op::ge:
+      return ord >= 0;
   }
   return false;
 }

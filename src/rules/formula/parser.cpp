@@ -25,8 +25,8 @@ namespace {
 
 class parser {
  public:
-  parser(std::string_view text, const std::vector<token>& tokens, const parse_limits& limits, syntax_tree& tree,
-         std::vector<parse_error>& errors)
+  parser(std::string_view text, const std::vector<token>& tokens, const parse_limits& limits,
+         syntax_tree& tree, std::vector<parse_error>& errors)
       : text_(text), t_(tokens), limits_(limits), tree_(tree), errors_(errors) {}
 
   void run() {
@@ -36,7 +36,8 @@ class parser {
       if (t.kind == tok::rparen) {
         error(t, "unexpected ')' with no matching '('");
       } else if (t.kind != tok::error) {
-        error(t, "unexpected " + describe(t) + " after a complete expression (missing an operator or a comma?)");
+        error(t, "unexpected " + describe(t) +
+                     " after a complete expression (missing an operator or a comma?)");
       }
     }
   }
@@ -60,17 +61,22 @@ class parser {
 
   std::string describe(const token& t) const {
     switch (t.kind) {
-      case tok::end: return "end of formula";
-      case tok::string: return "text \"" + t.text + "\"";
-      default: return "'" + std::string(text_.substr(t.offset, t.length)) + "'";
+      case tok::end:
+        return "end of formula";
+      case tok::string:
+        return "text \"" + t.text + "\"";
+      default:
+        return "'" + std::string(text_.substr(t.offset, t.length)) + "'";
     }
   }
 
-  void error(std::uint32_t offset, std::uint32_t length, std::string message, std::string suggestion = {}) {
+  void error(std::uint32_t offset, std::uint32_t length, std::string message,
+             std::string suggestion = {}) {
     errors_.push_back({offset, length, std::move(message), std::move(suggestion)});
   }
   void error(const token& t, std::string message, std::string suggestion = {}) {
-    error(t.offset, std::max<std::uint32_t>(t.length, 1), std::move(message), std::move(suggestion));
+    error(t.offset, std::max<std::uint32_t>(t.length, 1), std::move(message),
+          std::move(suggestion));
   }
 
   // -- nodes ------------------------------------------------------------------------------------
@@ -109,7 +115,8 @@ class parser {
   struct depth_guard {
     explicit depth_guard(parser& p, std::uint32_t offset) : p_(p) {
       if (++p_.depth_ > p_.limits_.max_depth) {
-        p_.abort(offset, "formula nested too deeply: more than " + std::to_string(p_.limits_.max_depth) +
+        p_.abort(offset, "formula nested too deeply: more than " +
+                             std::to_string(p_.limits_.max_depth) +
                              " levels of parentheses, calls or operators");
       }
     }
@@ -122,7 +129,8 @@ class parser {
 
   // -- grammar ----------------------------------------------------------------------------------
 
-  std::uint32_t logic_chain(logic_op op, std::string_view word, std::uint32_t (parser::*operand)()) {
+  std::uint32_t logic_chain(logic_op op, std::string_view word,
+                            std::uint32_t (parser::*operand)()) {
     const std::uint32_t from = peek().offset;
     const std::uint32_t first = (this->*operand)();
     // After an operand, the word can only be the infix operator: `a OR (b)` is not a call.
@@ -160,7 +168,8 @@ class parser {
   }
 
   static bool is_comparison(tok k) {
-    return k == tok::eq || k == tok::ne || k == tok::lt || k == tok::le || k == tok::gt || k == tok::ge;
+    return k == tok::eq || k == tok::ne || k == tok::lt || k == tok::le || k == tok::gt ||
+           k == tok::ge;
   }
 
   std::uint32_t comparison() {
@@ -180,7 +189,8 @@ class parser {
   }
 
   /// A chain of same-precedence operators as one n-ary node (keeps the tree shallow).
-  std::uint32_t chain(std::initializer_list<tok> ops, tok inverse, tok node_op, std::uint32_t (parser::*operand)()) {
+  std::uint32_t chain(std::initializer_list<tok> ops, tok inverse, tok node_op,
+                      std::uint32_t (parser::*operand)()) {
     const std::uint32_t from = peek().offset;
     const std::uint32_t first = (this->*operand)();
     auto is_op = [&](tok k) { return std::find(ops.begin(), ops.end(), k) != ops.end(); };
@@ -201,8 +211,12 @@ class parser {
   }
 
   std::uint32_t concat() { return chain({tok::amp}, tok::end, tok::amp, &parser::additive); }
-  std::uint32_t additive() { return chain({tok::plus, tok::minus}, tok::minus, tok::plus, &parser::term); }
-  std::uint32_t term() { return chain({tok::star, tok::slash}, tok::slash, tok::star, &parser::power); }
+  std::uint32_t additive() {
+    return chain({tok::plus, tok::minus}, tok::minus, tok::plus, &parser::term);
+  }
+  std::uint32_t term() {
+    return chain({tok::star, tok::slash}, tok::slash, tok::star, &parser::power);
+  }
 
   std::uint32_t power() {
     const std::uint32_t from = peek().offset;
@@ -293,8 +307,10 @@ class parser {
         }
         return inner;
       }
-      case tok::ident: return ident();
-      case tok::bracketed: return path();
+      case tok::ident:
+        return ident();
+      case tok::bracketed:
+        return path();
       case tok::error: {
         take();  // already reported by the lexer
         return invalid(t.offset, t.length);
@@ -424,10 +440,12 @@ class parser {
 
 }  // namespace
 
-syntax_tree parse(std::string_view text, const parse_limits& limits, std::vector<parse_error>& errors) {
+syntax_tree parse(std::string_view text, const parse_limits& limits,
+                  std::vector<parse_error>& errors) {
   std::vector<lex_error> lex_errors;
   const std::vector<token> tokens = lex(text, lex_errors);
-  for (auto& e : lex_errors) errors.push_back({e.offset, e.length, std::move(e.message), std::move(e.suggestion)});
+  for (auto& e : lex_errors)
+    errors.push_back({e.offset, e.length, std::move(e.message), std::move(e.suggestion)});
   syntax_tree tree;
   tree.nodes.reserve(std::min<std::size_t>(tokens.size() * 2, limits.max_nodes + 16));
   parser(text, tokens, limits, tree, errors).run();

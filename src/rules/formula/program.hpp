@@ -32,7 +32,7 @@ enum class op : std::uint8_t {
   and_,
   or_,
   not_,
-  iferror,   // kids: value, fallback
+  iferror,  // kids: value, fallback
   iserror,
   isblank,
   coalesce,
@@ -62,13 +62,13 @@ enum class op : std::uint8_t {
   upper,
   trim,
   // others
-  in_,     // kids: subject, candidates...; kid_flags: candidate is a list (sub: class)
-  min_,    // sub: class
-  max_,    // sub: class
+  in_,   // kids: subject, candidates...; kid_flags: candidate is a list (sub: class)
+  min_,  // sub: class
+  max_,  // sub: class
   abs_,
-  round_,  // kids: number or money[, digits]
-  clamp,   // sub: class
-  between, // sub: class
+  round_,   // kids: number or money[, digits]
+  clamp,    // sub: class
+  between,  // sub: class
   hours_since,
   days_since,
   host_call,  // functions[a]; arguments go to args scratch at offset b
@@ -110,7 +110,8 @@ struct variable_def {
 /// The cases of a str_switch, matched in order with the text `=` (ASCII case ignored).
 struct switch_table {
   std::vector<std::string_view> cases;
-  std::vector<bool> has_letters;  // per case: contains an ASCII letter, so case matters to the match
+  std::vector<bool>
+      has_letters;  // per case: contains an ASCII letter, so case matters to the match
   bool has_default = false;
 };
 
@@ -128,8 +129,8 @@ struct formula::program {
   std::vector<detail::fx::switch_table> switch_tables;
   std::vector<detail::fx::slot_def> slots;
   std::vector<std::vector<std::uint32_t>> slots_by_scope;  // scope -> slot indices
-  std::vector<detail::fx::variable_def> variables;        // env variable index -> type
-  std::vector<function_def> functions;                    // host functions used
+  std::vector<detail::fx::variable_def> variables;         // env variable index -> type
+  std::vector<function_def> functions;                     // host functions used
   std::size_t host_args = 0;                               // scratch size for host-call arguments
   std::vector<record_kind> scope_kinds;
   std::uint32_t root = 0;
@@ -191,9 +192,15 @@ struct access {
   static const act_state& state(const activation& a) noexcept { return *a.s_; }
   static const formula& owner(const activation& a) noexcept { return a.f_; }
   static eval_context context(const activation& a) noexcept { return eval_context(a); }
-  static const formula_env::scope_def& scope(const formula_env& e, std::size_t i) { return e.scopes_[i]; }
-  static const std::vector<formula_env::scope_def>& scopes(const formula_env& e) { return e.scopes_; }
-  static const std::vector<formula_env::variable_def>& variables(const formula_env& e) { return e.variables_; }
+  static const formula_env::scope_def& scope(const formula_env& e, std::size_t i) {
+    return e.scopes_[i];
+  }
+  static const std::vector<formula_env::scope_def>& scopes(const formula_env& e) {
+    return e.scopes_;
+  }
+  static const std::vector<formula_env::variable_def>& variables(const formula_env& e) {
+    return e.variables_;
+  }
   static const std::vector<function_def>& functions(const formula_env& e) { return e.functions_; }
   static std::shared_ptr<const formula> make(std::unique_ptr<program> p) {
     return std::shared_ptr<const formula>(new formula(std::move(p)));
@@ -201,8 +208,12 @@ struct access {
 
   // formula_value representation
   static bool ok(const formula_value& v) noexcept { return v.state_ == vstate::ok; }
-  static double num(const formula_value& v) noexcept { return v.state_ == vstate::ok ? v.num_ : 0.0; }
-  static std::int64_t i64(const formula_value& v) noexcept { return v.state_ == vstate::ok ? v.int_ : 0; }
+  static double num(const formula_value& v) noexcept {
+    return v.state_ == vstate::ok ? v.num_ : 0.0;
+  }
+  static std::int64_t i64(const formula_value& v) noexcept {
+    return v.state_ == vstate::ok ? v.int_ : 0;
+  }
   static bool truthy(const formula_value& v) noexcept { return v.state_ == vstate::ok && v.bool_; }
   static std::string_view text(const formula_value& v) noexcept {
     return v.state_ == vstate::ok ? std::string_view(v.str_, v.len_) : std::string_view{};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "crmrules/model/json.hpp"
 #include "model/record_dispatch.hpp"
+#include "store/messages.hpp"
 
 namespace crmrules {
 namespace {
@@ -20,29 +22,37 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/// Maps a SQLite result code (extended codes on) to a status. Transient conditions (locks, I/O
+/// errors) are `unavailable`; problems with the path or permissions are `invalid_argument`,
+/// since retrying will not help.
 status from_sqlite(int rc, sqlite3* db, std::string_view what) {
   std::string msg(what);
   msg += ": ";
-  msg += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  msg += db != nullptr && sqlite3_errcode(db) == rc ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   switch (rc & 0xFF) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return status::unavailable(msg + " (database locked by another connection)");
     case SQLITE_FULL:
+    case SQLITE_NOMEM:
       return status::resource_exhausted(msg);
     case SQLITE_NOTADB:
       return status::corrupted(msg + " (not a SQLite database)");
     case SQLITE_CORRUPT:
       return status::corrupted(msg);
-    case SQLITE_CANTOPEN:
     case SQLITE_IOERR:
+      return status::unavailable(msg);
+    case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PERM:
-      return status::unavailable(msg);
-    case SQLITE_NOMEM:
-      return status::resource_exhausted(msg);
+    case SQLITE_AUTH:
+      return status::invalid_argument(msg + " (check the path and its permissions)");
+    case SQLITE_TOOBIG:
+      return status::invalid_argument(msg + " (value too large for the database)");
     case SQLITE_CONSTRAINT:
-      return status::already_exists(msg);
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE)
+        return status::already_exists(msg);
+      return status::internal(msg);
     default:
       return status::internal(msg);
   }
@@ -61,12 +71,18 @@ class statement {
     sqlite3_clear_bindings(s_);
   }
 
+  // A failed bind (a value too big, out of memory) is remembered and reported by step().
   void bind(int i, std::string_view text) {
-    sqlite3_bind_text64(s_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    keep(sqlite3_bind_text64(s_, i, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   }
-  void bind(int i, std::int64_t n) { sqlite3_bind_int64(s_, i, n); }
-  void bind(int i, std::uint64_t n) { sqlite3_bind_int64(s_, i, static_cast<std::int64_t>(n)); }
-  void bind_null(int i) { sqlite3_bind_null(s_, i); }
+  void bind(int i, std::int64_t n) { keep(sqlite3_bind_int64(s_, i, n)); }
+  void bind(int i,
+            std::uint64_t n) {  // sequence numbers: beyond INT64_MAX means "after everything"
+    keep(sqlite3_bind_int64(
+        s_, i,
+        n > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(n)));
+  }
+  void bind_null(int i) { keep(sqlite3_bind_null(s_, i)); }
   template <class Tag>
   void bind(int i, const std::optional<basic_id<Tag>>& id) {
     if (id) {
@@ -76,8 +92,8 @@ class statement {
     }
   }
 
-  /// SQLITE_ROW, SQLITE_DONE, or an error code.
-  int step() { return sqlite3_step(s_); }
+  /// SQLITE_ROW, SQLITE_DONE, or an error code (a failed bind's, if any).
+  int step() { return bind_rc_ != SQLITE_OK ? bind_rc_ : sqlite3_step(s_); }
 
   [[nodiscard]] std::int64_t int64(int col) const { return sqlite3_column_int64(s_, col); }
   [[nodiscard]] std::string_view text(int col) const {
@@ -89,8 +105,12 @@ class statement {
   [[nodiscard]] sqlite3* db() const { return db_; }
 
  private:
+  void keep(int rc) {
+    if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) bind_rc_ = rc;
+  }
   sqlite3* db_;
   sqlite3_stmt* s_;
+  int bind_rc_ = SQLITE_OK;
 };
 
 class connection {
@@ -109,6 +129,7 @@ class connection {
   }
 
   sqlite3* db_ = nullptr;
+  bool broken = false;  // a transaction could not be rolled back: unusable
 
   result<sqlite3_stmt*> prepare(const std::string& sql) {
     if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
@@ -133,15 +154,25 @@ class connection {
 };
 
 /// BEGIN IMMEDIATE ... COMMIT, rolled back unless committed.
+status broken_connection() {
+  return status::unavailable(
+      "the database connection could not roll back a failed transaction; reopen the storage");
+}
+
 class transaction {
  public:
   explicit transaction(connection& c) : c_(c) {}
   transaction(const transaction&) = delete;
   transaction& operator=(const transaction&) = delete;
   ~transaction() {
-    if (open_) (void)c_.exec("ROLLBACK", "rollback");
+    if (!open_) return;
+    (void)c_.exec("ROLLBACK", "rollback");
+    // A rollback that failed (an I/O error) can leave the connection inside the transaction;
+    // reusing it would show later reads uncommitted rows. Refuse further use instead.
+    if (sqlite3_get_autocommit(c_.db_) == 0) c_.broken = true;
   }
   status begin() {
+    if (c_.broken) return broken_connection();
     status s = c_.exec("BEGIN IMMEDIATE", "begin transaction");
     open_ = s.ok();
     return s;
@@ -160,16 +191,25 @@ class transaction {
 // ---------------------------------------------------------------------------------------------
 // Schema
 
-constexpr const char* schema_v1 = R"sql(
+/// 'name' for SQL, from the enum's own to_string, so that renaming an enum cannot silently
+/// break a partial index or a query.
+template <class E>
+std::string q(E e) {
+  return "'" + std::string(to_string(e)) + "'";
+}
+
+std::string schema_v1() {
+  return R"sql(
 CREATE TABLE crmrules_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 
 CREATE TABLE leads(id TEXT PRIMARY KEY, version INTEGER NOT NULL, owner TEXT, status TEXT NOT NULL,
                    doc TEXT NOT NULL) WITHOUT ROWID;
 CREATE INDEX leads_by_owner ON leads(owner, id) WHERE owner IS NOT NULL;
-CREATE INDEX leads_unassigned ON leads(id) WHERE status IN ('unassigned', 'to_reassign');
+CREATE INDEX leads_unassigned ON leads(id) WHERE status IN ()sql" +
+         q(lead_status::unassigned) + ", " + q(lead_status::to_reassign) + R"sql();
 
 CREATE TABLE customers(id TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE customer_keys(kind INTEGER NOT NULL, key TEXT NOT NULL, customer_id TEXT NOT NULL,
+CREATE TABLE customer_keys(kind TEXT NOT NULL, key TEXT NOT NULL, customer_id TEXT NOT NULL,
                            PRIMARY KEY(kind, key, customer_id)) WITHOUT ROWID;
 CREATE INDEX customer_keys_by_customer ON customer_keys(customer_id);
 
@@ -194,12 +234,15 @@ CREATE INDEX events_by_lead ON events(lead_id, at, id) WHERE lead_id IS NOT NULL
 
 CREATE TABLE promises(id TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL, due INTEGER NOT NULL,
                       doc TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX promises_open_by_due ON promises(due, id) WHERE state = 'open';
+CREATE INDEX promises_open_by_due ON promises(due, id) WHERE state = )sql" +
+         q(promise_state::open) + R"sql(;
 
 CREATE TABLE timers(id TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL, due_at INTEGER NOT NULL,
                     subject_kind TEXT NOT NULL, subject_id TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID;
-CREATE INDEX timers_pending_by_due ON timers(due_at, id) WHERE state = 'pending';
-CREATE INDEX timers_active ON timers(id) WHERE state IN ('pending', 'paused');
+CREATE INDEX timers_pending_by_due ON timers(due_at, id) WHERE state = )sql" +
+         q(timer_state::pending) + R"sql(;
+CREATE INDEX timers_active ON timers(id) WHERE state IN ()sql" +
+         q(timer_state::pending) + ", " + q(timer_state::paused) + R"sql();
 CREATE INDEX timers_by_subject ON timers(subject_kind, subject_id, id);
 
 CREATE TABLE decisions(seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, kind TEXT NOT NULL,
@@ -207,10 +250,38 @@ CREATE TABLE decisions(seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NUL
                        reason TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX decisions_by_subject ON decisions(subject_kind, subject_id, seq);
 )sql";
+}
 
-/// migrations[v] upgrades a database from schema version v to v + 1.
-const std::array<const char*, 1> migrations{schema_v1};
-static_assert(migrations.size() == sqlite_storage::schema_version);
+const std::string& unassigned_sql() {
+  static const std::string sql = "SELECT version, doc FROM leads WHERE status IN (" +
+                                 q(lead_status::unassigned) + ", " + q(lead_status::to_reassign) +
+                                 ") AND id > ?1 ORDER BY id LIMIT ?2";
+  return sql;
+}
+const std::string& open_promises_sql() {
+  static const std::string sql =
+      "SELECT version, doc FROM promises WHERE state = " + q(promise_state::open) +
+      " AND due < ?1 ORDER BY due, id LIMIT ?2";
+  return sql;
+}
+const std::string& due_timers_sql() {
+  static const std::string sql =
+      "SELECT version, doc FROM timers WHERE state = " + q(timer_state::pending) +
+      " AND due_at <= ?1 ORDER BY due_at, id LIMIT ?2";
+  return sql;
+}
+const std::string& active_timers_sql() {
+  static const std::string sql = "SELECT version, doc FROM timers WHERE state IN (" +
+                                 q(timer_state::pending) + ", " + q(timer_state::paused) +
+                                 ") AND id > ?1 ORDER BY id LIMIT ?2";
+  return sql;
+}
+
+/// migrations()[v] upgrades a database from schema version v to v + 1.
+const std::vector<std::string>& migrations() {
+  static const std::vector<std::string> all{schema_v1()};
+  return all;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Per-kind tables: name, the indexed columns beside id/version/doc, and how to fill them.
@@ -321,10 +392,6 @@ struct table_sql {
   }
 };
 
-std::string describe(record_kind kind, std::string_view id) {
-  return std::string(to_string(kind)) + " '" + std::string(id) + "'";
-}
-
 // ---------------------------------------------------------------------------------------------
 // Row operations. The caller holds the storage mutex; writes run inside a transaction.
 
@@ -376,9 +443,8 @@ template <class R>
 status explain_miss(connection& c, std::string_view id, std::uint64_t expected) {
   auto v = stored_version<R>(c, id);
   if (!v) return v.error();
-  if (!*v) return status::not_found(describe(record_traits<R>::kind, id));
-  return status::conflict(describe(record_traits<R>::kind, id) + " is at version " +
-                          std::to_string(**v) + ", not " + std::to_string(expected));
+  if (!*v) return detail::missing(record_traits<R>::kind, id);
+  return detail::stale(record_traits<R>::kind, id, **v, expected);
 }
 
 status write_customer_keys(connection& c, std::string_view id, const customer* r) {
@@ -396,7 +462,7 @@ status write_customer_keys(connection& c, std::string_view id, const customer* r
   auto put = [&](customer_key k, std::string_view key) -> status {
     if (key.empty()) return {};
     statement s(c.db_, *ins);
-    s.bind(1, static_cast<std::int64_t>(k));
+    s.bind(1, to_string(k));
     s.bind(2, key);
     s.bind(3, id);
     return step_done(s, "insert customer key");
@@ -429,8 +495,7 @@ result<std::uint64_t> insert_row(connection& c, const R& r) {
     table_desc<R>::bind(s, 3, r);
     s.bind(3 + static_cast<int>(table_desc<R>::columns.size()), std::string_view(encode(r, 1)));
     const int rc = s.step();
-    if ((rc & 0xFF) == SQLITE_CONSTRAINT)
-      return status::already_exists(describe(record_traits<R>::kind, r.id.str()));
+    if ((rc & 0xFF) == SQLITE_CONSTRAINT) return detail::taken(record_traits<R>::kind, r.id.str());
     if (rc != SQLITE_DONE) return from_sqlite(rc, c.db_, "insert");
   }
   if constexpr (std::is_same_v<R, customer>) {
@@ -521,9 +586,13 @@ result<std::vector<decision>> collect_decisions(statement& s) {
 // ---------------------------------------------------------------------------------------------
 // Stores
 
+/// The storage's two connections: `conn` for writes (and reads inside a write transaction),
+/// `reader` for every const call. Each is used by one thread at a time under its mutex.
 struct shared_state {
   std::mutex mu;
   connection conn;
+  std::mutex read_mu;
+  connection reader;
 };
 
 template <class Base>
@@ -536,14 +605,14 @@ class sql_store : public Base {
 
  protected:
   result<R> do_get(const id_type& id) const override {
-    std::lock_guard lock(st_.mu);
-    auto p = st_.conn.prepare(table_sql<R>::get_instance().get);
+    std::lock_guard lock(st_.read_mu);
+    auto p = st_.reader.prepare(table_sql<R>::get_instance().get);
     if (!p) return p.error();
-    statement s(st_.conn.db_, *p);
+    statement s(st_.reader.db_, *p);
     s.bind(1, std::string_view(id.str()));
     const int rc = s.step();
-    if (rc == SQLITE_DONE) return status::not_found(describe(record_traits<R>::kind, id.str()));
-    if (rc != SQLITE_ROW) return from_sqlite(rc, st_.conn.db_, "get");
+    if (rc == SQLITE_DONE) return detail::missing(record_traits<R>::kind, id.str());
+    if (rc != SQLITE_ROW) return from_sqlite(rc, st_.reader.db_, "get");
     return decode_row<R>(s, table_desc<R>::name);
   }
 
@@ -569,21 +638,21 @@ class sql_store : public Base {
   }
 
   result<std::uint64_t> do_count() const override {
-    std::lock_guard lock(st_.mu);
-    auto p = st_.conn.prepare(table_sql<R>::get_instance().count);
+    std::lock_guard lock(st_.read_mu);
+    auto p = st_.reader.prepare(table_sql<R>::get_instance().count);
     if (!p) return p.error();
-    statement s(st_.conn.db_, *p);
-    if (const int rc = s.step(); rc != SQLITE_ROW) return from_sqlite(rc, st_.conn.db_, "count");
+    statement s(st_.reader.db_, *p);
+    if (const int rc = s.step(); rc != SQLITE_ROW) return from_sqlite(rc, st_.reader.db_, "count");
     return static_cast<std::uint64_t>(s.int64(0));
   }
 
   /// Runs a (version, doc) query with the given bindings.
   template <class Bind>
   result<std::vector<R>> query(const std::string& sql, Bind bind) const {
-    std::lock_guard lock(st_.mu);
-    auto p = st_.conn.prepare(sql);
+    std::lock_guard lock(st_.read_mu);
+    auto p = st_.reader.prepare(sql);
     if (!p) return p.error();
-    statement s(st_.conn.db_, *p);
+    statement s(st_.reader.db_, *p);
     bind(s);
     return collect<R>(s);
   }
@@ -618,13 +687,10 @@ class sql_lead_store final : public sql_store<lead_store> {
   }
   result<std::vector<lead>> do_list_unassigned(const lead_id& after,
                                                std::size_t limit) const override {
-    return query(
-        "SELECT version, doc FROM leads WHERE status IN ('unassigned', 'to_reassign') AND id > ?1 "
-        "ORDER BY id LIMIT ?2",
-        [&](statement& s) {
-          s.bind(1, std::string_view(after.str()));
-          s.bind(2, static_cast<std::int64_t>(limit));
-        });
+    return query(unassigned_sql(), [&](statement& s) {
+      s.bind(1, std::string_view(after.str()));
+      s.bind(2, static_cast<std::int64_t>(limit));
+    });
   }
 };
 
@@ -639,7 +705,7 @@ class sql_customer_store final : public sql_store<customer_store> {
         "SELECT c.version, c.doc FROM customer_keys k JOIN customers c ON c.id = k.customer_id "
         "WHERE k.kind = ?1 AND k.key = ?2 ORDER BY c.id",
         [&](statement& s) {
-          s.bind(1, static_cast<std::int64_t>(kind));
+          s.bind(1, to_string(kind));
           s.bind(2, key);
         });
   }
@@ -730,13 +796,10 @@ class sql_promise_store final : public sql_store<promise_store> {
  protected:
   result<std::vector<promise>> do_list_open_due_before(timestamp t,
                                                        std::size_t limit) const override {
-    return query(
-        "SELECT version, doc FROM promises WHERE state = 'open' AND due < ?1 ORDER BY due, id "
-        "LIMIT ?2",
-        [&](statement& s) {
-          s.bind(1, to_unix_micros(t));
-          s.bind(2, static_cast<std::int64_t>(limit));
-        });
+    return query(open_promises_sql(), [&](statement& s) {
+      s.bind(1, to_unix_micros(t));
+      s.bind(2, static_cast<std::int64_t>(limit));
+    });
   }
 };
 
@@ -746,23 +809,17 @@ class sql_timer_store final : public sql_store<timer_store> {
 
  protected:
   result<std::vector<timer>> do_list_due(timestamp t, std::size_t limit) const override {
-    return query(
-        "SELECT version, doc FROM timers WHERE state = 'pending' AND due_at <= ?1 ORDER BY due_at, "
-        "id LIMIT ?2",
-        [&](statement& s) {
-          s.bind(1, to_unix_micros(t));
-          s.bind(2, static_cast<std::int64_t>(limit));
-        });
+    return query(due_timers_sql(), [&](statement& s) {
+      s.bind(1, to_unix_micros(t));
+      s.bind(2, static_cast<std::int64_t>(limit));
+    });
   }
   result<std::vector<timer>> do_list_active(const timer_id& after,
                                             std::size_t limit) const override {
-    return query(
-        "SELECT version, doc FROM timers WHERE state IN ('pending', 'paused') AND id > ?1 ORDER BY "
-        "id LIMIT ?2",
-        [&](statement& s) {
-          s.bind(1, std::string_view(after.str()));
-          s.bind(2, static_cast<std::int64_t>(limit));
-        });
+    return query(active_timers_sql(), [&](statement& s) {
+      s.bind(1, std::string_view(after.str()));
+      s.bind(2, static_cast<std::int64_t>(limit));
+    });
   }
   result<std::vector<timer>> do_list_by_subject(const record_ref& subject) const override {
     return query(
@@ -808,21 +865,22 @@ class sql_decision_log final : public decision_log {
                  });
   }
   result<std::uint64_t> do_last_seq() const override {
-    std::lock_guard lock(st_.mu);
-    auto p = st_.conn.prepare("SELECT coalesce(max(seq), 0) FROM decisions");
+    std::lock_guard lock(st_.read_mu);
+    auto p = st_.reader.prepare("SELECT coalesce(max(seq), 0) FROM decisions");
     if (!p) return p.error();
-    statement s(st_.conn.db_, *p);
-    if (const int rc = s.step(); rc != SQLITE_ROW) return from_sqlite(rc, st_.conn.db_, "last_seq");
+    statement s(st_.reader.db_, *p);
+    if (const int rc = s.step(); rc != SQLITE_ROW)
+      return from_sqlite(rc, st_.reader.db_, "last_seq");
     return static_cast<std::uint64_t>(s.int64(0));
   }
 
  private:
   template <class Bind>
   result<std::vector<decision>> query(const std::string& sql, Bind bind) const {
-    std::lock_guard lock(st_.mu);
-    auto p = st_.conn.prepare(sql);
+    std::lock_guard lock(st_.read_mu);
+    auto p = st_.reader.prepare(sql);
     if (!p) return p.error();
-    statement s(st_.conn.db_, *p);
+    statement s(st_.reader.db_, *p);
     bind(s);
     return collect_decisions(s);
   }
@@ -843,10 +901,9 @@ result<std::int64_t> query_int(connection& c, const char* sql, std::string_view 
   return from_sqlite(rc, c.db_, what);
 }
 
-status migrate(connection& c, const std::filesystem::path& path) {
-  transaction tx(c);
-  if (status s = tx.begin(); !s.ok()) return s;
-
+/// Reads what the file is, changing nothing: its schema version (0 for an empty file), or why
+/// crmrules must not touch it (not a database, another application's, a newer schema).
+result<std::int64_t> identify(connection& c, const std::filesystem::path& path) {
   auto app = query_int(c, "PRAGMA application_id", "read application id");
   if (!app) return app.error();
   auto has_meta = query_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'crmrules_meta'",
@@ -867,19 +924,17 @@ status migrate(connection& c, const std::filesystem::path& path) {
         " is a SQLite database of another application (it has tables but no "
         "crmrules schema); not touching it");
   }
-
   std::int64_t version = 0;
   if (*has_meta != 0) {
     auto v = c.prepare("SELECT value FROM crmrules_meta WHERE key = 'schema_version'");
     if (!v) return v.error();
-    statement s(c.db_, *v);
-    const int rc = s.step();
-    if (rc != SQLITE_ROW)
+    statement st(c.db_, *v);
+    if (st.step() != SQLITE_ROW)
       return status::corrupted(path.string() + ": crmrules_meta has no schema_version");
     try {
-      version = std::stoll(std::string(s.text(0)));
+      version = std::stoll(std::string(st.text(0)));
     } catch (const std::exception&) {
-      return status::corrupted(path.string() + ": schema_version '" + std::string(s.text(0)) +
+      return status::corrupted(path.string() + ": schema_version '" + std::string(st.text(0)) +
                                "' is not a number");
     }
   }
@@ -889,10 +944,25 @@ status migrate(connection& c, const std::filesystem::path& path) {
                                std::to_string(sqlite_storage::schema_version));
   }
   if (version < 0) return status::corrupted(path.string() + ": negative schema_version");
-  if (version == sqlite_storage::schema_version && ours) return {};  // nothing to do; tx rolls back
+  return version;
+}
 
-  for (auto v = static_cast<std::size_t>(version); v < migrations.size(); ++v) {
-    if (status s = c.exec(migrations[v], "migrate schema to version " + std::to_string(v + 1));
+/// Brings the schema to the current version in one transaction. Identifies the file again
+/// inside it: another process may have created or migrated it meanwhile.
+status migrate(connection& c, const std::filesystem::path& path) {
+  transaction tx(c);
+  if (status s = tx.begin(); !s.ok()) return s;
+  auto identified = identify(c, path);
+  if (!identified) return identified.error();
+  const std::int64_t version = *identified;
+  auto app = query_int(c, "PRAGMA application_id", "read application id");
+  if (!app) return app.error();
+  if (version == sqlite_storage::schema_version && *app == sqlite_storage::application_id)
+    return {};
+
+  for (auto v = static_cast<std::size_t>(version); v < migrations().size(); ++v) {
+    if (status s =
+            c.exec(migrations()[v].c_str(), "migrate schema to version " + std::to_string(v + 1));
         !s.ok())
       return s;
   }
@@ -934,6 +1004,10 @@ result<std::unique_ptr<sqlite_storage>> sqlite_storage::open(const std::filesyst
     if (exists && std::filesystem::is_directory(path, ec)) {
       return status::invalid_argument(path.string() + " is a directory, not a database file");
     }
+    if (path.string() == ":memory:" || path.empty()) {
+      return status::invalid_argument(
+          "sqlite_storage needs a file; use memory_storage for an in-memory store");
+    }
     auto p = std::make_unique<impl>();
     p->path = path;
     connection& c = p->st.conn;
@@ -941,16 +1015,25 @@ result<std::unique_ptr<sqlite_storage>> sqlite_storage::open(const std::filesyst
                       SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(path.c_str(), &c.db_, flags, nullptr);
     if (rc != SQLITE_OK) return from_sqlite(rc, c.db_, "open " + path.string());
-    sqlite3_busy_timeout(c.db_, static_cast<int>(options.busy_timeout.count()));
+    const auto timeout_ms = static_cast<int>(std::clamp<std::chrono::milliseconds::rep>(
+        options.busy_timeout.count(), 0, std::numeric_limits<int>::max()));
+    sqlite3_busy_timeout(c.db_, timeout_ms);
 
-    // The first statement that reads the file tells whether it is a database at all.
+    // Find out what the file is before changing anything in it: the first read also tells
+    // whether it is a database at all. Another application's file is left exactly as it was.
+    if (auto what = identify(c, path); !what) {
+      const status& e = what.error();
+      return status(e.code(), e.message().rfind(path.string(), 0) == 0
+                                  ? e.message()
+                                  : path.string() + ": " + e.message());
+    }
     auto mode = c.prepare("PRAGMA journal_mode = WAL");
-    if (!mode) return status(mode.error().code(), path.string() + ": " + mode.error().message());
+    if (!mode) return mode.error();
     {
-      statement s(c.db_, *mode);
-      const int step = s.step();
+      statement st(c.db_, *mode);
+      const int step = st.step();
       if (step != SQLITE_ROW) return from_sqlite(step, c.db_, "open " + path.string());
-      if (s.text(0) != "wal")
+      if (st.text(0) != "wal")
         return status::unavailable(path.string() + ": cannot switch to WAL mode");
     }
     const char* sync = options.synchronous == sqlite_options::sync_mode::full
@@ -966,6 +1049,15 @@ result<std::unique_ptr<sqlite_storage>> sqlite_storage::open(const std::filesyst
       if (status s = c.exec(pragma.c_str(), "set size limit"); !s.ok()) return s;
     }
     if (status s = migrate(c, path); !s.ok()) return s;
+
+    // A second, read-only connection serves reads, so that they do not wait behind a long
+    // write transaction on the first (WAL lets a reader see the last committed state).
+    connection& r = p->st.reader;
+    const int rrc = sqlite3_open_v2(
+        path.c_str(), &r.db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+        nullptr);
+    if (rrc != SQLITE_OK) return from_sqlite(rrc, r.db_, "open reader " + path.string());
+    sqlite3_busy_timeout(r.db_, timeout_ms);
     return std::unique_ptr<sqlite_storage>(new sqlite_storage(std::move(p)));
   });
 }
@@ -1023,7 +1115,7 @@ result<commit_receipt> sqlite_storage::do_commit(const write_batch& batch) {
   receipt.versions.reserve(batch.ops().size());
   std::size_t index = 0;
   for (const auto& op : batch.ops()) {
-    const std::string where = "batch op " + std::to_string(index++) + ": ";
+    const std::size_t at = index++;
     const record_kind kind =
         op.kind == write_batch::op_kind::remove ? op.target.kind : ref_of(op.record).kind;
     auto version =
@@ -1040,7 +1132,7 @@ result<commit_receipt> sqlite_storage::do_commit(const write_batch& batch) {
           }
           return status::internal("unknown op");
         });
-    if (!version) return status(version.error().code(), where + version.error().message());
+    if (!version) return detail::in_batch_op(at, version.error());
     receipt.versions.push_back(*version);
   }
   for (const auto& d : batch.decisions()) {

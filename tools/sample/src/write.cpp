@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <fstream>
 #include <string>
 #include <system_error>
@@ -11,38 +10,9 @@
 namespace crmrules::sample {
 namespace {
 
-/// A JSON string literal (the text here is ASCII ids and names, but escape properly anyway).
+/// A JSON string literal, escaped by the library's own codec.
 std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x",
-                        static_cast<unsigned>(static_cast<unsigned char>(c)));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  return crmrules::value_to_json(crmrules::value(text));
 }
 
 template <class T>

@@ -22,10 +22,7 @@ template <class T>
 struct conv;
 
 field_view text_view(std::string_view s) noexcept {
-  field_view v;
-  v.type = value_type::string;
-  v.text = s;
-  return v;
+  return field_view::of_text(s);
 }
 field_view int_view(value_type t, std::int64_t i) noexcept {
   field_view v;

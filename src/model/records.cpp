@@ -37,6 +37,12 @@ constexpr std::array<std::string_view, 12> decision_kind_names{
 
 }  // namespace
 
+std::string_view chinese_name(record_kind k) noexcept {
+  static constexpr std::array<std::string_view, record_kind_count> names{
+      "线索", "客户", "联系人", "销售", "团队", "商机", "事件", "承诺", "时限"};
+  return enum_name(names, k);
+}
+
 std::string_view to_string(record_kind k) noexcept {
   return enum_name(kind_names, k);
 }

@@ -72,7 +72,7 @@ field_view view_of(const value& v) noexcept {
       out.integer = v.get_if<money>()->minor();
       break;
     case value_type::string:
-      out.text = *v.get_if<std::string>();
+      out = field_view::of_text(*v.get_if<std::string>());
       break;
     case value_type::time:
       out.integer = to_unix_micros(*v.get_if<timestamp>());

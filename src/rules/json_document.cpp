@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 
 #include "util/utf8.hpp"
 
@@ -276,6 +277,57 @@ std::size_t json_document::value_offset(std::string_view pointer) const {
 std::size_t json_document::key_offset(std::string_view pointer) const {
   if (auto it = keys_.find(std::string(pointer)); it != keys_.end()) return it->second;
   return value_offset(pointer);
+}
+
+std::vector<std::size_t> json_document::string_map(std::string_view pointer) const {
+  std::vector<std::size_t> map;
+  auto it = values_.find(std::string(pointer));
+  if (it == values_.end() || it->second >= text_.size() || text_[it->second] != '"') return map;
+  auto hex = [&](std::size_t at) -> std::optional<unsigned> {
+    if (at + 4 > text_.size()) return std::nullopt;
+    unsigned v = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const char c = text_[at + k];
+      v <<= 4;
+      if (c >= '0' && c <= '9') {
+        v |= static_cast<unsigned>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      } else {
+        return std::nullopt;
+      }
+    }
+    return v;
+  };
+  std::size_t i = it->second + 1;
+  while (i < text_.size() && text_[i] != '"') {
+    if (text_[i] != '\\') {
+      map.push_back(i++);
+      continue;
+    }
+    const std::size_t start = i;
+    if (i + 1 < text_.size() && text_[i + 1] == 'u') {
+      // \uXXXX, possibly a surrogate pair: as many decoded bytes as its UTF-8 has.
+      char32_t cp = hex(i + 2).value_or(0xFFFD);
+      i += 6;
+      if (cp >= 0xD800 && cp <= 0xDBFF && i + 1 < text_.size() && text_[i] == '\\' &&
+          text_[i + 1] == 'u') {
+        const char32_t low = hex(i + 2).value_or(0);
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+        i += 6;
+      }
+      const std::size_t bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+      for (std::size_t k = 0; k < bytes; ++k)
+        map.push_back(start);
+    } else {
+      map.push_back(start);
+      i += 2;
+    }
+  }
+  map.push_back(i);
+  return map;
 }
 
 source_position json_document::position_of(std::size_t offset) const {

@@ -40,6 +40,11 @@ class json_document {
   /// Byte offset of the key (its opening quote) that introduces `pointer`, else value_offset.
   [[nodiscard]] std::size_t key_offset(std::string_view pointer) const;
 
+  /// For the string value at `pointer`: the file offset of every byte of its decoded text (and
+  /// one past the end, the closing quote), following escapes such as \" and \u4E2D. Lets
+  /// errors found inside a string (a formula) point into the file. Empty if not a string.
+  [[nodiscard]] std::vector<std::size_t> string_map(std::string_view pointer) const;
+
   /// A diagnostic at byte `offset`, with line, column, the source line and the caret filled in.
   [[nodiscard]] diagnostic make_diagnostic(std::size_t offset, diagnostic::severity level,
                                            std::string path, std::string message,

@@ -4,6 +4,7 @@
 #include <array>
 #include <fstream>
 
+#include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
 #include "util/suggest.hpp"
@@ -66,9 +67,105 @@ void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
 
 }  // namespace
 
+/// A formula as written in the file: its text (lines of an array joined by newlines), and the
+/// file offset of each byte, so errors inside it point into the file.
+struct formula_source {
+  std::string text;
+  std::vector<std::size_t> map;  // text.size() + 1 entries
+  std::string pointer;
+};
+
+std::optional<formula_source> read_formula_text(detail::load_context& ctx,
+                                                const nlohmann::json& node,
+                                                const std::string& pointer) {
+  const auto& doc = ctx.document();
+  formula_source out;
+  out.pointer = pointer;
+  if (node.is_string()) {
+    out.text = node.get<std::string>();
+    out.map = doc.string_map(pointer);
+    return out;
+  }
+  if (node.is_array() && !node.empty()) {
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string line_pointer = pointer + "/" + std::to_string(i);
+      if (!node[i].is_string()) {
+        ctx.error(line_pointer, "each line of a formula must be a string, got " +
+                                    detail::describe_json_type(node[i]));
+        return std::nullopt;
+      }
+      auto m = doc.string_map(line_pointer);
+      if (i > 0) out.text += '\n';  // mapped to the previous line's closing quote, pushed below
+      out.text += node[i].get<std::string>();
+      out.map.insert(out.map.end(), m.begin(), m.end() - 1);
+      out.map.push_back(m.back());
+    }
+    return out;
+  }
+  ctx.error(pointer, "a formula is a string or an array of strings (one per line), got " +
+                         detail::describe_json_type(node));
+  return std::nullopt;
+}
+
+/// The "formulas" section: named formulas over the kinds each lists in "over".
+void load_formulas(detail::object_reader& section, const schema_set& schemas,
+                   const rules_options& options,
+                   std::map<std::string, std::shared_ptr<const formula>, std::less<>>& out) {
+  detail::load_context& ctx = section.context();
+  const auto kinds = kind_names();
+  for (const auto& name : section.member_names()) {
+    const nlohmann::json* node = section.get(name);
+    const std::string pointer = section.child(name);
+    std::vector<std::string> over{"lead"};
+    std::optional<formula_source> src;
+    if (node->is_object()) {
+      detail::object_reader def(ctx, *node, pointer);
+      if (const nlohmann::json* text = def.get("formula", /*required=*/true)) {
+        src = read_formula_text(ctx, *text, def.child("formula"));
+      }
+      if (auto list = def.string_list("over")) over = std::move(*list);
+      def.string("description", false, true);
+      def.finish();
+      if (over.empty()) ctx.error(def.child("over"), "'over' names at least one record kind");
+    } else {
+      src = read_formula_text(ctx, *node, pointer);
+    }
+    formula_env env(schemas);
+    bool scopes_ok = !over.empty();
+    for (std::size_t i = 0; i < over.size(); ++i) {
+      const auto kind = parse_record_kind(over[i]);
+      const std::string at = pointer + "/over/" + std::to_string(i);
+      if (!kind) {
+        ctx.error(at, "unknown record kind '" + over[i] + "'",
+                  detail::closest_match(over[i], kinds).value_or(""));
+        scopes_ok = false;
+        continue;
+      }
+      if (auto added = env.add_scope(over[i], *kind, {std::string(chinese_name(*kind))}); !added) {
+        ctx.error(at, added.error().message());
+        scopes_ok = false;
+      }
+    }
+    for (const auto& f : options.functions) {
+      if (status st = env.add_function(f); !st.ok())
+        ctx.error(pointer, "host function: " + st.message());
+    }
+    if (!src || !scopes_ok) continue;
+    std::vector<detail::fx::formula_issue> issues;
+    auto compiled = detail::fx::compile_formula(src->text, env, options.limits, issues);
+    for (const auto& issue : issues) {
+      const std::size_t at =
+          src->map.empty() ? 0 : src->map[std::min<std::size_t>(issue.offset, src->map.size() - 1)];
+      ctx.error_at(at, src->pointer, issue.message, issue.suggestion);
+    }
+    if (compiled) out.emplace(name, std::move(compiled));
+  }
+}
+
 struct rule_set_loader {
   static result<std::shared_ptr<const rule_set>, diagnostics> load(std::string text,
-                                                                   std::string source) {
+                                                                   std::string source,
+                                                                   const rules_options& options) {
     diagnostics diags;
     auto doc = detail::json_document::parse(std::move(text), source);
     if (!doc) return std::move(doc).error();
@@ -103,6 +200,9 @@ struct rule_set_loader {
       }
       schema_section->finish();
     }
+    // Formulas last: they resolve names against the schema the file just declared.
+    if (auto formulas = top.object("formulas"))
+      load_formulas(*formulas, set->schemas_, options, set->formulas_);
     top.finish();
 
     if (diags.has_errors()) return diags;
@@ -112,7 +212,7 @@ struct rule_set_loader {
 };
 
 result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_string(
-    std::string_view text, std::string_view source_name) {
+    std::string_view text, std::string_view source_name, const rules_options& options) {
   if (text.size() > max_file_bytes) {
     diagnostics d;
     diagnostic x;
@@ -122,11 +222,11 @@ result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_string(
     d.add(std::move(x));
     return d;
   }
-  return rule_set_loader::load(std::string(text), std::string(source_name));
+  return rule_set_loader::load(std::string(text), std::string(source_name), options);
 }
 
 result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(
-    const std::filesystem::path& path) {
+    const std::filesystem::path& path, const rules_options& options) {
   auto fail = [&](std::string message) {
     diagnostics d;
     diagnostic x;
@@ -157,7 +257,7 @@ result<std::shared_ptr<const rule_set>, diagnostics> rule_set::load_file(
     }
   }
   if (in.bad()) return fail("error while reading the rules file");
-  return rule_set_loader::load(std::move(text), path.string());
+  return rule_set_loader::load(std::move(text), path.string(), options);
 }
 
 rules_holder::rules_holder(std::shared_ptr<const rule_set> initial)
@@ -173,12 +273,26 @@ diagnostics rules_holder::reload(Load load) {
   return warnings;
 }
 
-diagnostics rules_holder::reload_file(const std::filesystem::path& path) {
-  return reload([&] { return rule_set::load_file(path); });
+diagnostics rules_holder::reload_file(const std::filesystem::path& path,
+                                      const rules_options& options) {
+  return reload([&] { return rule_set::load_file(path, options); });
 }
 
-diagnostics rules_holder::reload_string(std::string_view text, std::string_view source_name) {
-  return reload([&] { return rule_set::load_string(text, source_name); });
+diagnostics rules_holder::reload_string(std::string_view text, std::string_view source_name,
+                                        const rules_options& options) {
+  return reload([&] { return rule_set::load_string(text, source_name, options); });
+}
+
+std::shared_ptr<const formula> rule_set::find_formula(std::string_view name) const {
+  auto it = formulas_.find(name);
+  return it == formulas_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> rule_set::formula_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, f] : formulas_)
+    out.push_back(name);
+  return out;
 }
 
 }  // namespace crmrules

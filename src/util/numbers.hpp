@@ -18,7 +18,8 @@ inline bool push_digit(std::uint64_t& magnitude, char digit) noexcept {
 inline std::optional<std::int64_t> to_signed(std::uint64_t magnitude, bool negative) noexcept {
   constexpr std::uint64_t limit = std::uint64_t{1} << 63;  // |INT64_MIN|
   if (magnitude > (negative ? limit : limit - 1)) return std::nullopt;
-  return negative ? static_cast<std::int64_t>(std::uint64_t{0} - magnitude) : static_cast<std::int64_t>(magnitude);
+  return negative ? static_cast<std::int64_t>(std::uint64_t{0} - magnitude)
+                  : static_cast<std::int64_t>(magnitude);
 }
 
 }  // namespace crmrules::detail

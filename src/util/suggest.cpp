@@ -35,6 +35,7 @@ std::optional<std::string> closest_match(std::string_view word,
   const std::size_t limit = std::max<std::size_t>(1, w.size() / 3);
   std::optional<std::string> best;
   std::size_t best_score = std::numeric_limits<std::size_t>::max();
+  std::size_t best_prefix = 0;
   for (std::string_view c : candidates) {
     if (c == word) continue;
     const std::u32string cw = to_u32(ascii_lower(c));
@@ -44,8 +45,14 @@ std::optional<std::string> closest_match(std::string_view word,
         (w.size() > cw.size() && w.compare(0, cw.size(), cw) == 0 && cw.size() >= 2);
     if (score > limit && !prefix_related) continue;
     if (prefix_related) score = std::min(score, limit);
-    if (score < best_score) {
+    // Ties go to the candidate that shares the longest beginning with the word: 线索来源渠 is
+    // more likely 线索来源渠道 than 线索来源.
+    std::size_t prefix = 0;
+    while (prefix < w.size() && prefix < cw.size() && w[prefix] == cw[prefix])
+      ++prefix;
+    if (score < best_score || (score == best_score && prefix > best_prefix)) {
       best_score = score;
+      best_prefix = prefix;
       best = std::string(c);
     }
   }

@@ -224,3 +224,95 @@ TEST_CASE("readers see either the old or the new rules while reloads run concurr
   CHECK(reads.load() > 0);
   CHECK_FALSE(torn.load());
 }
+
+TEST_CASE("the seed formula compiles from a rules file and scores a lead", "[rules][formulas]") {
+  auto r = rule_set::load_string(R"js({
+    "schema": {"lead": {"fields": {"近30天互动频次": {"type": "integer"}}}},
+    "formulas": {
+      "seed_weight": {
+        "over": ["lead"],
+        "description": "channel, budget and engagement weight",
+        "formula": [
+          "IF(线索来源=\"官网表单\", 100, IF(线索来源=\"抖音私信\", 85, IF(线索来源=\"展会扫码\", 60, 40)))",
+          "  + IF(客户预算>50万, 50, 0) + IF(近30天互动频次>=3, 30, 0)"
+        ]
+      },
+      "is_vip": "CONTAINS(标签, \"VIP\")"
+    }
+  })js",
+                                 "rules.json");
+  INFO((r ? std::string() : r.error().to_string()));
+  REQUIRE(r);
+  CHECK((*r)->formula_names() == std::vector<std::string>{"is_vip", "seed_weight"});
+  const auto f = (*r)->find_formula("seed_weight");
+  REQUIRE(f != nullptr);
+  CHECK((*r)->find_formula("nope") == nullptr);
+  lead l;
+  l.id = lead_id{"L1"};
+  l.source = "抖音私信";
+  l.budget = money::from_major(600000);
+  l.custom.set("近30天互动频次", 3);
+  activation act(*f);
+  REQUIRE(act.bind(0, l).ok());
+  CHECK(f->evaluate(act).as_number() == 165);
+}
+
+TEST_CASE("an error inside a formula points into the file, past escaped quotes",
+          "[rules][formulas]") {
+  const auto d = errors_of("{\"formulas\": {\"w\": \"IF(线索来源=\\\"官网\\\", 1, FOO(2))\"}}");
+  REQUIRE(d.size() == 1);
+  CHECK(d[0].message == "unknown function 'FOO'");
+  CHECK(d[0].path == "/formulas/w");
+  // {"formulas": {"w": "IF(线索来源=\"官网\", 1, FOO(2))"}}: FOO is at column 40 (the \" count two)
+  CHECK(d[0].position == source_position{1, 40});
+  CHECK_THAT(d[0].to_string(), Catch::Contains("rules.json:1:40: error: unknown function 'FOO'"));
+}
+
+TEST_CASE("an error on a later line of a multi-line formula points at that line",
+          "[rules][formulas]") {
+  const auto d = errors_of(R"js({
+  "formulas": {
+    "w": ["IF(客户预算 > 50万,",
+          "   50,",
+          "   预箅)"]
+  }
+})js");
+  REQUIRE(d.size() == 1);
+  CHECK_THAT(d[0].message, Catch::StartsWith("unknown field '预箅'"));
+  CHECK(d[0].position == source_position{5, 15});
+}
+
+TEST_CASE("formulas over several records, with unknown kinds suggested", "[rules][formulas]") {
+  auto ok = rule_set::load_string(
+      R"js({"formulas": {"fit": {"over": ["lead", "rep"], "formula": "IN(lead.region, 销售.regions)"}}})js");
+  REQUIRE(ok);
+  const auto d = errors_of(
+      R"js({"formulas": {"fit": {"over": ["lead", "repp"], "formula": "1", "descripton": ""}}})js");
+  REQUIRE(d.size() == 2);
+  CHECK(d[0].message == "unknown key 'descripton'");
+  CHECK(d[1].message == "unknown record kind 'repp'");
+  CHECK(d[1].suggestion == "rep");
+}
+
+namespace {
+formula_value double_it(std::span<const formula_value> args, const eval_context&, const void*) {
+  return formula_value::of_number(args[0].as_number() * 2);
+}
+}  // namespace
+
+TEST_CASE("formulas in a rules file call the host's functions given in the options",
+          "[rules][formulas]") {
+  function_def f;
+  f.name = "DOUBLE_IT";
+  f.params = {formula_type::number};
+  f.returns = formula_type::number;
+  f.impl = &double_it;
+  rules_options options;
+  options.functions.push_back(f);
+  auto r =
+      rule_set::load_string(R"js({"formulas": {"x": "DOUBLE_IT(21)"}})js", "rules.json", options);
+  REQUIRE(r);
+  activation act(*(*r)->find_formula("x"));
+  CHECK((*r)->find_formula("x")->evaluate(act).as_number() == 42);
+  CHECK_FALSE(rule_set::load_string(R"js({"formulas": {"x": "DOUBLE_IT(21)"}})js"));
+}

@@ -29,6 +29,14 @@ class attributes {
 
   /// The value stored under `name`, or nullptr.
   [[nodiscard]] const value* find(std::string_view name) const noexcept {
+    // Most records carry a handful of attributes: a scan that compares lengths first beats a
+    // binary search of string comparisons there.
+    if (items_.size() <= 8) {
+      for (const auto& e : items_) {
+        if (e.first.size() == name.size() && e.first == name) return &e.second;
+      }
+      return nullptr;
+    }
     auto it = lower(name);
     return it != items_.end() && it->first == name ? &it->second : nullptr;
   }

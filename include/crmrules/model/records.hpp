@@ -39,6 +39,9 @@ inline constexpr std::size_t record_kind_count = 9;
 /// "lead", "customer", "contact", "rep", "team", "opportunity", "event", "promise", "timer".
 [[nodiscard]] std::string_view to_string(record_kind kind) noexcept;
 [[nodiscard]] std::optional<record_kind> parse_record_kind(std::string_view name) noexcept;
+/// The Chinese name of a kind, used as a second name for it in formulas: 线索, 客户, 联系人, 销售,
+/// 团队, 商机, 事件, 承诺, 时限.
+[[nodiscard]] std::string_view chinese_name(record_kind kind) noexcept;
 
 /// A reference to a record of any kind, e.g. the subject of a decision or a timer.
 struct record_ref {

@@ -48,7 +48,16 @@ namespace crmrules {
 
 namespace detail::fx {
 struct access;  // the evaluator's view of formula_value's representation
-}
+
+/// One field a formula reads from a scope's record, and the slot it is loaded into.
+struct binding {
+  std::uint32_t slot = 0;
+  std::uint16_t index = 0;  // into record_traits<R>::fields() when builtin
+  bool builtin = false;
+  std::string_view name;  // custom attribute name when not builtin
+  std::uint8_t type = 0;  // formula_type
+};
+}  // namespace detail::fx
 
 /// The static type of a formula or sub-expression.
 enum class formula_type : std::uint8_t {
@@ -82,74 +91,105 @@ class formula_value {
  public:
   formula_value() = default;
 
-  static formula_value blank(formula_type t) noexcept {
-    formula_value v;
-    v.type_ = t;
-    return v;
-  }
+  static formula_value blank(formula_type t) noexcept { return formula_value(t, state::blank, 0); }
   static formula_value error(formula_type t, formula_error e, std::uint32_t offset = 0) noexcept {
-    formula_value v;
-    v.type_ = t;
-    v.state_ = state::error;
-    v.error_ = e;
-    v.len_ = offset;
+    formula_value v(t, state::error, offset);
+    v.meta_ |= static_cast<std::uint64_t>(e) << 48;
     return v;
   }
   static formula_value of_bool(bool b) noexcept {
-    formula_value v(formula_type::boolean);
-    v.bool_ = b;
+    formula_value v(formula_type::boolean, state::ok, 0);
+    v.int_ = b ? 1 : 0;
     return v;
   }
   static formula_value of_number(double d) noexcept {
-    formula_value v(formula_type::number);
+    formula_value v(formula_type::number, state::ok, 0);
     v.num_ = d;
     return v;
   }
   static formula_value of_money(money m) noexcept {
-    formula_value v(formula_type::money);
+    formula_value v(formula_type::money, state::ok, 0);
     v.int_ = m.minor();
     return v;
   }
   /// `s` must outlive the value. An empty string is blank.
   static formula_value of_string(std::string_view s) noexcept {
-    formula_value v(formula_type::string);
-    v.state_ = s.empty() ? state::blank : state::ok;
+    formula_value v(formula_type::string, s.empty() ? state::blank : state::ok,
+                    static_cast<std::uint32_t>(s.size()));
     v.str_ = s.data();
-    v.len_ = static_cast<std::uint32_t>(s.size());
     return v;
   }
   static formula_value of_time(timestamp t) noexcept {
-    formula_value v(formula_type::time);
+    formula_value v(formula_type::time, state::ok, 0);
     v.int_ = t.time_since_epoch().count();
     return v;
   }
   static formula_value of_duration(duration d) noexcept {
-    formula_value v(formula_type::interval);
+    formula_value v(formula_type::interval, state::ok, 0);
     v.int_ = d.count();
     return v;
   }
   /// `l` must outlive the value. An empty (or null) list is blank.
   static formula_value of_list(const std::vector<std::string>* l) noexcept {
-    formula_value v(formula_type::string_list);
-    v.state_ = l == nullptr || l->empty() ? state::blank : state::ok;
+    formula_value v(formula_type::string_list,
+                    l == nullptr || l->empty() ? state::blank : state::ok, 0);
     v.list_ = l;
     return v;
   }
 
-  [[nodiscard]] formula_type type() const noexcept { return type_; }
-  [[nodiscard]] bool is_blank() const noexcept { return state_ == state::blank; }
-  [[nodiscard]] bool is_error() const noexcept { return state_ == state::error; }
+  /// A field's value as formula type `want`: blank stays blank; integers and decimals become
+  /// numbers; a value of another type than the field declares (a custom attribute holding the
+  /// wrong type) becomes #VALUE!. Strings and lists are views into the record.
+  static formula_value of_view(const field_view& v, formula_type want) noexcept {
+    switch (v.type) {
+      case value_type::null:
+        return blank(want);
+      case value_type::boolean:
+        if (want == formula_type::boolean) return of_bool(v.boolean);
+        break;
+      case value_type::integer:
+        if (want == formula_type::number) return of_number(static_cast<double>(v.integer));
+        break;
+      case value_type::decimal:
+        if (want == formula_type::number) return of_number(v.decimal);
+        break;
+      case value_type::string:
+        if (want == formula_type::string) return of_string(v.text());
+        break;
+      case value_type::string_list:
+        if (want == formula_type::string_list) return of_list(v.list);
+        break;
+      case value_type::money:
+      case value_type::time:
+      case value_type::interval: {
+        const bool match = (v.type == value_type::money && want == formula_type::money) ||
+                           (v.type == value_type::time && want == formula_type::time) ||
+                           (v.type == value_type::interval && want == formula_type::interval);
+        if (match) {
+          formula_value out(want, state::ok, 0);
+          out.int_ = v.integer;
+          return out;
+        }
+        break;
+      }
+    }
+    return error(want, formula_error::value);
+  }
+
+  [[nodiscard]] formula_type type() const noexcept {
+    return static_cast<formula_type>((meta_ >> 32) & 0xFF);
+  }
+  [[nodiscard]] bool is_blank() const noexcept { return st() == state::blank; }
+  [[nodiscard]] bool is_error() const noexcept { return st() == state::error; }
   [[nodiscard]] formula_error error() const noexcept {
-    return state_ == state::error ? error_ : formula_error::none;
+    return is_error() ? static_cast<formula_error>((meta_ >> 48) & 0xFF) : formula_error::none;
   }
   /// Byte offset in the formula text of the sub-expression that raised the error.
-  [[nodiscard]] std::uint32_t error_offset() const noexcept {
-    return state_ == state::error ? len_ : 0;
-  }
+  [[nodiscard]] std::uint32_t error_offset() const noexcept { return is_error() ? len() : 0; }
 
   // Accessors: the value, or the type's blank reading (false, 0, "", epoch, empty list) when
   // blank or an error. Reading another type than type() gives that blank reading too.
-  [[nodiscard]] bool as_bool() const noexcept { return ok_as(formula_type::boolean) && bool_; }
+  [[nodiscard]] bool as_bool() const noexcept { return ok_as(formula_type::boolean) && int_ != 0; }
   [[nodiscard]] double as_number() const noexcept {
     return ok_as(formula_type::number) ? num_ : 0.0;
   }
@@ -157,7 +197,7 @@ class formula_value {
     return money::from_minor(ok_as(formula_type::money) ? int_ : 0);
   }
   [[nodiscard]] std::string_view as_string() const noexcept {
-    return ok_as(formula_type::string) ? std::string_view(str_, len_) : std::string_view{};
+    return ok_as(formula_type::string) ? std::string_view(str_, len()) : std::string_view{};
   }
   [[nodiscard]] timestamp as_time() const noexcept {
     return timestamp(duration(ok_as(formula_type::time) ? int_ : 0));
@@ -180,22 +220,28 @@ class formula_value {
   friend struct detail::fx::access;
   enum class state : std::uint8_t { ok, blank, error };
 
-  explicit formula_value(formula_type t) noexcept : type_(t), state_(state::ok) {}
+  // Two machine words, always written and read whole: the evaluator moves values through its
+  // stack at every step, and mixing narrow and wide accesses to one value stalls the CPU.
+  // meta_: bits 0-31 string length (or error offset), 32-39 type, 40-47 state, 48-55 error.
+  formula_value(formula_type t, state s, std::uint32_t len) noexcept
+      : meta_(len | static_cast<std::uint64_t>(t) << 32 | static_cast<std::uint64_t>(s) << 40) {}
+  [[nodiscard]] state st() const noexcept { return static_cast<state>((meta_ >> 40) & 0xFF); }
+  [[nodiscard]] std::uint32_t len() const noexcept { return static_cast<std::uint32_t>(meta_); }
   [[nodiscard]] bool ok_as(formula_type t) const noexcept {
-    return state_ == state::ok && type_ == t;
+    return (meta_ >> 32 & 0xFFFF) ==
+           (static_cast<std::uint64_t>(t) | static_cast<std::uint64_t>(state::ok) << 8);
+  }
+  void set_type(formula_type t) noexcept {
+    meta_ = (meta_ & ~(std::uint64_t{0xFF} << 32)) | static_cast<std::uint64_t>(t) << 32;
   }
 
   union {
     double num_ = 0;
-    std::int64_t int_;  // money (fen), time and duration (microseconds)
-    bool bool_;
+    std::int64_t int_;  // booleans (0/1), money (fen), time and duration (microseconds)
     const char* str_;
     const std::vector<std::string>* list_;
   };
-  std::uint32_t len_ = 0;  // string length; for an error, the offset of what raised it
-  formula_type type_ = formula_type::blank;
-  state state_ = state::blank;
-  formula_error error_ = formula_error::none;
+  std::uint64_t meta_ = static_cast<std::uint64_t>(state::blank) << 40;
 };
 
 class activation;
@@ -391,13 +437,25 @@ class activation {
   activation(const activation&) = delete;
   activation& operator=(const activation&) = delete;
 
-  /// Binds `record` to scope `scope` (its kind must be the scope's kind, else invalid_argument).
+  /// Binds `record` to scope `scope` (its kind must be the scope's kind, else invalid_argument):
+  /// loads the fields the formula reads from it. Cost: one look per field read, no copying.
   template <stored_record R>
   status bind(std::size_t scope, const R& record) {
-    return bind_erased(scope, record_traits<R>::kind, &record,
-                       [](const void* r, const field_def& f) noexcept {
-                         return view_field(*static_cast<const R*>(r), f);
-                       });
+    const std::vector<detail::fx::binding>* plan = plan_for(scope, record_traits<R>::kind);
+    if (plan == nullptr) return bind_error(scope, record_traits<R>::kind);
+    const auto fields = record_traits<R>::fields();
+    formula_value* slots = slot_data();
+    for (const detail::fx::binding& b : *plan) {
+      field_view v;
+      if (b.builtin) {
+        v = fields[b.index].view(record);
+      } else if (const value* c = record.custom.find(b.name)) {
+        v = view_of(*c);
+      }
+      slots[b.slot] = formula_value::of_view(v, static_cast<formula_type>(b.type));
+    }
+    bound(scope, &record);
+    return {};
   }
   /// Removes the record bound to `scope`: its fields read as blank.
   void unbind(std::size_t scope) noexcept;
@@ -411,8 +469,11 @@ class activation {
   friend class formula;
   friend class eval_context;
   friend struct detail::fx::access;
-  using view_fn = field_view (*)(const void*, const field_def&) noexcept;
-  status bind_erased(std::size_t scope, record_kind kind, const void* record, view_fn view);
+  [[nodiscard]] const std::vector<detail::fx::binding>* plan_for(std::size_t scope,
+                                                                 record_kind kind) const noexcept;
+  [[nodiscard]] status bind_error(std::size_t scope, record_kind kind) const;
+  [[nodiscard]] formula_value* slot_data() noexcept;
+  void bound(std::size_t scope, const void* record) noexcept;
   struct state;
   const formula& f_;
   std::unique_ptr<state> s_;

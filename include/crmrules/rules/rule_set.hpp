@@ -24,6 +24,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,9 +32,18 @@
 
 #include "crmrules/model/schema.hpp"
 #include "crmrules/rules/diagnostic.hpp"
+#include "crmrules/rules/formula.hpp"
 #include "crmrules/status.hpp"
 
 namespace crmrules {
+
+/// What a rules file may use beyond the built-ins.
+struct rules_options {
+  /// Host functions that formulas in the file may call (formula.hpp, function_def).
+  std::vector<function_def> functions;
+  /// Limits for every formula in the file.
+  formula_limits limits;
+};
 
 class rule_set {
  public:
@@ -51,10 +61,11 @@ class rule_set {
   /// const crmrules::schema& leads = (*rules)->schemas().of(crmrules::record_kind::lead);
   /// ```
   [[nodiscard]] static result<std::shared_ptr<const rule_set>, diagnostics> load_file(
-      const std::filesystem::path& path);
+      const std::filesystem::path& path, const rules_options& options = {});
   /// The same from text; `source_name` is used in diagnostics in place of a file name.
   [[nodiscard]] static result<std::shared_ptr<const rule_set>, diagnostics> load_string(
-      std::string_view text, std::string_view source_name = "<string>");
+      std::string_view text, std::string_view source_name = "<string>",
+      const rules_options& options = {});
 
   /// The built-in schemas extended by the file's "schema" section.
   [[nodiscard]] const schema_set& schemas() const noexcept { return schemas_; }
@@ -65,6 +76,12 @@ class rule_set {
   /// Warnings found while loading (a load with errors returns no rule_set at all).
   [[nodiscard]] const diagnostics& warnings() const noexcept { return warnings_; }
 
+  /// The compiled formula named `name` in the "formulas" section, or nullptr. Its scopes are the
+  /// kinds listed in "over", in that order (scope 0 is the first).
+  [[nodiscard]] std::shared_ptr<const formula> find_formula(std::string_view name) const;
+  /// The names in the "formulas" section, sorted.
+  [[nodiscard]] std::vector<std::string> formula_names() const;
+
  private:
   friend struct rule_set_loader;
   rule_set() = default;
@@ -73,6 +90,7 @@ class rule_set {
   std::string name_;
   schema_set schemas_;
   diagnostics warnings_;
+  std::map<std::string, std::shared_ptr<const formula>, std::less<>> formulas_;
 };
 
 /// Holds the rules in force and replaces them atomically.
@@ -100,9 +118,11 @@ class rules_holder {
   /// Loads `path`; on success swaps it in and returns its warnings, on failure returns the errors
   /// and leaves the rules in force untouched. Concurrent reloads run one after another, so the
   /// last call to finish is the one in force.
-  [[nodiscard]] diagnostics reload_file(const std::filesystem::path& path);
+  [[nodiscard]] diagnostics reload_file(const std::filesystem::path& path,
+                                        const rules_options& options = {});
   [[nodiscard]] diagnostics reload_string(std::string_view text,
-                                          std::string_view source_name = "<string>");
+                                          std::string_view source_name = "<string>",
+                                          const rules_options& options = {});
 
   /// Swaps in an already loaded rule set.
   void publish(std::shared_ptr<const rule_set> next) noexcept { current_.store(std::move(next)); }

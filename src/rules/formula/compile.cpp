@@ -9,6 +9,7 @@
 #include "crmrules/model/validate.hpp"
 #include "rules/formula/ast.hpp"
 #include "rules/formula/program.hpp"
+#include "rules/formula/vm.hpp"
 #include "util/suggest.hpp"
 #include "util/utf8.hpp"
 
@@ -921,7 +922,7 @@ class compiler {
           p_->nodes[p_->kids[other.first]].a == slot) {
         const switch_table& inner = p_->switch_tables[other.a];
         for (std::size_t k = 0; k < inner.cases.size(); ++k) {
-          cases.push_back(inner.cases[k]);
+          cases.push_back(inner.cases[k].key);
           results.push_back(p_->kids[other.first + 1 + k]);
         }
         fallback = p_->kids[other.first + other.count - 1];  // inner switches always have a default
@@ -931,10 +932,10 @@ class compiler {
     }
     if (cases.size() < 2) return std::nullopt;
     switch_table table;
-    table.cases = cases;
     for (const auto c : cases) {
-      table.has_letters.push_back(std::any_of(
-          c.begin(), c.end(), [](char ch) { return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'; }));
+      const bool letters = std::any_of(
+          c.begin(), c.end(), [](char ch) { return (ch | 0x20) >= 'a' && (ch | 0x20) <= 'z'; });
+      table.cases.push_back({c, letters});
     }
     table.has_default = true;
     // Without an else, no match gives blank, as IF does.
@@ -1081,7 +1082,8 @@ void fold(access::program& p, std::uint32_t i, bool under_handler, access::act_s
   if (n.deps == 0) {
     const formula_value v = fold_constant(p, i, st, act);
     if (v.is_error() && !under_handler) {
-      issues.push_back({n.offset, std::max<std::uint32_t>(n.length, 1),
+      // Point at the operation that fails (the division), not at the whole constant part.
+      issues.push_back({v.error_offset(), 1,
                         "this part always evaluates to " + std::string(to_string(v.error())) +
                             (v.error() == formula_error::div_by_zero ? " (division by zero)" : ""),
                         ""});
@@ -1187,6 +1189,21 @@ std::shared_ptr<const formula> compile_formula(std::string_view text, const form
   compact(*raw);
   raw->type = raw->nodes[raw->root].type;
   raw->deps = raw->nodes[raw->root].deps;
+  raw->bc = generate(*raw);
+  // How activation::bind loads each scope's slots.
+  raw->bindings.assign(raw->slots_by_scope.size(), {});
+  for (std::size_t scope = 0; scope < raw->slots_by_scope.size(); ++scope) {
+    for (const std::uint32_t slot : raw->slots_by_scope[scope]) {
+      const slot_def& d = raw->slots[slot];
+      binding b;
+      b.slot = slot;
+      b.builtin = d.field.builtin;
+      b.index = d.field.builtin_index;
+      b.name = d.field.name;
+      b.type = static_cast<std::uint8_t>(d.type);
+      raw->bindings[scope].push_back(b);
+    }
+  }
   return f;
 }
 

@@ -11,6 +11,7 @@
 
 #include "rules/formula/ops.hpp"
 #include "rules/formula/program.hpp"
+#include "rules/formula/vm.hpp"
 #include "util/utf8.hpp"
 
 namespace crmrules {
@@ -66,18 +67,18 @@ static_assert(sizeof(formula_value) == 16, "formula_value should fit two registe
 static_assert(std::is_trivially_copyable_v<formula_value>);
 
 value formula_value::to_value() const {
-  if (state_ != state::ok) return value{};
-  switch (type_) {
+  if (st() != state::ok) return value{};
+  switch (type()) {
     case formula_type::blank:
       return value{};
     case formula_type::boolean:
-      return value(bool_);
+      return value(int_ != 0);
     case formula_type::number:
       return value(num_);
     case formula_type::money:
       return value(money::from_minor(int_));
     case formula_type::string:
-      return value(std::string(str_, len_));
+      return value(std::string(str_, len()));
     case formula_type::time:
       return value(from_unix_micros(int_));
     case formula_type::interval:
@@ -89,19 +90,19 @@ value formula_value::to_value() const {
 }
 
 std::string formula_value::to_string() const {
-  if (state_ == state::error) return std::string(crmrules::to_string(error_));
-  if (state_ == state::blank) return "(blank)";
-  switch (type_) {
+  if (st() == state::error) return std::string(crmrules::to_string(error()));
+  if (st() == state::blank) return "(blank)";
+  switch (type()) {
     case formula_type::blank:
       return "(blank)";
     case formula_type::boolean:
-      return bool_ ? "TRUE" : "FALSE";
+      return int_ != 0 ? "TRUE" : "FALSE";
     case formula_type::number:
       return detail::fx::format_number(num_);
     case formula_type::money:
       return money::from_minor(int_).to_string();
     case formula_type::string:
-      return std::string(str_, len_);
+      return std::string(str_, len());
     case formula_type::time:
       return format_timestamp(from_unix_micros(int_));
     case formula_type::interval:
@@ -250,14 +251,9 @@ class evaluator {
       case op::str_switch: {
         const formula_value subject = operand(kids(n)[0]);
         if (subject.is_error()) return pass(subject, n);
-        const std::string_view s = access::text(subject);
         const switch_table& t = p_.switch_tables[n.a];
-        for (std::size_t k = 0; k < t.cases.size(); ++k) {
-          const std::string_view c = t.cases[k];
-          // Without ASCII letters in the case, case-insensitive equality is plain equality.
-          const bool hit = t.has_letters[k] ? text_eq(s, c) : bytes_eq(s, c);
-          if (hit) return operand(kids(n)[1 + k]);
-        }
+        const std::size_t k = find_case(t, access::text(subject));
+        if (k < t.cases.size()) return operand(kids(n)[1 + k]);
         return t.has_default ? operand(kids(n)[n.count - 1]) : fail(n, formula_error::na);
       }
       case op::and_:
@@ -303,13 +299,14 @@ class evaluator {
       // -- arithmetic ---------------------------------------------------------------------------
       case op::sum: {
         if (n.type == formula_type::number) {
+          // Checked at every step: an overflow is the first error, before any later operand's.
           double acc = 0;
           for (std::uint32_t k = 0; k < n.count; ++k) {
             const formula_value v = operand(kids(n)[k]);
             if (v.is_error()) return pass(v, n);
             acc = flag(n, k) ? acc - access::num(v) : acc + access::num(v);
+            if (!std::isfinite(acc)) return fail(n, formula_error::num);
           }
-          if (!std::isfinite(acc)) return fail(n, formula_error::num);
           return formula_value::of_number(acc);
         }
         std::int64_t acc = 0;
@@ -330,12 +327,12 @@ class evaluator {
           const double x = access::num(v);
           if (flag(n, k)) {
             if (x == 0) return fail(n, formula_error::div_by_zero);
-            acc /= x;
+            acc = k == 0 ? x : acc / x;
           } else {
-            acc *= x;
+            acc = k == 0 ? x : acc * x;
           }
+          if (!std::isfinite(acc)) return fail(n, formula_error::num);
         }
-        if (!std::isfinite(acc)) return fail(n, formula_error::num);
         return formula_value::of_number(acc);
       }
       default:
@@ -613,6 +610,12 @@ formula_value eval_full(const access::program& p, std::uint32_t i, access::act_s
 
 }  // namespace
 
+formula_value evaluate_tree(const formula& f, activation& act) {
+  auto& st = access::state(act);
+  st.reset_arena();
+  return eval_full(access::prog(f), access::prog(f).root, st, act);
+}
+
 /// Constant folding entry point for the compiler (declared in compile.cpp).
 formula_value fold_constant(const access::program& p, std::uint32_t i, access::act_state& st,
                             const activation& act) {
@@ -647,9 +650,8 @@ formula_value formula::evaluate(activation& act) const noexcept {
   auto& st = access::state(act);
   st.reset_arena();
   try {
-    const node* nodes = st.prepared ? st.prepared_nodes.data() : p_->nodes.data();
-    detail::fx::evaluator<false> e(*p_, nodes, st, act, nullptr);
-    return e.eval(p_->root);
+    const detail::fx::instr* code = st.prepared ? st.prepared_code.data() : p_->bc.code.data();
+    return detail::fx::run(*p_, p_->bc, code, st, act);
   } catch (...) {
     // Only allocation can throw here (the arena growing); report it as a value, not a crash.
     return formula_value::error(p_->type, formula_error::value, 0);
@@ -726,12 +728,14 @@ void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
   fixed &= 0xFFu | detail::fx::dep_now;
   if (fixed == 0) return;
   try {
-    st.prepared_nodes = p_->nodes;
     st.cache.resize(p_->nodes.size());
+    std::vector<bool> cached(p_->nodes.size(), false);
     st.chunk = 0;
     st.used = 0;
-    // Top-down: the largest sub-expressions that read only fixed scopes are computed once.
+    // Top-down: the largest sub-expressions that read only fixed scopes are computed once, by
+    // the reference (tree) evaluator, and the code pushes their values instead.
     std::vector<std::uint32_t> stack{p_->root};
+    bool any = false;
     while (!stack.empty()) {
       const std::uint32_t i = stack.back();
       stack.pop_back();
@@ -740,13 +744,15 @@ void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
                         n.code == op::now;
       if (!leaf && n.deps != 0 && (n.deps & ~fixed) == 0) {
         st.cache[i] = detail::fx::eval_full(*p_, i, st, act);
-        st.prepared_nodes[i].code = op::cached;
-        st.prepared_nodes[i].a = i;
+        cached[i] = true;
+        any = true;
         continue;
       }
       for (std::uint32_t k = 0; k < n.count; ++k)
         stack.push_back(p_->kids[n.first + k]);
     }
+    if (!any) return;
+    st.prepared_code = detail::fx::with_cached(p_->bc, cached);
     st.prepared_scopes = fixed;
     st.prepared = true;
     // Later evaluations keep what prepare() put in the arena.
@@ -767,66 +773,36 @@ activation::activation(const formula& f) : f_(f), s_(std::make_unique<state>()) 
     s_->variables.push_back(formula_value::blank(v.type));
   s_->records.assign(p.scope_kinds.size(), nullptr);
   s_->args.resize(p.host_args);
+  s_->stack.resize(p.bc.max_stack + 1);
 }
 
 activation::~activation() = default;
 
-namespace {
-
-formula_value from_view(const field_view& v, formula_type want) {
-  switch (v.type) {
-    case value_type::null:
-      return formula_value::blank(want);
-    case value_type::boolean:
-      if (want == formula_type::boolean) return formula_value::of_bool(v.boolean);
-      break;
-    case value_type::integer:
-      if (want == formula_type::number)
-        return formula_value::of_number(static_cast<double>(v.integer));
-      break;
-    case value_type::decimal:
-      if (want == formula_type::number) return formula_value::of_number(v.decimal);
-      break;
-    case value_type::money:
-      if (want == formula_type::money) return access::of_i64(want, v.integer);
-      break;
-    case value_type::string:
-      if (want == formula_type::string) return formula_value::of_string(v.text);
-      break;
-    case value_type::time:
-      if (want == formula_type::time) return access::of_i64(want, v.integer);
-      break;
-    case value_type::interval:
-      if (want == formula_type::interval) return access::of_i64(want, v.integer);
-      break;
-    case value_type::string_list:
-      if (want == formula_type::string_list) return formula_value::of_list(v.list);
-      break;
-  }
-  // A custom attribute holding another type than its declaration says: visible, not silent.
-  return formula_value::error(want, formula_error::value, 0);
+const std::vector<detail::fx::binding>* activation::plan_for(std::size_t scope,
+                                                             record_kind kind) const noexcept {
+  const auto& p = *f_.p_;
+  if (scope >= p.scope_kinds.size() || p.scope_kinds[scope] != kind) return nullptr;
+  return &p.bindings[scope];
 }
 
-}  // namespace
-
-status activation::bind_erased(std::size_t scope, record_kind kind, const void* record,
-                               view_fn view) {
+status activation::bind_error(std::size_t scope, record_kind kind) const {
   const auto& p = *f_.p_;
   if (scope >= p.scope_kinds.size()) {
     return status::invalid_argument("no scope " + std::to_string(scope) +
                                     " in this formula's environment");
   }
-  if (p.scope_kinds[scope] != kind) {
-    return status::invalid_argument("scope " + std::to_string(scope) + " holds " +
-                                    std::string(to_string(p.scope_kinds[scope])) +
-                                    " records, not " + std::string(to_string(kind)));
-  }
+  return status::invalid_argument("scope " + std::to_string(scope) + " holds " +
+                                  std::string(to_string(p.scope_kinds[scope])) + " records, not " +
+                                  std::string(to_string(kind)));
+}
+
+formula_value* activation::slot_data() noexcept {
+  return s_->slots.data();
+}
+
+void activation::bound(std::size_t scope, const void* record) noexcept {
   s_->records[scope] = record;
-  for (const std::uint32_t slot : p.slots_by_scope[scope]) {
-    s_->slots[slot] = from_view(view(record, p.slots[slot].field), p.slots[slot].type);
-  }
   if ((s_->prepared_scopes & (1u << scope)) != 0) s_->prepared = false;
-  return {};
 }
 
 void activation::unbind(std::size_t scope) noexcept {

@@ -48,6 +48,16 @@ bool ends_with_fold(std::string_view s, std::string_view p) noexcept;
 bool contains_fold(std::string_view s, std::string_view p) noexcept;
 bool is_space(char32_t cp) noexcept;
 
+/// The first case of `t` that `s` matches with the text `=`, or t.cases.size() for none.
+inline std::size_t find_case(const switch_table& t, std::string_view s) noexcept {
+  std::size_t k = 0;
+  for (; k < t.cases.size(); ++k) {
+    const switch_case& c = t.cases[k];
+    if (c.fold ? text_eq(s, c.key) : bytes_eq(s, c.key)) break;
+  }
+  return k;
+}
+
 inline bool in_list(const std::vector<std::string>* l, std::string_view s) noexcept {
   if (l == nullptr) return false;
   for (const auto& e : *l) {

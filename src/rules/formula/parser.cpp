@@ -30,6 +30,10 @@ class parser {
       : text_(text), t_(tokens), limits_(limits), tree_(tree), errors_(errors) {}
 
   void run() {
+    // An unterminated string or bracket swallowed the rest of the input: what is "missing" at
+    // the end then is its consequence, already explained, not another mistake.
+    truncated_ = t_.size() >= 2 && t_[t_.size() - 2].kind == tok::error &&
+                 t_[t_.size() - 2].text.rfind("unterminated", 0) == 0;
     tree_.root = or_expr();
     if (!aborted_ && peek().kind != tok::end) {
       const token& t = peek();
@@ -72,6 +76,7 @@ class parser {
 
   void error(std::uint32_t offset, std::uint32_t length, std::string message,
              std::string suggestion = {}) {
+    if (truncated_ && at(tok::end)) return;
     errors_.push_back({offset, length, std::move(message), std::move(suggestion)});
   }
   void error(const token& t, std::string message, std::string suggestion = {}) {
@@ -436,6 +441,7 @@ class parser {
   std::size_t pos_ = 0;
   std::size_t depth_ = 0;
   bool aborted_ = false;
+  bool truncated_ = false;
 };
 
 }  // namespace

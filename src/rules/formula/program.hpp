@@ -107,12 +107,151 @@ struct variable_def {
   formula_type type = formula_type::blank;
 };
 
-/// The cases of a str_switch, matched in order with the text `=` (ASCII case ignored).
+/// One case of a str_switch: the text, and whether it has an ASCII letter (only then can the
+/// case-insensitive `=` differ from byte equality, which is cheaper).
+struct switch_case {
+  std::string_view key;
+  bool fold = false;
+};
+
+/// The cases of a str_switch, matched in order with the text `=`.
 struct switch_table {
-  std::vector<std::string_view> cases;
-  std::vector<bool>
-      has_letters;  // per case: contains an ASCII letter, so case matters to the match
+  std::vector<switch_case> cases;
   bool has_default = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Bytecode (vm.hpp/vm.cpp): the same formula as postfix code for a stack machine.
+
+enum class vop : std::uint8_t {
+  // pushes
+  push_const,  // constants[a]
+  push_slot,   // slots[a]
+  push_var,    // variables[a]
+  push_now,
+  push_cache,  // cache[a]: a value computed by prepare()
+  push_blank,  // blank of `type`
+  push_bool,   // `sub`
+  push_error,  // error `sub` of `type`, raised at `offset`
+  // control flow
+  jump,               // to a
+  branch,             // pop cond: error -> push it (as `type`), jump b; false or blank -> jump a
+  and_step,           // pop v: error -> push, jump a; false -> push FALSE, jump a
+  or_step,            // pop v: error -> push, jump a; true -> push TRUE, jump a
+  keep_if_ok,         // IFERROR: top not an error -> retype, jump a; else pop
+  keep_if_not_blank,  // COALESCE: top not blank -> retype, jump a; else pop
+  check_subject,      // SWITCH/IN: top (the subject) an error -> retype, jump a
+  switch_case,  // pop case: error -> replace subject, jump b; equal (class sub) -> pop subject;
+                // else jump a
+  pop,
+  str_switch,  // pop subject: error -> push, jump to table end; else jump to the matching
+               // case's code, the default's, or push #N/A and jump to the end
+  str_lookup,  // fused: subject slot a, table b, every result a constant: push it
+  in_step,     // pop candidate (a list when flag): error -> replace subject, jump a;
+               // hit -> replace subject with TRUE, jump a
+  in_done,     // replace subject with FALSE
+  // operations on the top of the stack, with the tree's blank and error rules
+  number_to_money,
+  not_,
+  iserror,
+  isblank,
+  compare,             // pop r, l
+  compare_const,       // pop l; r = constants[b]
+  compare_slot_const,  // l = slots[a], r = constants[b]: nothing popped
+  select_const,        // pop cond: error -> push it; true -> constants[a]; else constants[b]
+  select_cmp,          // fused IF(slots[a] <op sub> constants[b], constants[c], constants[d])
+  score,               // a number sum of terms[a .. a + b): see score_term
+  add,                 // pop r, l; `type` number, money or duration; `flag` subtract
+  mul,                 // numbers; `flag` divide
+  power,
+  negate,
+  percent,
+  scale,      // money or duration by a number; `flag` divide
+  ratio,      // money / money or duration / duration
+  time_plus,  // `flag` minus
+  time_diff,
+  concat,  // a values
+  starts_with,
+  ends_with,
+  contains_text,
+  contains_list,
+  len_text,
+  len_list,
+  lower,
+  upper,
+  trim,
+  min_,  // a values, class sub
+  max_,
+  abs_,
+  round_,   // a = 1 or 2 values
+  clamp,    // class sub
+  between,  // class sub
+  hours_since,
+  days_since,
+  call,  // functions[a], b arguments
+  ret,
+};
+
+struct instr {
+  vop code = vop::ret;
+  std::uint8_t sub = 0;
+  formula_type type = formula_type::blank;
+  std::uint8_t flag = 0;
+  std::uint32_t a = 0;
+  std::uint32_t b = 0;
+  std::uint32_t c = 0;
+  std::uint32_t d = 0;
+  std::uint32_t offset = 0;  // source offset, for errors raised here
+};
+
+/// One term of a fused numeric sum (vop::score): the shapes scoring formulas are built from.
+struct score_term {
+  enum class kind : std::uint8_t {
+    constant,
+    slot,
+    variable,
+    select_cmp,  // IF(slot <op> constant, c, d), any comparable class
+    threshold,   // the same when the slot is a number, an amount or a duration and c, d are
+                 // plain numbers: pre-converted, no dispatch on class at run time
+    lookup,
+  };
+  kind what = kind::constant;
+  std::uint8_t sub = 0;   // select_cmp: comparison (op | class << 3); threshold: cmp_op
+  bool minus = false;     // subtracted
+  bool integral = false;  // threshold: compare as int64 (money, duration), else as double
+  std::uint32_t a =
+      0;  // constant, slot or variable index; select_cmp / threshold / lookup: the slot
+  std::uint32_t b = 0;       // select_cmp: compared constant; lookup: switch table
+  std::uint32_t c = 0;       // select_cmp: value when true
+  std::uint32_t d = 0;       // select_cmp: value when false
+  std::int64_t limit_i = 0;  // threshold: the constant as int64 (integral) ...
+  double limit_d = 0;        // ... or as double
+  double then_v = 0;         // threshold: results
+  double else_v = 0;
+};
+
+/// Jump targets of a str_switch: one per case, the default's, and the end.
+struct switch_jumps {
+  std::vector<std::uint32_t> cases;
+  std::uint32_t fallback = 0;
+  std::uint32_t end = 0;
+};
+
+/// A node's code occupies [start, end): what prepare() replaces with a cached value.
+struct code_range {
+  std::uint32_t node = 0;
+  std::uint32_t start = 0;
+  std::uint32_t end = 0;
+};
+
+struct bytecode {
+  std::vector<instr> code;
+  std::vector<switch_jumps> jumps;  // by switch table index
+  std::vector<std::vector<std::uint32_t>>
+      lookup_results;             // str_lookup: constant per case, then default
+  std::vector<score_term> terms;  // vop::score
+  std::vector<code_range> ranges;
+  std::size_t max_stack = 0;
 };
 
 }  // namespace crmrules::detail::fx
@@ -129,6 +268,7 @@ struct formula::program {
   std::vector<detail::fx::switch_table> switch_tables;
   std::vector<detail::fx::slot_def> slots;
   std::vector<std::vector<std::uint32_t>> slots_by_scope;  // scope -> slot indices
+  std::vector<std::vector<detail::fx::binding>> bindings;  // scope -> how to load its slots
   std::vector<detail::fx::variable_def> variables;         // env variable index -> type
   std::vector<function_def> functions;                     // host functions used
   std::size_t host_args = 0;                               // scratch size for host-call arguments
@@ -136,6 +276,7 @@ struct formula::program {
   std::uint32_t root = 0;
   formula_type type = formula_type::blank;
   std::uint32_t deps = 0;
+  detail::fx::bytecode bc;  // the hot path; the tree above is the reference
 
   /// Keeps a copy of `s` for the program's lifetime.
   std::string_view keep(std::string_view s) { return strings.emplace_back(s); }
@@ -148,8 +289,9 @@ struct activation::state {
   std::vector<formula_value> variables;
   std::vector<const void*> records;  // per scope
   std::vector<formula_value> args;
-  // Partial evaluation: a copy of the node array with prepared nodes turned into `cached`.
-  std::vector<detail::fx::node> prepared_nodes;
+  std::vector<formula_value> stack;  // the VM's operand stack (bc.max_stack)
+  // Partial evaluation: the code with prepared parts replaced by their cached values.
+  std::vector<detail::fx::instr> prepared_code;
   std::vector<formula_value> cache;  // by node index
   std::uint32_t prepared_scopes = 0;
   bool prepared = false;
@@ -207,29 +349,27 @@ struct access {
   }
 
   // formula_value representation
-  static bool ok(const formula_value& v) noexcept { return v.state_ == vstate::ok; }
-  static double num(const formula_value& v) noexcept {
-    return v.state_ == vstate::ok ? v.num_ : 0.0;
-  }
+  static bool ok(const formula_value& v) noexcept { return v.st() == vstate::ok; }
+  static double num(const formula_value& v) noexcept { return v.st() == vstate::ok ? v.num_ : 0.0; }
   static std::int64_t i64(const formula_value& v) noexcept {
-    return v.state_ == vstate::ok ? v.int_ : 0;
+    return v.st() == vstate::ok ? v.int_ : 0;
   }
-  static bool truthy(const formula_value& v) noexcept { return v.state_ == vstate::ok && v.bool_; }
+  static bool truthy(const formula_value& v) noexcept {
+    return v.st() == vstate::ok && v.int_ != 0;
+  }
   static std::string_view text(const formula_value& v) noexcept {
-    return v.state_ == vstate::ok ? std::string_view(v.str_, v.len_) : std::string_view{};
+    return v.st() == vstate::ok ? std::string_view(v.str_, v.len()) : std::string_view{};
   }
   static const std::vector<std::string>* list(const formula_value& v) noexcept {
-    return v.state_ == vstate::ok ? v.list_ : nullptr;
+    return v.st() == vstate::ok ? v.list_ : nullptr;
   }
   static formula_value of_i64(formula_type t, std::int64_t i) noexcept {
-    formula_value v;
-    v.type_ = t;
-    v.state_ = vstate::ok;
+    formula_value v(t, vstate::ok, 0);
     v.int_ = i;
     return v;
   }
   static formula_value retype(formula_value v, formula_type t) noexcept {
-    v.type_ = t;
+    v.set_type(t);
     return v;
   }
 };

@@ -1,0 +1,32 @@
+// Internal: the bytecode form of a compiled formula and the machine that runs it.
+//
+// The tree (program.hpp) is the reference semantics: explanations, constant folding and
+// formula::prepare() evaluate it. For the hot path the tree is also compiled into postfix code
+// for a stack machine: no recursion, one dispatch per instruction, and fused instructions for
+// the shapes CRM formulas are made of (a field compared with a constant; IF with constant
+// branches; a lookup table of texts). Control flow (IF, IFS, SWITCH, AND, OR, IFERROR, COALESCE,
+// IN) is jumps, so short-circuiting and "the first error wins" are exactly the tree's.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "rules/formula/program.hpp"
+
+namespace crmrules::detail::fx {
+
+/// The reference evaluation (the tree), for tests that hold the VM to it.
+formula_value evaluate_tree(const formula& f, activation& act);
+
+/// Compiles the (folded, compacted) tree of `p` into code.
+bytecode generate(const access::program& p);
+
+/// Runs `code` (p's own, or a prepared copy) with the activation's values.
+formula_value run(const access::program& p, const bytecode& bc, const instr* code, access::act_state& st,
+                  const activation& act);
+
+/// `bc.code` with every range whose node is marked in `cached` replaced by a push of the cached
+/// value (and a jump over the rest of the range).
+std::vector<instr> with_cached(const bytecode& bc, const std::vector<bool>& cached);
+
+}  // namespace crmrules::detail::fx

@@ -53,40 +53,6 @@ std::string value::to_string() const {
   return std::visit(visitor{}, v_);
 }
 
-field_view view_of(const value& v) noexcept {
-  field_view out;
-  out.type = v.type();
-  switch (out.type) {
-    case value_type::null:
-      break;
-    case value_type::boolean:
-      out.boolean = *v.get_if<bool>();
-      break;
-    case value_type::integer:
-      out.integer = *v.get_if<std::int64_t>();
-      break;
-    case value_type::decimal:
-      out.decimal = *v.get_if<double>();
-      break;
-    case value_type::money:
-      out.integer = v.get_if<money>()->minor();
-      break;
-    case value_type::string:
-      out = field_view::of_text(*v.get_if<std::string>());
-      break;
-    case value_type::time:
-      out.integer = to_unix_micros(*v.get_if<timestamp>());
-      break;
-    case value_type::interval:
-      out.integer = v.get_if<duration>()->count();
-      break;
-    case value_type::string_list:
-      out.list = v.get_if<value::string_list>();
-      break;
-  }
-  return out;
-}
-
 status coerce(value& v, value_type target, std::string_view field) {
   const value_type have = v.type();
   if (have == target || have == value_type::null) return {};

@@ -47,10 +47,7 @@ class counting_iterator {
     return old;
   }
   friend bool operator==(const counting_iterator& a, const counting_iterator& b) {
-    return a.p_ == b.p_;
-  }
-  friend bool operator!=(const counting_iterator& a, const counting_iterator& b) {
-    return a.p_ != b.p_;
+    return a.p_ == b.p_;  // != is rewritten from this (C++20)
   }
 
  private:

@@ -32,7 +32,8 @@ TEST_CASE("a bare word that is no field hints that text needs quotes", "[formula
   CHECK(e.position.column == 8);
 }
 
-TEST_CASE("unknown records and fields of a record are named with suggestions", "[formula][errors]") {
+TEST_CASE("unknown records and fields of a record are named with suggestions",
+          "[formula][errors]") {
   fixture fx;
   const auto rec = only_error(fx, "leed.source");
   CHECK_THAT(rec.message, Catch::StartsWith("unknown record 'leed'"));
@@ -70,13 +71,16 @@ TEST_CASE("a wrong number of arguments names the function and the count", "[form
   CHECK(only_error(fx, "1 + CLAMP(1, 2)").position.column == 5);
 }
 
-TEST_CASE("a wrong argument type names the argument, its text and both types", "[formula][errors]") {
+TEST_CASE("a wrong argument type names the argument, its text and both types",
+          "[formula][errors]") {
   fixture fx;
   const auto e = only_error(fx, "STARTS_WITH(客户预算, \"5\")");
-  CHECK(e.message == "argument 1 of STARTS_WITH must be text, but '客户预算' is an amount of money");
+  CHECK(e.message ==
+        "argument 1 of STARTS_WITH must be text, but '客户预算' is an amount of money");
   CHECK(e.position.column == 13);
   CHECK(only_error(fx, "IF(线索来源, 1, 2)").message ==
-        "the condition of IF must be TRUE or FALSE (a comparison such as 预算 > 50万), but '线索来源' is text");
+        "the condition of IF must be TRUE or FALSE (a comparison such as 预算 > 50万), but "
+        "'线索来源' is text");
   CHECK_THAT(only_error(fx, "IF(TRUE, 1, \"one\")").message,
              Catch::StartsWith("the results of IF must all be of one type: '\"one\"' is text"));
   CHECK_THAT(only_error(fx, "线索来源 + 1").message, Catch::Contains("join text with &"));
@@ -86,11 +90,15 @@ TEST_CASE("a wrong argument type names the argument, its text and both types", "
 TEST_CASE("comparing text with a number is refused at the operator", "[formula][errors]") {
   fixture fx;
   const auto e = only_error(fx, "线索来源 = 5");
-  CHECK_THAT(e.message, Catch::StartsWith("cannot compare text with a number: '线索来源' is text, '5' is a number"));
+  CHECK_THAT(
+      e.message,
+      Catch::StartsWith("cannot compare text with a number: '线索来源' is text, '5' is a number"));
   CHECK_THAT(e.message, Catch::Contains("put the number in quotes"));
   CHECK(e.position.column == 6);
-  CHECK_THAT(only_error(fx, "创建时间 > 5").message, Catch::StartsWith("cannot compare a time with a number"));
-  CHECK_THAT(only_error(fx, "标签 = \"VIP\"").message, Catch::Contains("use IN(x, list) or CONTAINS(list, x)"));
+  CHECK_THAT(only_error(fx, "创建时间 > 5").message,
+             Catch::StartsWith("cannot compare a time with a number"));
+  CHECK_THAT(only_error(fx, "标签 = \"VIP\"").message,
+             Catch::Contains("use IN(x, list) or CONTAINS(list, x)"));
 }
 
 TEST_CASE("an unterminated string points at its opening quote", "[formula][errors]") {
@@ -123,6 +131,10 @@ TEST_CASE("syntax slips get a message and what to type instead", "[formula][erro
   const auto unit = only_error(fx, "2hours");
   CHECK_THAT(unit.message, Catch::Contains("unexpected 'hours' after a number"));
   CHECK(unit.suggestion == "2h");
+  const auto dangling = only_error(fx, "1 + 1h30");  // 1h30 is not 1h: the 30 needs a unit
+  CHECK(dangling.message == "duration '1h30' ends in a number without a unit; write e.g. 1h30m");
+  CHECK(dangling.position.column == 5);
+  CHECK(fx.eval("1h30m = 90m") == "TRUE");
   CHECK_THAT(only_error(fx, "1.2.3").message, Catch::Contains("malformed number"));
   CHECK(only_error(fx, "IF(TRUE,, 2)").message == "empty argument in the call of IF");
   CHECK(only_error(fx, "1 +").message == "the formula ends where a value is expected");
@@ -143,14 +155,16 @@ TEST_CASE("all mistakes in a formula are reported at once, in order", "[formula]
   CHECK(d[1].position.column < d[2].position.column);
 }
 
-TEST_CASE("errors on later lines of a multi-line formula have their own line and column", "[formula][errors]") {
+TEST_CASE("errors on later lines of a multi-line formula have their own line and column",
+          "[formula][errors]") {
   fixture fx;
   const auto e = only_error(fx, "IF(线索来源 = \"官网\",\n   100,\n   FOO(1))");
   CHECK(e.position == source_position{3, 4});
   CHECK(e.source_line == "   FOO(1))");
 }
 
-TEST_CASE("an expression that always fails is refused when the formula is compiled", "[formula][errors]") {
+TEST_CASE("an expression that always fails is refused when the formula is compiled",
+          "[formula][errors]") {
   fixture fx;
   const auto e = only_error(fx, "1 + 10 / 0");
   CHECK(e.message == "this part always evaluates to #DIV/0! (division by zero)");
@@ -159,7 +173,8 @@ TEST_CASE("an expression that always fails is refused when the formula is compil
   CHECK(fx.compile("IFERROR(10 / 0, 1)")->node_count() == 1);
 }
 
-TEST_CASE("10,000 nested parentheses are one error, not a stack overflow", "[formula][errors][limits]") {
+TEST_CASE("10,000 nested parentheses are one error, not a stack overflow",
+          "[formula][errors][limits]") {
   fixture fx;
   const std::string deep = std::string(10000, '(') + "1" + std::string(10000, ')');
   const auto start = std::chrono::steady_clock::now();
@@ -168,24 +183,58 @@ TEST_CASE("10,000 nested parentheses are one error, not a stack overflow", "[for
   CHECK_THAT(e.message, Catch::StartsWith("formula nested too deeply: more than 128 levels"));
   CHECK(e.position.column == 129);
   // Deep chains of unary minus and of NOT go through the same guard.
-  CHECK_THAT(only_error(fx, std::string(5000, '-') + "1").message, Catch::Contains("nested too deeply"));
-  CHECK_THAT(only_error(fx, [] {
-               std::string s;
-               for (int i = 0; i < 5000; ++i) s += "NOT ";
-               return s + "TRUE";
-             }()).message,
+  CHECK_THAT(only_error(fx, std::string(5000, '-') + "1").message,
+             Catch::Contains("nested too deeply"));
+  CHECK_THAT(only_error(fx,
+                        [] {
+                          std::string s;
+                          for (int i = 0; i < 5000; ++i)
+                            s += "NOT ";
+                          return s + "TRUE";
+                        }())
+                 .message,
              Catch::Contains("nested too deeply"));
 }
 
-TEST_CASE("a long flat chain is fine; limits on length and size are clear errors", "[formula][errors][limits]") {
+TEST_CASE("left-nested operator chains count against the depth limit",
+          "[formula][errors][limits]") {
+  // 1^1^1..., a=b=c..., 5%%%... and chains mixing amounts or times with numbers nest one level
+  // per operator; they must stop at the limit instead of recursing thousands deep later.
+  fixture fx;
+  auto repeat = [](std::string_view head, std::string_view link, int n) {
+    std::string s(head);
+    for (int i = 0; i < n; ++i)
+      s += link;
+    return s;
+  };
+  const auto power = only_error(fx, repeat("2", "^1", 5000));
+  CHECK_THAT(power.message, Catch::StartsWith("formula nested too deeply: more than 128 levels"));
+  CHECK(power.position.column == 2 + 2 * 128);  // at the 129th '^'
+  CHECK_THAT(only_error(fx, repeat("1", "=1", 5000)).message, Catch::Contains("nested too deeply"));
+  CHECK_THAT(only_error(fx, repeat("5", "%", 5000)).message, Catch::Contains("nested too deeply"));
+  CHECK_THAT(only_error(fx, repeat("客户预算", "*1", 5000)).message,
+             Catch::Contains("nested too deeply"));
+  CHECK_THAT(only_error(fx, repeat("lead.created_at", "+1h", 5000)).message,
+             Catch::Contains("count one level per operator"));
+  // Within the limit they work.
+  CHECK(fx.eval(repeat("2", "^1", 100)) == "2");
+  CHECK(fx.eval(repeat("lead.created_at", "+1h", 100) + " > lead.created_at",
+                seed_lead("官网表单", nullptr, 0)) == "TRUE");
+}
+
+TEST_CASE("a long flat chain is fine; limits on length and size are clear errors",
+          "[formula][errors][limits]") {
   fixture fx;
   std::string chain = "1";
-  for (int i = 0; i < 3000; ++i) chain += " + 1";
+  for (int i = 0; i < 3000; ++i)
+    chain += " + 1";
   CHECK(fx.eval(chain) == "3001");  // flattened: no depth problem
 
   std::string too_many = "1";
-  for (int i = 0; i < 10500; ++i) too_many += "+1";
-  CHECK_THAT(only_error(fx, too_many).message, Catch::StartsWith("formula too large: more than 10000"));
+  for (int i = 0; i < 10500; ++i)
+    too_many += "+1";
+  CHECK_THAT(only_error(fx, too_many).message,
+             Catch::StartsWith("formula too large: more than 10000"));
 
   formula_limits small;
   small.max_length = 10;

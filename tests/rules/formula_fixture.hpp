@@ -59,7 +59,8 @@ struct fixture {
   }
 
   /// Evaluates `text` with `l` and `r` bound, through the VM; checks the tree agrees.
-  std::string eval(std::string_view text, const lead& l = {}, const rep& r = {}, double load = 0) const {
+  std::string eval(std::string_view text, const lead& l = {}, const rep& r = {},
+                   double load = 0) const {
     const auto f = compile(text);
     activation act(*f);
     act.set_now(now);

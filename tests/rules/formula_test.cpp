@@ -6,17 +6,19 @@
 
 using namespace formula_test;
 
-TEST_CASE("the seed weight formula scores leads by source, budget and recent touches", "[formula]") {
+TEST_CASE("the seed weight formula scores leads by source, budget and recent touches",
+          "[formula]") {
   fixture fx;
   CHECK(fx.eval(seed_formula, seed_lead("官网表单", "60万", 5)) == "180");
   CHECK(fx.eval(seed_formula, seed_lead("抖音私信", "60万", 2)) == "135");
   CHECK(fx.eval(seed_formula, seed_lead("展会扫码", "50万", 3)) == "90");  // 50万 is not > 50万
-  CHECK(fx.eval(seed_formula, seed_lead("转介绍", nullptr, 0)) == "40");    // blank budget reads as 0
+  CHECK(fx.eval(seed_formula, seed_lead("转介绍", nullptr, 0)) == "40");  // blank budget reads as 0
   CHECK(fx.eval(seed_formula, seed_lead("facebook_ads", "500000.01", 3)) == "120");
   CHECK(fx.compile(seed_formula)->type() == formula_type::number);
 }
 
-TEST_CASE("numbers take Chinese magnitudes, percents and exponents; durations take units", "[formula]") {
+TEST_CASE("numbers take Chinese magnitudes, percents and exponents; durations take units",
+          "[formula]") {
   fixture fx;
   CHECK(fx.eval("50万") == "500000");
   CHECK(fx.eval("1.5亿") == "150000000");
@@ -198,6 +200,7 @@ TEST_CASE("text functions ignore ASCII case like =, and count characters, not by
   CHECK(fx.eval("UPPER(\"ärger\")", l) == "ÄRGER");
   CHECK(fx.eval("TRIM(公司名称)", l) == "上海 瑞金 医院");
   CHECK(fx.eval("LEN(TRIM(公司名称))", l) == "8");
+  CHECK(fx.eval("TRIM(\"上海　瑞金\")", l) == "上海 瑞金");  // a single U+3000 becomes ' ' too
 }
 
 TEST_CASE("IN and CONTAINS test membership in values and in list fields", "[formula]") {
@@ -230,6 +233,11 @@ TEST_CASE("maths functions: MIN and MAX skip blanks, ROUND halves away from zero
   CHECK(fx.eval("ROUND(2.675, 2)") == "2.68");
   CHECK(fx.eval("ROUND(-2.5)") == "-3");
   CHECK(fx.eval("ROUND(1234.5678, -2)") == "1200");
+  CHECK(fx.eval("ROUND(0.6)") == "1");
+  CHECK(fx.eval("ROUND(0.4)") == "0");
+  CHECK(fx.eval("ROUND(9.995, 2)") == "10");
+  CHECK(fx.eval("ROUND(-0.05, 1)") == "-0.1");
+  CHECK(fx.eval("ROUND(50, -2)") == "100");
   CHECK(fx.eval("CLAMP(150, 0, 100)") == "100");
   CHECK(fx.eval("CLAMP(-1, 0, 100)") == "0");
   CHECK(fx.eval("CLAMP(score + 5, 10, 0)", l) == "#NUM!");  // bounds the wrong way round
@@ -237,7 +245,8 @@ TEST_CASE("maths functions: MIN and MAX skip blanks, ROUND halves away from zero
   CHECK(fx.eval("BETWEEN(\"b\", \"a\", \"c\")") == "TRUE");
 }
 
-TEST_CASE("a custom attribute holding another type than declared evaluates to #VALUE!", "[formula]") {
+TEST_CASE("a custom attribute holding another type than declared evaluates to #VALUE!",
+          "[formula]") {
   fixture fx;
   lead l;
   l.id = lead_id{"L1"};
@@ -254,7 +263,8 @@ TEST_CASE("constant parts are folded at compile time", "[formula]") {
 }
 
 namespace {
-formula_value region_heat(std::span<const formula_value> args, const eval_context&, const void* user) {
+formula_value region_heat(std::span<const formula_value> args, const eval_context&,
+                          const void* user) {
   const double base = *static_cast<const double*>(user);
   return formula_value::of_number(args[0].as_string() == "华东" ? base * 1.2 : base);
 }
@@ -295,7 +305,8 @@ TEST_CASE("hosts register typed functions the checker knows and the VM calls", "
   CHECK(fx.eval("Region_Heat(\"华南\")", l) == "10");
   CHECK(fx.eval("IFERROR(LOOKUP_FAILS(), 7)", l) == "7");
   CHECK(fx.eval("WRONG_TYPE()", l) == "#VALUE!");
-  CHECK(fx.errors("REGION_HEAT(1)")[0].message == "argument 1 of REGION_HEAT must be text, but '1' is a number");
+  CHECK(fx.errors("REGION_HEAT(1)")[0].message ==
+        "argument 1 of REGION_HEAT must be text, but '1' is a number");
   CHECK(fx.errors("REGION_HEAT()")[0].message == "REGION_HEAT takes 1 argument, got 0");
 
   function_def clash = heat;
@@ -309,9 +320,11 @@ TEST_CASE("hosts register typed functions the checker knows and the VM calls", "
   CHECK(fx.env.add_function(clash).is_invalid_argument());
 }
 
-TEST_CASE("partial evaluation computes the lead-only part once and reuses it per rep", "[formula]") {
+TEST_CASE("partial evaluation computes the lead-only part once and reuses it per rep",
+          "[formula]") {
   fixture fx;
-  const auto f = fx.compile(std::string(seed_formula) + " + IF(IN(lead.region, rep.regions), 20, 0) - rep.load");
+  const auto f = fx.compile(std::string(seed_formula) +
+                            " + IF(IN(lead.region, rep.regions), 20, 0) - rep.load");
   lead l = seed_lead("官网表单", "60万", 5);
   l.region = "华东";
   rep east, south;
@@ -330,15 +343,18 @@ TEST_CASE("partial evaluation computes the lead-only part once and reuses it per
   REQUIRE(act.set_variable(fx.load_var, formula_value::of_number(1)).ok());
   CHECK(f->evaluate(act).to_string() == "179");
   // Binding another lead invalidates what was prepared: the result follows the new lead.
-  REQUIRE(act.bind(fx.lead_scope, seed_lead("转介绍", nullptr, 0)).ok());
+  const lead referral = seed_lead("转介绍", nullptr, 0);
+  REQUIRE(act.bind(fx.lead_scope, referral).ok());
   CHECK(f->evaluate(act).to_string() == "39");
 }
 
-TEST_CASE("an explanation lists every step and the top-level terms with their contributions", "[formula]") {
+TEST_CASE("an explanation lists every step and the top-level terms with their contributions",
+          "[formula]") {
   fixture fx;
   const auto f = fx.compile(seed_formula);
   activation act(*f);
-  REQUIRE(act.bind(fx.lead_scope, seed_lead("官网表单", "60万", 1)).ok());
+  const lead l = seed_lead("官网表单", "60万", 1);
+  REQUIRE(act.bind(fx.lead_scope, l).ok());
   explanation ex;
   const formula_value v = f->evaluate(act, ex);
   CHECK(v.to_string() == "150");
@@ -349,7 +365,8 @@ TEST_CASE("an explanation lists every step and the top-level terms with their co
   CHECK(ex.steps.back().depth == 0);
   CHECK(ex.steps.back().value == "150");
   bool saw_budget = false;
-  for (const auto& s : ex.steps) saw_budget = saw_budget || (s.text == "客户预算" && s.value == "600000.00");
+  for (const auto& s : ex.steps)
+    saw_budget = saw_budget || (s.text == "客户预算" && s.value == "600000.00");
   CHECK(saw_budget);
 }
 
@@ -369,7 +386,8 @@ TEST_CASE("one compiled formula is evaluated from several threads at once", "[fo
       }
     });
   }
-  for (auto& th : threads) th.join();
+  for (auto& th : threads)
+    th.join();
   CHECK(wrong.load() == 0);
 }
 
@@ -382,4 +400,76 @@ TEST_CASE("binding a record of the wrong kind is refused", "[formula]") {
   CHECK(act.bind(fx.lead_scope, r).is_invalid_argument());
   CHECK(act.bind(7, r).is_invalid_argument());
   CHECK(act.set_variable(fx.load_var, formula_value::of_bool(true)).is_invalid_argument());
+}
+
+TEST_CASE("amounts are rounded half away from zero on the digits a user sees", "[formula][money]") {
+  fixture fx;
+  lead l;
+  l.id = lead_id{"L1"};
+  l.budget = money::from_minor(147);  // 1.47
+  l.custom.set("score", 0.285);
+  CHECK(fx.eval("客户预算 / 98", l) == "0.02");  // 0.015, not 0.0149999... via a reciprocal
+  CHECK(fx.eval("客户预算 / 0.5", l) == "2.94");
+  l.budget = money::from_minor(100);
+  CHECK(fx.eval("客户预算 * 0.285", l) == "0.29");
+  CHECK(fx.eval("客户预算 * score", l) == "0.29");
+  CHECK(fx.eval("客户预算 + score", l) == "1.29");  // the number 0.285 becomes 0.29 yuan
+  CHECK(fx.eval("客户预算 / 0", l) == "#DIV/0!");
+}
+
+TEST_CASE("IN and SWITCH match numbers against amounts whatever the argument order",
+          "[formula][money]") {
+  fixture fx;
+  lead l;
+  l.id = lead_id{"L1"};
+  l.budget = money::from_major(1);
+  l.custom.set("score", 1.0);
+  CHECK(fx.eval("IN(score, 2, 客户预算)", l) == "TRUE");
+  CHECK(fx.eval("IN(score, 客户预算, 2)", l) == "TRUE");
+  CHECK(fx.eval("IN(客户预算, 3, 1)", l) == "TRUE");
+  CHECK(fx.eval("IN(score, 2, 3)", l) == "FALSE");
+  CHECK(fx.eval("SWITCH(score, 2, \"two\", 客户预算, \"budget\", \"none\")", l) == "budget");
+  CHECK(fx.eval("SWITCH(客户预算, 2, \"two\", 1, \"one\", \"none\")", l) == "one");
+}
+
+TEST_CASE("a subtracted term is explained with its contribution's sign", "[formula][explain]") {
+  fixture fx;
+  const auto f = fx.compile("IF(客户预算>50万, 50, 0) - IF(近30天互动频次>=3, 30, -2)");
+  activation act(*f);
+  const lead l = seed_lead("官网表单", "60万", 1);
+  REQUIRE(act.bind(fx.lead_scope, l).ok());
+  explanation ex;
+  CHECK(f->evaluate(act, ex).to_string() == "52");
+  REQUIRE(ex.terms.size() == 2);
+  CHECK(ex.terms[1].value == "2");  // -(-2)
+  CHECK(ex.terms[1].number == 2);
+  CHECK(ex.summary() == "客户预算 +50, 近30天互动频次 +2 = 52");
+  const lead busy = seed_lead("官网表单", "60万", 5);
+  REQUIRE(act.bind(fx.lead_scope, busy).ok());
+  CHECK(f->evaluate(act, ex = {}).to_string() == "20");
+  CHECK(ex.terms[1].number == -30);
+  CHECK(ex.summary() == "客户预算 +50, 近30天互动频次 -30 = 20");
+}
+
+TEST_CASE("setting a variable of a scope that is not fixed keeps the prepared part",
+          "[formula][prepare]") {
+  fixture fx;
+  const std::size_t heat = *fx.env.add_variable("lead.heat", formula_type::number, fx.lead_scope);
+  const auto f = fx.compile("IF(线索来源=\"官网表单\", 100, 0) + lead.heat - rep.load");
+  activation act(*f);
+  const lead l = seed_lead("官网表单", nullptr, 0);
+  const rep r;
+  REQUIRE(act.bind(fx.lead_scope, l).ok());
+  REQUIRE(act.bind(fx.rep_scope, r).ok());
+  REQUIRE(act.set_variable(heat, formula_value::of_number(5)).ok());
+  f->prepare(act, 1u << fx.lead_scope);
+  for (int load = 0; load < 3; ++load) {
+    REQUIRE(act.set_variable(fx.load_var, formula_value::of_number(load)).ok());
+    CHECK(f->evaluate(act).as_number() == 105 - load);
+    CHECK(detail::fx::access::prepared(act));  // the rep's variable leaves the lead part cached
+  }
+  // The lead's own variable changes the lead part: the result follows it.
+  REQUIRE(act.set_variable(heat, formula_value::of_number(7)).ok());
+  CHECK_FALSE(detail::fx::access::prepared(act));
+  CHECK(f->evaluate(act).as_number() == 105);
 }

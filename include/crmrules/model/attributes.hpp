@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "crmrules/detail/bytes.hpp"
 #include "crmrules/model/value.hpp"
 
 namespace crmrules {
@@ -33,7 +34,7 @@ class attributes {
     // binary search of string comparisons there.
     if (items_.size() <= 8) {
       for (const auto& e : items_) {
-        if (e.first.size() == name.size() && e.first == name) return &e.second;
+        if (detail::bytes_equal(e.first, name)) return &e.second;
       }
       return nullptr;
     }

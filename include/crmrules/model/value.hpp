@@ -125,7 +125,39 @@ struct field_view {
 };
 
 /// A view of `v` (valid while `v` is unchanged).
-[[nodiscard]] field_view view_of(const value& v) noexcept;
+[[nodiscard]] inline field_view view_of(const value& v) noexcept {
+  field_view out;
+  out.type = v.type();
+  switch (out.type) {
+    case value_type::null:
+      break;
+    case value_type::boolean:
+      out.boolean = *v.get_if<bool>();
+      break;
+    case value_type::integer:
+      out.integer = *v.get_if<std::int64_t>();
+      break;
+    case value_type::decimal:
+      out.decimal = *v.get_if<double>();
+      break;
+    case value_type::money:
+      out.integer = v.get_if<money>()->minor();
+      break;
+    case value_type::string:
+      out = field_view::of_text(*v.get_if<std::string>());
+      break;
+    case value_type::time:
+      out.integer = to_unix_micros(*v.get_if<timestamp>());
+      break;
+    case value_type::interval:
+      out.integer = v.get_if<duration>()->count();
+      break;
+    case value_type::string_list:
+      out.list = v.get_if<value::string_list>();
+      break;
+  }
+  return out;
+}
 
 /// Converts `v` in place to `target` where that is lossless and unsurprising: null stays null
 /// (blank is allowed for every type), an integer becomes a decimal, a decimal with no fraction

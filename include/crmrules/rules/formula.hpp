@@ -54,8 +54,15 @@ struct binding {
   std::uint32_t slot = 0;
   std::uint16_t index = 0;  // into record_traits<R>::fields() when builtin
   bool builtin = false;
-  std::string_view name;  // custom attribute name when not builtin
   std::uint8_t type = 0;  // formula_type
+  std::string_view name;  // custom attribute name when not builtin
+};
+
+/// The bindings of one scope, as activation::bind reads them.
+struct scope_binding {
+  record_kind kind = record_kind::lead;
+  std::uint32_t count = 0;
+  const binding* first = nullptr;
 };
 }  // namespace detail::fx
 
@@ -271,8 +278,8 @@ class eval_context {
 /// f.name = "REGION_HEAT";                        // callable as region_heat(...) too
 /// f.params = {crmrules::formula_type::string};
 /// f.returns = crmrules::formula_type::number;
-/// f.impl = [](std::span<const crmrules::formula_value> args, const crmrules::eval_context&, const
-/// void*) {
+/// f.impl = [](std::span<const crmrules::formula_value> args,
+///             const crmrules::eval_context&, const void*) {
 ///   return crmrules::formula_value::of_number(args[0].as_string() == "华东" ? 1.2 : 1.0);
 /// };
 /// env.add_function(f);
@@ -280,13 +287,16 @@ class eval_context {
 struct function_def {
   using impl_fn = formula_value (*)(std::span<const formula_value> args, const eval_context& ctx,
                                     const void* user);
-  std::string name;                  ///< letters, digits, '_'; matched case-insensitively
-  std::vector<formula_type> params;  ///< a blank argument is accepted for any parameter
-  bool variadic = false;             ///< the last parameter repeats (one or more times)
-  std::size_t min_args = SIZE_MAX;   ///< default: params.size() (fewer: trailing params optional)
+  std::string name;  ///< letters, digits, '_'; matched case-insensitively
+  /// Parameter types; formula_type::blank accepts any type. A blank argument is accepted for
+  /// any parameter (check `is_blank()`).
+  std::vector<formula_type> params;
+  bool variadic = false;            ///< the last parameter repeats (one or more times)
+  std::size_t min_args = SIZE_MAX;  ///< default: params.size() (fewer: trailing params optional)
   formula_type returns = formula_type::blank;
-  impl_fn impl = nullptr;      ///< must not throw; report failure as an error value
-  const void* user = nullptr;  ///< passed to impl (engine state); must outlive the env
+  impl_fn impl = nullptr;  ///< must not throw; report failure as an error value
+  /// Passed to impl (engine state); must outlive the env and every formula compiled with it.
+  const void* user = nullptr;
   /// Result depends only on the arguments (so calls with constant arguments are folded).
   bool pure = true;
   /// Scopes whose records the function reads besides its arguments (bit i = scope i), and
@@ -326,7 +336,6 @@ class formula_env {
 
  private:
   friend class formula;
-  friend class formula_compiler;
   friend struct detail::fx::access;
   struct scope_def {
     std::string name;
@@ -383,11 +392,18 @@ class formula {
   ///
   /// **Example**
   /// ```
-  /// crmrules::formula_env env;
-  /// const std::size_t lead_scope = *env.add_scope("lead", crmrules::record_kind::lead, {"线索"});
-  /// auto f = crmrules::formula::compile(R"(IF(线索来源="官网表单", 100, 40) + IF(客户预算>50万,
-  /// 50, 0))", env); if (!f) { std::cerr << f.error().to_string(); return; } crmrules::activation
-  /// act(**f); act.bind(lead_scope, my_lead); double weight = (*f)->evaluate(act).as_number();
+  /// using namespace crmrules;
+  /// formula_env env;
+  /// const std::size_t lead_scope = *env.add_scope("lead", record_kind::lead, {"线索"});
+  /// auto f = formula::compile(
+  ///     R"(IF(线索来源="官网表单", 100, 40) + IF(客户预算>50万, 50, 0))", env);
+  /// if (!f) {
+  ///   std::cerr << f.error().to_string();
+  ///   return;
+  /// }
+  /// activation act(**f);  // one per thread; reuse it for every lead
+  /// act.bind(lead_scope, my_lead);
+  /// double weight = (*f)->evaluate(act).as_number();
   /// ```
   [[nodiscard]] static result<std::shared_ptr<const formula>, diagnostics> compile(
       std::string_view text, const formula_env& env, const formula_limits& limits = {},
@@ -412,15 +428,18 @@ class formula {
 
   /// Partial evaluation: evaluates, once, every sub-expression that reads only scopes in
   /// `fixed` (and constants), and keeps the results in `act`. Later `evaluate` calls reuse them
-  /// until a scope in `fixed` is bound again. An assigner fixes the lead, then varies the rep.
+  /// until a scope in `fixed` is bound again (or a variable of such a scope is set). `fixed`
+  /// holds bit i for scope i, and `fixed_now` when the clock stays put too (then `NOW()` and
+  /// `HOURS_SINCE(...)` parts are cached until `set_now`). An assigner fixes the lead, then
+  /// varies the rep: `f.prepare(act, (1u << lead_scope) | formula::fixed_now)`.
   void prepare(activation& act, std::uint32_t fixed) const noexcept;
+  static constexpr std::uint32_t fixed_now = 1u << 8;
 
   /// Sub-expressions, after folding (for tests and tuning).
   [[nodiscard]] std::size_t node_count() const noexcept;
 
  private:
   friend class activation;
-  friend class formula_compiler;
   friend struct detail::fx::access;
   struct program;
   explicit formula(std::unique_ptr<program> p);
@@ -441,22 +460,26 @@ class activation {
   /// loads the fields the formula reads from it. Cost: one look per field read, no copying.
   template <stored_record R>
   status bind(std::size_t scope, const R& record) {
-    const std::vector<detail::fx::binding>* plan = plan_for(scope, record_traits<R>::kind);
-    if (plan == nullptr) return bind_error(scope, record_traits<R>::kind);
-    const auto fields = record_traits<R>::fields();
-    formula_value* slots = slot_data();
-    for (const detail::fx::binding& b : *plan) {
+    if (scope >= scope_count_ || scopes_[scope].kind != record_traits<R>::kind) [[unlikely]]
+      return bind_error(scope, record_traits<R>::kind);
+    static const auto fields = record_traits<R>::fields();
+    const detail::fx::scope_binding& plan = scopes_[scope];
+    for (const detail::fx::binding* b = plan.first; b != plan.first + plan.count; ++b) {
       field_view v;
-      if (b.builtin) {
-        v = fields[b.index].view(record);
-      } else if (const value* c = record.custom.find(b.name)) {
+      if (b->builtin) {
+        v = fields[b->index].view(record);
+      } else if (const value* c = record.custom.find(b->name)) {
         v = view_of(*c);
       }
-      slots[b.slot] = formula_value::of_view(v, static_cast<formula_type>(b.type));
+      slots_[b->slot] = formula_value::of_view(v, static_cast<formula_type>(b->type));
     }
-    bound(scope, &record);
+    records_[scope] = &record;
+    if ((prepared_scopes_ & (1u << scope)) != 0) prepared_ = false;
     return {};
   }
+  /// A temporary would be gone before the evaluation reads it: bind a named record.
+  template <stored_record R>
+  status bind(std::size_t scope, const R&& record) = delete;
   /// Removes the record bound to `scope`: its fields read as blank.
   void unbind(std::size_t scope) noexcept;
   void set_now(timestamp t) noexcept;
@@ -469,14 +492,17 @@ class activation {
   friend class formula;
   friend class eval_context;
   friend struct detail::fx::access;
-  [[nodiscard]] const std::vector<detail::fx::binding>* plan_for(std::size_t scope,
-                                                                 record_kind kind) const noexcept;
   [[nodiscard]] status bind_error(std::size_t scope, record_kind kind) const;
-  [[nodiscard]] formula_value* slot_data() noexcept;
-  void bound(std::size_t scope, const void* record) noexcept;
   struct state;
   const formula& f_;
   std::unique_ptr<state> s_;
+  // What bind() touches, inline so that binding costs no calls; storage is owned by s_ and f_.
+  const detail::fx::scope_binding* scopes_ = nullptr;
+  std::size_t scope_count_ = 0;
+  formula_value* slots_ = nullptr;
+  const void** records_ = nullptr;
+  std::uint32_t prepared_scopes_ = 0;  // what prepare() cached: scope bits and dep_now
+  bool prepared_ = false;
   timestamp now_{};
 };
 

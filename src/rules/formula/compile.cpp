@@ -126,18 +126,20 @@ std::string count_args(std::size_t n) {
 class compiler {
  public:
   compiler(std::string_view text, const formula_env& env, const syntax_tree& tree,
-           std::vector<formula_issue>& issues)
+           std::size_t max_depth, std::vector<formula_issue>& issues)
       : text_(text),
         env_(env),
         tree_(tree),
         issues_(issues),
-        p_(std::make_unique<access::program>()) {
+        p_(std::make_unique<access::program>()),
+        max_depth_(max_depth) {
     p_->text = std::string(text);
     p_->slots_by_scope.resize(access::scopes(env).size());
     for (const auto& s : access::scopes(env))
       p_->scope_kinds.push_back(s.kind);
     for (const auto& v : access::variables(env))
-      p_->variables.push_back({v.name, v.type});
+      p_->variables.push_back(
+          {v.name, v.type, v.scope == formula_env::npos ? dep_vars : (1u << v.scope)});
   }
 
   std::unique_ptr<access::program> run() {
@@ -171,11 +173,24 @@ class compiler {
                      const std::vector<std::uint8_t>& flags = {}) {
     n.first = static_cast<std::uint32_t>(p_->kids.size());
     n.count = static_cast<std::uint32_t>(children.size());
+    std::size_t depth = 1;
     for (std::size_t k = 0; k < children.size(); ++k) {
       p_->kids.push_back(children[k]);
       p_->kid_flags.push_back(k < flags.size() ? flags[k] : 0);
       n.deps |= p_->nodes[children[k]].deps;
+      depth = std::max(depth, depths_[children[k]] + 1);
     }
+    // The parser bounds the syntax tree's depth; chains that mix types (time + 2h + 3h ...,
+    // amount * 2 * 3 ...) become nested nodes here, so the program's depth is bounded too,
+    // for the passes and evaluators that recurse on it. Conversions may add a level each.
+    if (depth > 2 * max_depth_ + 2 && !too_deep_) {
+      too_deep_ = true;
+      error(n.offset, n.length,
+            "formula nested too deeply: more than " + std::to_string(max_depth_) +
+                " levels of parentheses, calls or operators (long chains of amounts, durations "
+                "or times count one level per operator)");
+    }
+    depths_.push_back(depth);
     p_->nodes.push_back(n);
     return static_cast<std::uint32_t>(p_->nodes.size() - 1);
   }
@@ -968,6 +983,19 @@ class compiler {
     return emit_typed(op::ifs, *t, a, nodes_of(xs));
   }
 
+  /// Numbers matched against amounts become amounts: when the subject or any candidate is
+  /// money, every number among them is converted up front, whatever the argument order.
+  void promote_to_money(typed& subject, const std::vector<typed*>& candidates) {
+    bool money = subject.type == formula_type::money;
+    for (const typed* c : candidates)
+      money = money || c->type == formula_type::money;
+    if (!money) return;
+    if (subject.type == formula_type::number) coerce(subject, formula_type::money);
+    for (typed* c : candidates) {
+      if (c->type == formula_type::number) coerce(*c, formula_type::money);
+    }
+  }
+
   typed call_switch(const ast_node& a, std::vector<typed>& xs) {
     // SWITCH(subject, case1, value1, case2, value2, ..., [default])
     const std::size_t n = xs.size();
@@ -976,6 +1004,10 @@ class compiler {
     std::vector<typed*> results;
     std::vector<const ast_node*> where;
     typed& subject = xs[0];
+    std::vector<typed*> cases;
+    for (std::size_t i = 0; i < pairs; ++i)
+      cases.push_back(&xs[1 + 2 * i]);
+    promote_to_money(subject, cases);
     for (std::size_t i = 0; i < pairs; ++i) {
       const std::size_t k = 1 + 2 * i;
       if (!comparable(subject, xs[k], child(a, k).offset, child(a, 0), child(a, k))) return {};
@@ -1002,6 +1034,11 @@ class compiler {
       error(child(a, 0), "IN looks for one value; to test a list, use CONTAINS(list, value)");
       return {};
     }
+    std::vector<typed*> candidates;
+    for (std::size_t k = 1; k < xs.size(); ++k) {
+      if (xs[k].type != formula_type::string_list) candidates.push_back(&xs[k]);
+    }
+    promote_to_money(subject, candidates);
     std::vector<std::uint8_t> flags(xs.size(), 0);
     for (std::size_t k = 1; k < xs.size(); ++k) {
       if (xs[k].type == formula_type::string_list) {
@@ -1068,6 +1105,9 @@ class compiler {
   const syntax_tree& tree_;
   std::vector<formula_issue>& issues_;
   std::unique_ptr<access::program> p_;
+  std::size_t max_depth_;
+  std::vector<std::size_t> depths_;  // per emitted node: the depth of its subtree
+  bool too_deep_ = false;
   std::map<std::pair<std::size_t, std::string>, std::uint32_t> slot_index_;
   std::map<std::size_t, std::uint32_t> function_index_;
 };
@@ -1172,7 +1212,7 @@ std::shared_ptr<const formula> compile_formula(std::string_view text, const form
       issues.push_back({e.offset, e.length, std::move(e.message), std::move(e.suggestion)});
     return nullptr;
   }
-  auto program = compiler(text, env, tree, issues).run();
+  auto program = compiler(text, env, tree, limits.max_depth, issues).run();
   if (!program) {
     std::stable_sort(
         issues.begin(), issues.end(),
@@ -1203,6 +1243,12 @@ std::shared_ptr<const formula> compile_formula(std::string_view text, const form
       b.type = static_cast<std::uint8_t>(d.type);
       raw->bindings[scope].push_back(b);
     }
+  }
+  raw->scope_bindings.resize(raw->bindings.size());
+  for (std::size_t scope = 0; scope < raw->bindings.size(); ++scope) {
+    raw->scope_bindings[scope].kind = raw->scope_kinds[scope];
+    raw->scope_bindings[scope].count = static_cast<std::uint32_t>(raw->bindings[scope].size());
+    raw->scope_bindings[scope].first = raw->bindings[scope].data();
   }
   return f;
 }

@@ -216,7 +216,7 @@ class evaluator {
       case op::number_to_money: {
         const formula_value v = operand(kids(n)[0]);
         if (!access::ok(v)) return pass(v, n);
-        const auto fen = scale_i64(1, access::num(v) * 100.0);
+        const auto fen = scale_i64(100, access::num(v));
         if (!fen) return fail(n, formula_error::num);
         return access::of_i64(formula_type::money, *fen);
       }
@@ -374,12 +374,10 @@ class evaluator {
         if (a.is_error()) return pass(a, n);
         const formula_value b = operand(kids(n)[1]);
         if (b.is_error()) return pass(b, n);
-        double factor = access::num(b);
-        if (flag(n, 1)) {
-          if (factor == 0) return fail(n, formula_error::div_by_zero);
-          factor = 1.0 / factor;
-        }
-        const auto r = scale_i64(access::i64(a), factor);
+        const double factor = access::num(b);
+        const bool divide = flag(n, 1);
+        if (divide && factor == 0) return fail(n, formula_error::div_by_zero);
+        const auto r = scale_i64(access::i64(a), factor, divide);
         if (!r) return fail(n, formula_error::num);
         return access::of_i64(n.type, *r);
       }
@@ -612,7 +610,7 @@ formula_value eval_full(const access::program& p, std::uint32_t i, access::act_s
 
 formula_value evaluate_tree(const formula& f, activation& act) {
   auto& st = access::state(act);
-  st.reset_arena();
+  st.reset_arena(access::prepared(act));
   return eval_full(access::prog(f), access::prog(f).root, st, act);
 }
 
@@ -647,10 +645,12 @@ std::size_t formula::node_count() const noexcept {
 }
 
 formula_value formula::evaluate(activation& act) const noexcept {
+  if (p_->bc.score_only && !act.prepared_)
+    return detail::fx::run_score(*p_, *act.s_, act.slots_);  // touches only the slots
   auto& st = access::state(act);
-  st.reset_arena();
+  st.reset_arena(act.prepared_);
   try {
-    const detail::fx::instr* code = st.prepared ? st.prepared_code.data() : p_->bc.code.data();
+    const detail::fx::instr* code = act.prepared_ ? st.prepared_code.data() : p_->bc.code.data();
     return detail::fx::run(*p_, p_->bc, code, st, act);
   } catch (...) {
     // Only allocation can throw here (the arena growing); report it as a value, not a crash.
@@ -660,7 +660,7 @@ formula_value formula::evaluate(activation& act) const noexcept {
 
 formula_value formula::evaluate(activation& act, explanation& out) const {
   auto& st = access::state(act);
-  st.reset_arena();
+  st.reset_arena(act.prepared_);
   out = explanation{};
   detail::fx::evaluator<true> e(*p_, p_->nodes.data(), st, act, &out);
   const formula_value result = e.eval(p_->root);
@@ -694,7 +694,19 @@ formula_value formula::evaluate(activation& act, explanation& out) const {
     // The term's value from the steps just recorded (the last step with its span).
     for (auto it = out.steps.rbegin(); it != out.steps.rend(); ++it) {
       if (it->offset == n.offset && it->length == n.length) {
-        t.value = (negated ? "-" : "") + it->value;
+        t.value = it->value;
+        if (negated) {
+          // A subtracted term contributes its negation: 5 → -5, -2 → 2; blanks and errors
+          // are shown as they are, marked as subtracted.
+          if (t.value.starts_with('-')) {
+            t.value.erase(0, 1);
+          } else if (!t.value.empty() &&
+                     std::isdigit(static_cast<unsigned char>(t.value[0])) != 0) {
+            t.value.insert(0, 1, '-');
+          } else {
+            t.value = "-(" + t.value + ")";
+          }
+        }
         break;
       }
     }
@@ -715,8 +727,8 @@ std::string explanation::summary() const {
     out += terms[i].label;
     out += ' ';
     const std::string& v = terms[i].value;
-    const bool numeric = !v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) != 0);
-    out += numeric ? "+" + v : v;
+    const bool positive = !v.empty() && (std::isdigit(static_cast<unsigned char>(v[0])) != 0);
+    out += positive ? "+" + v : v;
   }
   if (terms.size() > 1 || out.empty()) out += (out.empty() ? "" : " ") + std::string("= ") + result;
   return out;
@@ -724,7 +736,7 @@ std::string explanation::summary() const {
 
 void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
   auto& st = access::state(act);
-  st.prepared = false;
+  act.prepared_ = false;
   fixed &= 0xFFu | detail::fx::dep_now;
   if (fixed == 0) return;
   try {
@@ -753,13 +765,13 @@ void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
     }
     if (!any) return;
     st.prepared_code = detail::fx::with_cached(p_->bc, cached);
-    st.prepared_scopes = fixed;
-    st.prepared = true;
+    act.prepared_scopes_ = fixed;
+    act.prepared_ = true;
     // Later evaluations keep what prepare() put in the arena.
     st.prepared_chunk = st.chunk;
     st.prepared_used = st.used;
   } catch (...) {
-    st.prepared = false;  // out of memory: evaluate() simply does all the work
+    act.prepared_ = false;  // out of memory: evaluate() simply does all the work
   }
 }
 
@@ -774,16 +786,13 @@ activation::activation(const formula& f) : f_(f), s_(std::make_unique<state>()) 
   s_->records.assign(p.scope_kinds.size(), nullptr);
   s_->args.resize(p.host_args);
   s_->stack.resize(p.bc.max_stack + 1);
+  scopes_ = p.scope_bindings.data();
+  scope_count_ = p.scope_bindings.size();
+  slots_ = s_->slots.data();
+  records_ = s_->records.data();
 }
 
 activation::~activation() = default;
-
-const std::vector<detail::fx::binding>* activation::plan_for(std::size_t scope,
-                                                             record_kind kind) const noexcept {
-  const auto& p = *f_.p_;
-  if (scope >= p.scope_kinds.size() || p.scope_kinds[scope] != kind) return nullptr;
-  return &p.bindings[scope];
-}
 
 status activation::bind_error(std::size_t scope, record_kind kind) const {
   const auto& p = *f_.p_;
@@ -796,27 +805,18 @@ status activation::bind_error(std::size_t scope, record_kind kind) const {
                                   std::string(to_string(kind)));
 }
 
-formula_value* activation::slot_data() noexcept {
-  return s_->slots.data();
-}
-
-void activation::bound(std::size_t scope, const void* record) noexcept {
-  s_->records[scope] = record;
-  if ((s_->prepared_scopes & (1u << scope)) != 0) s_->prepared = false;
-}
-
 void activation::unbind(std::size_t scope) noexcept {
   const auto& p = *f_.p_;
   if (scope >= p.scope_kinds.size()) return;
   s_->records[scope] = nullptr;
   for (const std::uint32_t slot : p.slots_by_scope[scope])
     s_->slots[slot] = formula_value::blank(p.slots[slot].type);
-  if ((s_->prepared_scopes & (1u << scope)) != 0) s_->prepared = false;
+  if ((prepared_scopes_ & (1u << scope)) != 0) prepared_ = false;
 }
 
 void activation::set_now(timestamp t) noexcept {
   now_ = t;
-  if ((s_->prepared_scopes & detail::fx::dep_now) != 0) s_->prepared = false;
+  if ((prepared_scopes_ & detail::fx::dep_now) != 0) prepared_ = false;
 }
 
 status activation::set_variable(std::size_t index, const formula_value& v) {
@@ -830,7 +830,8 @@ status activation::set_variable(std::size_t index, const formula_value& v) {
                                     std::string(to_string(v.type())));
   }
   s_->variables[index] = access::retype(v, want);
-  s_->prepared = false;
+  // Only what prepare() cached from this variable's scope is stale.
+  if ((prepared_scopes_ & p.variables[index].deps) != 0) prepared_ = false;
   return {};
 }
 

@@ -355,6 +355,7 @@ class lexer {
     // Durations: 2h, 72h, 7d, 30m, 1h30m, 3天.
     std::int64_t micros = 0;
     bool is_duration = false;
+    bool needs_unit = false;  // digits after a unit (1h30): another unit must follow
     for (;;) {
       const unit* u = nullptr;
       for (const auto& cand : duration_units) {
@@ -369,7 +370,14 @@ class lexer {
           break;
         }
       }
-      if (u == nullptr) break;
+      if (u == nullptr) {
+        if (needs_unit) {
+          return fail(start, "duration '" + std::string(s_.substr(start, i_ - start)) +
+                                 "' ends in a number without a unit; write e.g. 1h30m");
+        }
+        break;
+      }
+      needs_unit = false;
       i_ += u->name.size();
       const double part = value * static_cast<double>(u->micros);
       if (!std::isfinite(part) || std::fabs(part) > 9.0e18 ||
@@ -383,6 +391,7 @@ class lexer {
         value = 0;
         while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9')
           value = value * 10 + (s_[i_++] - '0');
+        needs_unit = true;
         continue;
       }
       break;

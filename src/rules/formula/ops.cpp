@@ -45,13 +45,14 @@ bool is_space(char32_t cp) noexcept {
 
 /// x rounded to `digits` decimals, halves away from zero, on the number as a spreadsheet shows it
 /// (15 significant digits), so ROUND(2.675, 2) is 2.68 as the user expects, not 2.67.
-double round_decimal(double x, int digits) {
+/// Works on the decimal digits in fixed buffers: no allocation.
+double round_decimal(double x, int digits) noexcept {
   if (!std::isfinite(x) || x == 0) return x;
   std::array<char, 48> buf{};
-  auto [end, ec] =
+  const auto [end, ec] =
       std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific, 14);
   if (ec != std::errc{}) return x;
-  // buf: [-]d.ddddddddddddddde[+-]xx
+  // buf: [-]d.dddddddddddddde[+-]xx, 15 significant digits
   std::string_view s(buf.data(), static_cast<std::size_t>(end - buf.data()));
   const bool negative = s.front() == '-';
   if (negative) s.remove_prefix(1);
@@ -59,44 +60,46 @@ double round_decimal(double x, int digits) {
   int exponent = 0;
   std::from_chars(s.data() + e_pos + 1 + (s[e_pos + 1] == '+' ? 1 : 0), s.data() + s.size(),
                   exponent);
-  std::string digits_str;
-  for (char c : s.substr(0, e_pos)) {
-    if (c != '.') digits_str.push_back(c);
+  std::array<char, 16> d{};  // the 15 significant digits: x = 0.d1d2...d15 * 10^(exponent + 1)
+  std::size_t nd = 0;
+  for (const char c : s.substr(0, e_pos)) {
+    if (c != '.' && nd < d.size()) d[nd++] = c;
   }
-  // value = 0.d1d2d3... * 10^(exponent + 1); keep (exponent + 1 + digits) leading digits.
-  const int keep = exponent + 1 + digits;
-  if (keep < 0) return 0.0 * (negative ? -1 : 1);
-  if (keep >= static_cast<int>(digits_str.size())) return x;
-  const bool round_up = digits_str[static_cast<std::size_t>(keep)] >= '5';
-  std::string kept = digits_str.substr(0, static_cast<std::size_t>(keep));
-  if (kept.empty()) kept = "0";
-  int carry_exp = 0;
-  if (round_up) {
-    int i = static_cast<int>(kept.size()) - 1;
-    for (; i >= 0; --i) {
-      if (kept[static_cast<std::size_t>(i)] == '9') {
-        kept[static_cast<std::size_t>(i)] = '0';
+  const int keep = exponent + 1 + digits;  // leading digits that stay
+  if (keep < 0) return negative ? -0.0 : 0.0;
+  if (keep >= static_cast<int>(nd)) return x;
+  const auto k = static_cast<std::size_t>(keep);
+  // kept = '0' followed by the digits that stay; the leading '0' takes a carry (9.99 -> 10.0).
+  std::array<char, 40> text{};
+  std::size_t n = 0;
+  if (negative) text[n++] = '-';
+  const std::size_t first = n;
+  text[n++] = '0';
+  for (std::size_t i = 0; i < k; ++i)
+    text[n++] = d[i];
+  if (d[k] >= '5') {
+    std::size_t i = n;
+    while (i-- > first) {
+      if (text[i] == '9') {
+        text[i] = '0';
       } else {
-        ++kept[static_cast<std::size_t>(i)];
+        ++text[i];
         break;
       }
     }
-    if (i < 0) {
-      kept.insert(kept.begin(), '1');
-      carry_exp = 1;
-    }
   }
-  // kept is an integer of the digits; value = kept * 10^(exponent + 1 - keep - ... )
-  const std::string text = (negative ? "-" : "") + kept + "e" +
-                           std::to_string(exponent + 1 + carry_exp - static_cast<int>(kept.size()));
+  // The kept digits form an integer; its scale is 10^(exponent + 1 - keep) = 10^(-digits).
+  text[n++] = 'e';
+  const auto [e_end, e_ec] = std::to_chars(text.data() + n, text.data() + text.size(), -digits);
+  if (e_ec != std::errc{}) return x;
   double out = 0;
-  std::from_chars(text.data(), text.data() + text.size(), out);
-  return out;
+  std::from_chars(text.data(), e_end, out);
+  return negative && out == 0 ? -0.0 : out;
 }
 
-/// fen * factor, rounded half away from zero; nullopt when out of range.
-std::optional<std::int64_t> scale_i64(std::int64_t v, double factor) noexcept {
-  const double r = std::round(static_cast<double>(v) * factor);
+std::optional<std::int64_t> scale_i64(std::int64_t v, double factor, bool divide) noexcept {
+  const double raw = divide ? static_cast<double>(v) / factor : static_cast<double>(v) * factor;
+  const double r = std::round(round_decimal(raw, 0));
   if (!std::isfinite(r) || r >= 9.2e18 || r <= -9.2e18) return std::nullopt;
   return static_cast<std::int64_t>(r);
 }
@@ -162,14 +165,17 @@ formula_value trim(access::act_state& st, std::string_view s) {
     e = at;
   }
   const std::string_view core = s.substr(b, e - b);
-  bool runs = false;
+  // Copy only when something changes: a run of spaces, or a single space that is not ' '
+  // (U+3000, NBSP, a tab), which becomes ' ' like every other inner space.
+  bool changes = false;
   bool prev_space = false;
-  for (std::size_t i = 0; i < core.size();) {
-    const bool sp = is_space(decode_utf8(core, i));
-    runs = runs || (sp && prev_space);
+  for (std::size_t i = 0; i < core.size() && !changes;) {
+    const char32_t cp = decode_utf8(core, i);
+    const bool sp = is_space(cp);
+    changes = sp && (prev_space || cp != U' ');
     prev_space = sp;
   }
-  if (!runs) return formula_value::of_string(core);
+  if (!changes) return formula_value::of_string(core);
   char* out = st.allocate(core.size());
   std::size_t n = 0;
   prev_space = false;

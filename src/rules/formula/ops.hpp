@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crmrules/detail/bytes.hpp"
 #include "rules/formula/program.hpp"
 
 namespace crmrules::detail::fx {
@@ -26,22 +27,6 @@ inline bool text_eq(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-/// Exact equality for short keys without a library call: 8 bytes at a time.
-inline bool bytes_eq(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  std::size_t i = 0;
-  for (; i + 8 <= a.size(); i += 8) {
-    std::uint64_t x = 0, y = 0;
-    std::memcpy(&x, a.data() + i, 8);
-    std::memcpy(&y, b.data() + i, 8);
-    if (x != y) return false;
-  }
-  for (; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
 int text_cmp(std::string_view a, std::string_view b) noexcept;
 bool starts_with_fold(std::string_view s, std::string_view p) noexcept;
 bool ends_with_fold(std::string_view s, std::string_view p) noexcept;
@@ -53,7 +38,7 @@ inline std::size_t find_case(const switch_table& t, std::string_view s) noexcept
   std::size_t k = 0;
   for (; k < t.cases.size(); ++k) {
     const switch_case& c = t.cases[k];
-    if (c.fold ? text_eq(s, c.key) : bytes_eq(s, c.key)) break;
+    if (c.fold ? text_eq(s, c.key) : crmrules::detail::bytes_equal(s, c.key)) break;
   }
   return k;
 }
@@ -120,9 +105,10 @@ inline bool in_list(const std::vector<std::string>* l, std::string_view s) noexc
 }
 
 /// x rounded to `digits` decimals, halves away from zero, on the number as a spreadsheet shows it.
-double round_decimal(double x, int digits);
-/// v * factor, rounded half away from zero; nullopt when out of range.
-std::optional<std::int64_t> scale_i64(std::int64_t v, double factor) noexcept;
+double round_decimal(double x, int digits) noexcept;
+/// v * factor (or v / factor when `divide`), rounded half away from zero on the 15 significant
+/// digits a user sees (1.00 * 0.285 is 0.29, 1.47 / 98 is 0.02); nullopt when out of range.
+std::optional<std::int64_t> scale_i64(std::int64_t v, double factor, bool divide = false) noexcept;
 /// Rounds an integer amount to a multiple of `unit`, halves away from zero.
 std::int64_t round_to_unit(std::int64_t v, std::int64_t unit) noexcept;
 /// Up to 15 significant digits, like a spreadsheet cell.

@@ -88,8 +88,9 @@ class parser {
 
   std::uint32_t add(ast_node n) {
     if (tree_.nodes.size() >= limits_.max_nodes) {
-      abort(n.offset, "formula too large: more than " + std::to_string(limits_.max_nodes) +
-                          " sub-expressions (split it into named formulas)");
+      abort(n.offset,
+            "formula too large: more than " + std::to_string(limits_.max_nodes) +
+                " sub-expressions (simplify it, or split the rule into several formulas)");
     }
     tree_.nodes.push_back(std::move(n));
     return static_cast<std::uint32_t>(tree_.nodes.size() - 1);
@@ -117,19 +118,37 @@ class parser {
     tree_.nodes[node].length = end > from ? end - from : 0;
   }
 
+  void too_deep(std::uint32_t offset) {
+    abort(offset, "formula nested too deeply: more than " + std::to_string(limits_.max_depth) +
+                      " levels of parentheses, calls or operators");
+  }
+
   struct depth_guard {
     explicit depth_guard(parser& p, std::uint32_t offset) : p_(p) {
-      if (++p_.depth_ > p_.limits_.max_depth) {
-        p_.abort(offset, "formula nested too deeply: more than " +
-                             std::to_string(p_.limits_.max_depth) +
-                             " levels of parentheses, calls or operators");
-      }
+      if (++p_.depth_ > p_.limits_.max_depth) p_.too_deep(offset);
     }
     ~depth_guard() { --p_.depth_; }
     depth_guard(const depth_guard&) = delete;
     depth_guard& operator=(const depth_guard&) = delete;
     [[nodiscard]] bool ok() const { return !p_.aborted_; }
     parser& p_;
+  };
+
+  /// Left-nested binary operators (1^2^3, a=b=c, 5%%) make the tree as deep as the chain is
+  /// long, and later passes recurse on it: each link counts as a level, like a parenthesis.
+  struct left_nesting {
+    explicit left_nesting(parser& p) : p_(p) {}
+    ~left_nesting() { p_.depth_ -= levels_; }
+    left_nesting(const left_nesting&) = delete;
+    left_nesting& operator=(const left_nesting&) = delete;
+    /// One more link at `offset`; false (after reporting) past the limit.
+    bool deeper(std::uint32_t offset) {
+      ++levels_;
+      if (++p_.depth_ > p_.limits_.max_depth) p_.too_deep(offset);
+      return !p_.aborted_;
+    }
+    parser& p_;
+    std::size_t levels_ = 0;
   };
 
   // -- grammar ----------------------------------------------------------------------------------
@@ -180,8 +199,10 @@ class parser {
   std::uint32_t comparison() {
     const std::uint32_t from = peek().offset;
     std::uint32_t left = concat();
+    left_nesting nesting(*this);
     while (is_comparison(peek().kind) && !aborted_) {
       const token& op_token = take();
+      if (!nesting.deeper(op_token.offset)) break;
       ast_node n;
       n.kind = ast_kind::binary;
       n.op = op_token.kind;
@@ -226,8 +247,10 @@ class parser {
   std::uint32_t power() {
     const std::uint32_t from = peek().offset;
     std::uint32_t left = unary();
+    left_nesting nesting(*this);
     while (at(tok::caret) && !aborted_) {
       const token& op_token = take();
+      if (!nesting.deeper(op_token.offset)) break;
       ast_node n;
       n.kind = ast_kind::binary;
       n.op = tok::caret;
@@ -258,8 +281,9 @@ class parser {
   std::uint32_t postfix() {
     const std::uint32_t from = peek().offset;
     std::uint32_t e = primary();
+    left_nesting nesting(*this);
     while (at(tok::percent) && !aborted_) {
-      take();
+      if (!nesting.deeper(take().offset)) break;
       ast_node n;
       n.kind = ast_kind::unary;
       n.op = tok::percent;

@@ -79,7 +79,7 @@ enum class cmp_class : std::uint8_t { number, money, text, time, interval, boole
 enum class cmp_op : std::uint8_t { eq, ne, lt, le, gt, ge };
 
 // Dependency bits of a node: scopes 0..7, the clock, unscoped variables, impure functions.
-inline constexpr std::uint32_t dep_now = 1u << 8;
+inline constexpr std::uint32_t dep_now = formula::fixed_now;
 inline constexpr std::uint32_t dep_vars = 1u << 9;
 inline constexpr std::uint32_t dep_impure = 1u << 10;
 
@@ -105,6 +105,7 @@ struct slot_def {
 struct variable_def {
   std::string name;
   formula_type type = formula_type::blank;
+  std::uint32_t deps = 0;  // the scope bit it belongs to, or dep_vars
 };
 
 /// One case of a str_switch: the text, and whether it has an ASCII letter (only then can the
@@ -252,6 +253,7 @@ struct bytecode {
   std::vector<score_term> terms;  // vop::score
   std::vector<code_range> ranges;
   std::size_t max_stack = 0;
+  bool score_only = false;  // the code is one `score` and `ret`: formula::evaluate's fast path
 };
 
 }  // namespace crmrules::detail::fx
@@ -269,6 +271,7 @@ struct formula::program {
   std::vector<detail::fx::slot_def> slots;
   std::vector<std::vector<std::uint32_t>> slots_by_scope;  // scope -> slot indices
   std::vector<std::vector<detail::fx::binding>> bindings;  // scope -> how to load its slots
+  std::vector<detail::fx::scope_binding> scope_bindings;   // scope -> its bindings, for bind()
   std::vector<detail::fx::variable_def> variables;         // env variable index -> type
   std::vector<function_def> functions;                     // host functions used
   std::size_t host_args = 0;                               // scratch size for host-call arguments
@@ -293,9 +296,7 @@ struct activation::state {
   // Partial evaluation: the code with prepared parts replaced by their cached values.
   std::vector<detail::fx::instr> prepared_code;
   std::vector<formula_value> cache;  // by node index
-  std::uint32_t prepared_scopes = 0;
-  bool prepared = false;
-  std::size_t prepared_chunk = 0;  // arena position after prepare(): cached strings live below it
+  std::size_t prepared_chunk = 0;    // arena position after prepare(): cached strings live below it
   std::size_t prepared_used = 0;
 
   // Arena: chunks never move, so views into them stay valid until reset().
@@ -305,7 +306,7 @@ struct activation::state {
   std::size_t used = 0;
 
   /// Frees the arena for the next evaluation, keeping what prepare() stored in it.
-  void reset_arena() noexcept {
+  void reset_arena(bool prepared) noexcept {
     chunk = prepared ? prepared_chunk : 0;
     used = prepared ? prepared_used : 0;
   }
@@ -331,6 +332,7 @@ struct access {
 
   static const program& prog(const formula& f) noexcept { return *f.p_; }
   static act_state& state(activation& a) noexcept { return *a.s_; }
+  static bool prepared(const activation& a) noexcept { return a.prepared_; }
   static const act_state& state(const activation& a) noexcept { return *a.s_; }
   static const formula& owner(const activation& a) noexcept { return a.f_; }
   static eval_context context(const activation& a) noexcept { return eval_context(a); }

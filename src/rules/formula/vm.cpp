@@ -23,6 +23,7 @@ class generator {
   bytecode run() {
     gen(p_.root);
     emit({vop::ret}, 0);
+    bc_.score_only = bc_.code.size() == 2 && bc_.code[0].code == vop::score;
     return std::move(bc_);
   }
 
@@ -495,7 +496,8 @@ class generator {
           break;
       }
     }
-    a.sub = static_cast<std::uint8_t>(static_cast<unsigned>(cmp) | ((n.sub >> 3) << 3));
+    a.sub = static_cast<std::uint8_t>(static_cast<unsigned>(cmp) |
+                                      (static_cast<unsigned>(n.sub) & ~7u));
     // A folded constant can be an error (folded under IFERROR/ISERROR); the fused forms assume
     // a value on the constant side, so an error constant takes the general path.
     a.constant = at(a.r).code == op::constant && !p_.constants[at(a.r).a].is_error();
@@ -688,7 +690,7 @@ struct machine {
           v = access::retype(v, formula_type::money);
           break;
         }
-        const auto fen = scale_i64(1, access::num(v) * 100.0);
+        const auto fen = scale_i64(100, access::num(v));
         v = fen ? access::of_i64(formula_type::money, *fen) : fail(in, formula_error::num);
         break;
       }
@@ -813,15 +815,12 @@ struct machine {
           a = access::retype(a.is_error() ? a : b, in.type);
           break;
         }
-        double factor = access::num(b);
-        if (in.flag != 0) {
-          if (factor == 0) {
-            a = fail(in, formula_error::div_by_zero);
-            break;
-          }
-          factor = 1.0 / factor;
+        const double factor = access::num(b);
+        if (in.flag != 0 && factor == 0) {
+          a = fail(in, formula_error::div_by_zero);
+          break;
         }
-        const auto r = scale_i64(access::i64(a), factor);
+        const auto r = scale_i64(access::i64(a), factor, in.flag != 0);
         a = r ? access::of_i64(in.type, *r) : fail(in, formula_error::num);
         break;
       }
@@ -1100,7 +1099,110 @@ struct machine {
   }
 };
 
+/// A `score` instruction: a sum of simple terms (a weight formula's usual shape).
+[[gnu::always_inline]] inline formula_value score_sum(const access::program& p, const bytecode& bc,
+                                                      const instr& in, const access::act_state& st,
+                                                      const formula_value* slots,
+                                                      const formula_value* constants) noexcept {
+  // The tree's sum, term by term: the first error wins; overflow is #NUM! at once.
+  double acc = 0;
+  formula_value failed;
+  bool ok = true;
+  const score_term* term = bc.terms.data() + in.a;
+  for (std::uint32_t k = 0; k < in.b; ++k, ++term) {
+    formula_value v;
+    switch (term->what) {
+      case score_term::kind::constant:
+        v = constants[term->a];
+        break;
+      case score_term::kind::slot:
+        v = slots[term->a];
+        break;
+      case score_term::kind::variable:
+        v = st.variables[term->a];
+        break;
+      case score_term::kind::select_cmp: {
+        const formula_value& l = slots[term->a];
+        v = l.is_error() ? l
+            : compare(static_cast<cmp_class>(term->sub >> 3), static_cast<cmp_op>(term->sub & 7), l,
+                      constants[term->b])
+                ? constants[term->c]
+                : constants[term->d];
+        break;
+      }
+      case score_term::kind::threshold: {
+        const formula_value& l = slots[term->a];
+        if (l.is_error()) {
+          v = l;
+          break;
+        }
+        int ord = 0;
+        if (term->integral) {
+          const std::int64_t x = access::i64(l);
+          ord = x < term->limit_i ? -1 : x > term->limit_i ? 1 : 0;
+        } else {
+          const double x = access::num(l);
+          ord = x < term->limit_d ? -1 : x > term->limit_d ? 1 : 0;
+        }
+        bool hit = false;
+        switch (static_cast<cmp_op>(term->sub)) {
+          case cmp_op::eq:
+            hit = ord == 0;
+            break;
+          case cmp_op::ne:
+            hit = ord != 0;
+            break;
+          case cmp_op::lt:
+            hit = ord < 0;
+            break;
+          case cmp_op::le:
+            hit = ord <= 0;
+            break;
+          case cmp_op::gt:
+            hit = ord > 0;
+            break;
+          case cmp_op::ge:
+            hit = ord >= 0;
+            break;
+        }
+        const double x = hit ? term->then_v : term->else_v;
+        acc = term->minus ? acc - x : acc + x;
+        if (!std::isfinite(acc)) {
+          failed = formula_value::error(in.type, formula_error::num, in.offset);
+          ok = false;
+          k = in.b;  // stop: the overflow is the result
+        }
+        continue;
+      }
+      case score_term::kind::lookup: {
+        const formula_value& subject = slots[term->a];
+        v = subject.is_error() ? subject
+                               : constants[bc.lookup_results[term->b][find_case(
+                                     p.switch_tables[term->b], access::text(subject))]];
+        break;
+      }
+    }
+    if (v.is_error()) {
+      failed = v;
+      ok = false;
+      break;
+    }
+    acc = term->minus ? acc - access::num(v) : acc + access::num(v);
+    if (!std::isfinite(acc)) {
+      failed = formula_value::error(in.type, formula_error::num, in.offset);
+      ok = false;
+      break;
+    }
+  }
+  return ok ? formula_value::of_number(acc) : access::retype(failed, in.type);
+}
+
 }  // namespace
+
+formula_value run_score(const access::program& p, const access::act_state& st,
+                        const formula_value* slots) noexcept {
+  return score_sum(p, p.bc, p.bc.code[0], st, slots, p.constants.data());
+}
 
 formula_value run(const access::program& p, const bytecode& bc, const instr* code,
                   access::act_state& st, const activation& act) {
@@ -1158,100 +1260,9 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
         *sp++ = constants[bc.lookup_results[in.b][k]];
         break;
       }
-      case vop::score: {
-        // The tree's sum, term by term: the first error wins; overflow is #NUM! at once.
-        double acc = 0;
-        formula_value failed;
-        bool ok = true;
-        const score_term* term = bc.terms.data() + in.a;
-        for (std::uint32_t k = 0; k < in.b; ++k, ++term) {
-          formula_value v;
-          switch (term->what) {
-            case score_term::kind::constant:
-              v = constants[term->a];
-              break;
-            case score_term::kind::slot:
-              v = slots[term->a];
-              break;
-            case score_term::kind::variable:
-              v = st.variables[term->a];
-              break;
-            case score_term::kind::select_cmp: {
-              const formula_value& l = slots[term->a];
-              v = l.is_error() ? l
-                  : compare(static_cast<cmp_class>(term->sub >> 3),
-                            static_cast<cmp_op>(term->sub & 7), l, constants[term->b])
-                      ? constants[term->c]
-                      : constants[term->d];
-              break;
-            }
-            case score_term::kind::threshold: {
-              const formula_value& l = slots[term->a];
-              if (l.is_error()) {
-                v = l;
-                break;
-              }
-              int ord = 0;
-              if (term->integral) {
-                const std::int64_t x = access::i64(l);
-                ord = x < term->limit_i ? -1 : x > term->limit_i ? 1 : 0;
-              } else {
-                const double x = access::num(l);
-                ord = x < term->limit_d ? -1 : x > term->limit_d ? 1 : 0;
-              }
-              bool hit = false;
-              switch (static_cast<cmp_op>(term->sub)) {
-                case cmp_op::eq:
-                  hit = ord == 0;
-                  break;
-                case cmp_op::ne:
-                  hit = ord != 0;
-                  break;
-                case cmp_op::lt:
-                  hit = ord < 0;
-                  break;
-                case cmp_op::le:
-                  hit = ord <= 0;
-                  break;
-                case cmp_op::gt:
-                  hit = ord > 0;
-                  break;
-                case cmp_op::ge:
-                  hit = ord >= 0;
-                  break;
-              }
-              const double x = hit ? term->then_v : term->else_v;
-              acc = term->minus ? acc - x : acc + x;
-              if (!std::isfinite(acc)) {
-                failed = formula_value::error(in.type, formula_error::num, in.offset);
-                ok = false;
-                k = in.b;  // stop: the overflow is the result
-              }
-              continue;
-            }
-            case score_term::kind::lookup: {
-              const formula_value& subject = slots[term->a];
-              v = subject.is_error() ? subject
-                                     : constants[bc.lookup_results[term->b][find_case(
-                                           p.switch_tables[term->b], access::text(subject))]];
-              break;
-            }
-          }
-          if (v.is_error()) {
-            failed = v;
-            ok = false;
-            break;
-          }
-          acc = term->minus ? acc - access::num(v) : acc + access::num(v);
-          if (!std::isfinite(acc)) {
-            failed = formula_value::error(in.type, formula_error::num, in.offset);
-            ok = false;
-            break;
-          }
-        }
-        *sp++ = ok ? formula_value::of_number(acc) : access::retype(failed, in.type);
+      case vop::score:
+        *sp++ = score_sum(p, bc, in, st, slots, constants);
         break;
-      }
       case vop::select_cmp: {
         const formula_value& l = slots[in.a];
         *sp++ = l.is_error() ? access::retype(l, in.type)

@@ -22,8 +22,12 @@ formula_value evaluate_tree(const formula& f, activation& act);
 bytecode generate(const access::program& p);
 
 /// Runs `code` (p's own, or a prepared copy) with the activation's values.
-formula_value run(const access::program& p, const bytecode& bc, const instr* code, access::act_state& st,
-                  const activation& act);
+formula_value run(const access::program& p, const bytecode& bc, const instr* code,
+                  access::act_state& st, const activation& act);
+
+/// Runs p.bc when it is score_only: a sum of simple terms, no machine, no arena.
+formula_value run_score(const access::program& p, const access::act_state& st,
+                        const formula_value* slots) noexcept;
 
 /// `bc.code` with every range whose node is marked in `cached` replaced by a push of the cached
 /// value (and a jump over the rest of the range).

@@ -11,7 +11,7 @@ packages=(
 )
 # Extra tools for the sanitizer/fuzz presets and formatting checks.
 if [[ "${CRMRULES_DEV_TOOLS:-0}" == 1 ]]; then
-  packages+=(clang clang-format clang-tidy libclang-rt-14-dev)
+  packages+=(clang clang-format clang-tidy libclang-rt-dev)
 fi
 
 missing=()

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -134,6 +135,7 @@ struct world {
     reps.push_back(senior);
     rep empty;
     empty.id = rep_id{"R2"};
+    empty.custom.set("热度", std::numeric_limits<double>::quiet_NaN());  // reads as #NUM!
     reps.push_back(empty);
   }
 };

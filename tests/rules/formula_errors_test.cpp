@@ -135,6 +135,7 @@ TEST_CASE("syntax slips get a message and what to type instead", "[formula][erro
   CHECK(dangling.message == "duration '1h30' ends in a number without a unit; write e.g. 1h30m");
   CHECK(dangling.position.column == 5);
   CHECK(fx.eval("1h30m = 90m") == "TRUE");
+  CHECK(only_error(fx, "1h30min").suggestion == "1h30m");
   CHECK_THAT(only_error(fx, "1.2.3").message, Catch::Contains("malformed number"));
   CHECK(only_error(fx, "IF(TRUE,, 2)").message == "empty argument in the call of IF");
   CHECK(only_error(fx, "1 +").message == "the formula ends where a value is expected");

@@ -1,5 +1,7 @@
 // The rules language as a sales-operations person writes it: every result below is checked on
 // the bytecode VM and on the reference tree evaluator (formula_fixture.hpp).
+#include <cmath>
+#include <limits>
 #include <thread>
 
 #include "rules/formula_fixture.hpp"
@@ -238,6 +240,11 @@ TEST_CASE("maths functions: MIN and MAX skip blanks, ROUND halves away from zero
   CHECK(fx.eval("ROUND(9.995, 2)") == "10");
   CHECK(fx.eval("ROUND(-0.05, 1)") == "-0.1");
   CHECK(fx.eval("ROUND(50, -2)") == "100");
+  CHECK(fx.eval("ROUND(0.1 + 0.2, 15) = 0.3") == "TRUE");  // rounds to the digits shown
+  lead rich;
+  rich.id = lead_id{"L9"};
+  rich.budget = money::from_minor(std::numeric_limits<std::int64_t>::max());
+  CHECK(fx.eval("ROUND(客户预算, 1)", rich) == "#NUM!");  // no room to round up
   CHECK(fx.eval("CLAMP(150, 0, 100)") == "100");
   CHECK(fx.eval("CLAMP(-1, 0, 100)") == "0");
   CHECK(fx.eval("CLAMP(score + 5, 10, 0)", l) == "#NUM!");  // bounds the wrong way round
@@ -449,6 +456,31 @@ TEST_CASE("a subtracted term is explained with its contribution's sign", "[formu
   CHECK(f->evaluate(act, ex = {}).to_string() == "20");
   CHECK(ex.terms[1].number == -30);
   CHECK(ex.summary() == "客户预算 +50, 近30天互动频次 -30 = 20");
+  const auto zero = fx.compile("100 - IF(近30天互动频次>=3, 30, 0) - score");
+  activation act2(*zero);
+  const lead none = seed_lead("官网表单", nullptr, 1);
+  REQUIRE(act2.bind(fx.lead_scope, none).ok());
+  CHECK(zero->evaluate(act2, ex = {}).to_string() == "100");
+  REQUIRE(ex.terms.size() == 3);
+  CHECK(ex.terms[1].value == "0");  // not "-0"
+  CHECK(ex.terms[2].value == "(blank)");
+  CHECK(ex.terms[2].number == 0);
+}
+
+TEST_CASE("NaN and infinities never enter a formula", "[formula]") {
+  fixture fx;
+  lead l;
+  l.id = lead_id{"L1"};
+  l.custom.set("score", std::numeric_limits<double>::quiet_NaN());
+  CHECK(fx.eval("score + 1", l) == "#NUM!");
+  CHECK(fx.eval("ROUND(1, score)", l) == "#NUM!");
+  CHECK(fx.eval("IFERROR(score, 7)", l) == "7");
+  l.custom.set("score", std::numeric_limits<double>::infinity());
+  CHECK(fx.eval("score > 1", l) == "#NUM!");
+  const auto f = fx.compile("rep.load * 2");
+  activation act(*f);
+  CHECK(
+      act.set_variable(fx.load_var, formula_value::of_number(std::nan(""))).is_invalid_argument());
 }
 
 TEST_CASE("setting a variable of a scope that is not fixed keeps the prepared part",

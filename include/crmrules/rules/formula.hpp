@@ -31,6 +31,7 @@
 // Evaluation does not allocate in steady state (text functions use the activation's arena).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -158,7 +159,9 @@ class formula_value {
         if (want == formula_type::number) return of_number(static_cast<double>(v.integer));
         break;
       case value_type::decimal:
-        if (want == formula_type::number) return of_number(v.decimal);
+        // NaN and infinities never enter the language: such a field reads as #NUM!.
+        if (want == formula_type::number)
+          return std::isfinite(v.decimal) ? of_number(v.decimal) : error(want, formula_error::num);
         break;
       case value_type::string:
         if (want == formula_type::string) return of_string(v.text());

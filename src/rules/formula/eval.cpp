@@ -431,7 +431,7 @@ class evaluator {
         std::size_t at = 0;
         for (std::uint32_t k = 0; k < n.count; ++k) {
           const std::string_view s = access::text(parts[k]);
-          std::memcpy(out + at, s.data(), s.size());
+          if (!s.empty()) std::memcpy(out + at, s.data(), s.size());  // a blank has no data
           at += s.size();
         }
         return formula_value::of_string({out, total});
@@ -535,7 +535,8 @@ class evaluator {
             return formula_value::of_money(money{});
           unit *= 10;
         }
-        return access::of_i64(formula_type::money, round_to_unit(access::i64(v), unit));
+        const auto r = round_to_unit(access::i64(v), unit);
+        return r ? access::of_i64(formula_type::money, *r) : fail(n, formula_error::num);
       }
       case op::clamp: {
         const formula_value x = operand(kids(n)[0]);
@@ -583,6 +584,8 @@ class evaluator {
         if (r.is_error()) return formula_value::error(n.type, r.error(), n.offset);
         if (r.is_blank()) return formula_value::blank(n.type);
         if (r.type() != n.type) return fail(n, formula_error::value);
+        if (r.type() == formula_type::number && !std::isfinite(access::num(r)))
+          return fail(n, formula_error::num);  // NaN and infinities do not enter the language
         return r;
       }
       default:
@@ -695,26 +698,27 @@ formula_value formula::evaluate(activation& act, explanation& out) const {
     for (auto it = out.steps.rbegin(); it != out.steps.rend(); ++it) {
       if (it->offset == n.offset && it->length == n.length) {
         t.value = it->value;
-        if (negated) {
-          // A subtracted term contributes its negation: 5 → -5, -2 → 2; blanks and errors
-          // are shown as they are, marked as subtracted.
-          if (t.value.starts_with('-')) {
-            t.value.erase(0, 1);
-          } else if (!t.value.empty() &&
-                     std::isdigit(static_cast<unsigned char>(t.value[0])) != 0) {
-            t.value.insert(0, 1, '-');
-          } else {
-            t.value = "-(" + t.value + ")";
-          }
+        // A subtracted term contributes its negation: 5 → -5, -2 → 2, 0 stays 0. Blanks
+        // (which count as 0) and errors (which make the result an error) are shown as they are.
+        const bool signed_type = n.type == formula_type::number || n.type == formula_type::money ||
+                                 n.type == formula_type::interval;
+        const bool digit =
+            !t.value.empty() && std::isdigit(static_cast<unsigned char>(t.value[0])) != 0;
+        const bool zero = t.value == "0" || t.value == "0.00" || t.value == "0s";
+        if (negated && signed_type && t.value.starts_with('-')) {
+          t.value.erase(0, 1);
+        } else if (negated && signed_type && digit && !zero) {
+          t.value.insert(0, 1, '-');
         }
         break;
       }
     }
     if (t.value.empty()) t.value = "(not evaluated)";
+    // The contribution as a number: numbers and amounts (in yuan) only.
     double x = 0;
+    const bool numeric = n.type == formula_type::number || n.type == formula_type::money;
     const auto [p, ec] = std::from_chars(t.value.data(), t.value.data() + t.value.size(), x);
-    t.number = ec == std::errc{} ? x : 0;
-    (void)p;
+    t.number = numeric && ec == std::errc{} && p == t.value.data() + t.value.size() ? x : 0;
     out.terms.push_back(std::move(t));
   }
   return result;
@@ -828,6 +832,10 @@ status activation::set_variable(std::size_t index, const formula_value& v) {
     return status::invalid_argument("variable '" + p.variables[index].name + "' is " +
                                     std::string(to_string(want)) + ", got " +
                                     std::string(to_string(v.type())));
+  }
+  if (v.type() == formula_type::number && !v.is_blank() && !std::isfinite(v.as_number())) {
+    return status::invalid_argument("variable '" + p.variables[index].name +
+                                    "' must be a finite number");
   }
   s_->variables[index] = access::retype(v, want);
   // Only what prepare() cached from this variable's scope is stale.

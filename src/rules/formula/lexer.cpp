@@ -371,7 +371,7 @@ class lexer {
         }
       }
       if (u == nullptr) {
-        if (needs_unit) {
+        if (needs_unit && !at_ident_char(i_)) {  // a word (1h30min) gets its hint below
           return fail(start, "duration '" + std::string(s_.substr(start, i_ - start)) +
                                  "' ends in a number without a unit; write e.g. 1h30m");
         }

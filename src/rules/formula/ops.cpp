@@ -3,6 +3,7 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -48,6 +49,7 @@ bool is_space(char32_t cp) noexcept {
 /// Works on the decimal digits in fixed buffers: no allocation.
 double round_decimal(double x, int digits) noexcept {
   if (!std::isfinite(x) || x == 0) return x;
+  digits = std::clamp(digits, -15, 15);
   std::array<char, 48> buf{};
   const auto [end, ec] =
       std::to_chars(buf.data(), buf.data() + buf.size(), x, std::chars_format::scientific, 14);
@@ -67,7 +69,11 @@ double round_decimal(double x, int digits) noexcept {
   }
   const int keep = exponent + 1 + digits;  // leading digits that stay
   if (keep < 0) return negative ? -0.0 : 0.0;
-  if (keep >= static_cast<int>(nd)) return x;
+  if (keep >= static_cast<int>(nd)) {  // nothing to round: the value as shown (0.1+0.2 is 0.3)
+    double shown = x;
+    std::from_chars(buf.data(), end, shown);
+    return shown;
+  }
   const auto k = static_cast<std::size_t>(keep);
   // kept = '0' followed by the digits that stay; the leading '0' takes a carry (9.99 -> 10.0).
   std::array<char, 40> text{};
@@ -104,13 +110,15 @@ std::optional<std::int64_t> scale_i64(std::int64_t v, double factor, bool divide
   return static_cast<std::int64_t>(r);
 }
 
-/// Rounds an integer amount to a multiple of `unit`, halves away from zero.
-std::int64_t round_to_unit(std::int64_t v, std::int64_t unit) noexcept {
+std::optional<std::int64_t> round_to_unit(std::int64_t v, std::int64_t unit) noexcept {
   if (unit <= 1) return v;
   const std::int64_t rem = v % unit;
-  std::int64_t base = v - rem;
-  if (2 * (rem < 0 ? -rem : rem) >= unit) base += rem < 0 ? -unit : unit;
-  return base;
+  const std::int64_t base = v - rem;
+  const std::int64_t abs_rem = rem < 0 ? -rem : rem;
+  if (abs_rem < unit - abs_rem) return base;  // 2 * |rem| < unit, without overflow
+  std::int64_t out = 0;
+  if (__builtin_add_overflow(base, rem < 0 ? -unit : unit, &out)) return std::nullopt;
+  return out;
 }
 
 /// Up to 15 significant digits, like a spreadsheet cell: 0.1 + 0.2 shows as 0.3.

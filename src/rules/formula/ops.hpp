@@ -109,8 +109,9 @@ double round_decimal(double x, int digits) noexcept;
 /// v * factor (or v / factor when `divide`), rounded half away from zero on the 15 significant
 /// digits a user sees (1.00 * 0.285 is 0.29, 1.47 / 98 is 0.02); nullopt when out of range.
 std::optional<std::int64_t> scale_i64(std::int64_t v, double factor, bool divide = false) noexcept;
-/// Rounds an integer amount to a multiple of `unit`, halves away from zero.
-std::int64_t round_to_unit(std::int64_t v, std::int64_t unit) noexcept;
+/// Rounds an integer amount to a multiple of `unit`, halves away from zero; nullopt when the
+/// result does not fit.
+std::optional<std::int64_t> round_to_unit(std::int64_t v, std::int64_t unit) noexcept;
 /// Up to 15 significant digits, like a spreadsheet cell.
 std::string format_number(double d);
 /// LOWER / UPPER with full Unicode case mapping; unchanged text is returned without copying.

@@ -894,7 +894,7 @@ struct machine {
         std::size_t at = 0;
         for (std::uint32_t k = 0; k < in.a; ++k) {
           const std::string_view s = access::text(parts[k]);
-          std::memcpy(out + at, s.data(), s.size());
+          if (!s.empty()) std::memcpy(out + at, s.data(), s.size());  // a blank has no data
           at += s.size();
         }
         parts[0] = formula_value::of_string({out, total});
@@ -1017,8 +1017,12 @@ struct machine {
           }
           unit *= 10;
         }
-        v = huge ? formula_value::of_money(money{})
-                 : access::of_i64(formula_type::money, round_to_unit(access::i64(v), unit));
+        if (huge) {
+          v = formula_value::of_money(money{});
+        } else {
+          const auto r = round_to_unit(access::i64(v), unit);
+          v = r ? access::of_i64(formula_type::money, *r) : fail(in, formula_error::num);
+        }
         break;
       }
       case vop::clamp:
@@ -1079,7 +1083,10 @@ struct machine {
         } else if (r.is_blank()) {
           args[0] = formula_value::blank(in.type);
         } else {
-          args[0] = r.type() == in.type ? r : fail(in, formula_error::value);
+          args[0] = r.type() != in.type ? fail(in, formula_error::value)
+                    : r.type() == formula_type::number && !std::isfinite(access::num(r))
+                        ? fail(in, formula_error::num)  // NaN and infinities stay out
+                        : r;
         }
         break;
       }

@@ -2,6 +2,8 @@
 // SQLite store, which is crmrules/store/sqlite_storage.hpp in target crmrules::sqlite).
 #pragma once
 
+#include "crmrules/assign/assigner.hpp"
+#include "crmrules/assign/policy.hpp"
 #include "crmrules/model/attributes.hpp"
 #include "crmrules/model/id.hpp"
 #include "crmrules/model/json.hpp"

@@ -17,6 +17,7 @@
 #include "crmrules/model/money.hpp"
 #include "crmrules/model/time.hpp"
 #include "crmrules/rules/diagnostic.hpp"
+#include "crmrules/rules/formula.hpp"
 #include "rules/json_document.hpp"
 
 namespace crmrules::detail {
@@ -102,5 +103,15 @@ std::optional<std::size_t> expect_array(load_context& ctx, const nlohmann::json&
 
 /// "an object", "a string", ... for messages.
 std::string describe_json_type(const nlohmann::json& j);
+
+/// Compiles the formula at `pointer` (a string, or an array of lines) against `env`. Errors,
+/// including a result type other than `want` (when given; `role` names the formula in the
+/// message: "the score"), are reported at their place in the file; null then.
+std::shared_ptr<const formula> compile_file_formula(load_context& ctx, const nlohmann::json& node,
+                                                    const std::string& pointer,
+                                                    const formula_env& env,
+                                                    const formula_limits& limits,
+                                                    std::optional<formula_type> want = {},
+                                                    std::string_view role = "the formula");
 
 }  // namespace crmrules::detail

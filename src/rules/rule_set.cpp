@@ -4,6 +4,8 @@
 #include <array>
 #include <fstream>
 
+#include "assign/policy_loader.hpp"
+#include "crmrules/assign/policy.hpp"
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
@@ -107,6 +109,20 @@ std::optional<formula_source> read_formula_text(detail::load_context& ctx,
   return std::nullopt;
 }
 
+/// Compiles `src`; its errors are reported at their place in the file.
+std::shared_ptr<const formula> compile_source(detail::load_context& ctx, const formula_source& src,
+                                              const formula_env& env,
+                                              const formula_limits& limits) {
+  std::vector<detail::fx::formula_issue> issues;
+  auto compiled = detail::fx::compile_formula(src.text, env, limits, issues);
+  for (const auto& issue : issues) {
+    const std::size_t at =
+        src.map.empty() ? 0 : src.map[std::min<std::size_t>(issue.offset, src.map.size() - 1)];
+    ctx.error_at(at, src.pointer, issue.message, issue.suggestion);
+  }
+  return compiled;
+}
+
 /// The "formulas" section: named formulas over the kinds each lists in "over".
 void load_formulas(detail::object_reader& section, const schema_set& schemas,
                    const rules_options& options,
@@ -151,16 +167,31 @@ void load_formulas(detail::object_reader& section, const schema_set& schemas,
         ctx.error(pointer, "host function: " + st.message());
     }
     if (!src || !scopes_ok) continue;
-    std::vector<detail::fx::formula_issue> issues;
-    auto compiled = detail::fx::compile_formula(src->text, env, options.limits, issues);
-    for (const auto& issue : issues) {
-      const std::size_t at =
-          src->map.empty() ? 0 : src->map[std::min<std::size_t>(issue.offset, src->map.size() - 1)];
-      ctx.error_at(at, src->pointer, issue.message, issue.suggestion);
-    }
-    if (compiled) out.emplace(name, std::move(compiled));
+    if (auto compiled = compile_source(ctx, *src, env, options.limits))
+      out.emplace(name, std::move(compiled));
   }
 }
+
+namespace detail {
+
+std::shared_ptr<const formula> compile_file_formula(load_context& ctx, const nlohmann::json& node,
+                                                    const std::string& pointer,
+                                                    const formula_env& env,
+                                                    const formula_limits& limits,
+                                                    std::optional<formula_type> want,
+                                                    std::string_view role) {
+  auto src = read_formula_text(ctx, node, pointer);
+  if (!src) return nullptr;
+  auto f = compile_source(ctx, *src, env, limits);
+  if (f && want && f->type() != *want && f->type() != formula_type::blank) {
+    ctx.error(pointer, std::string(role) + " must be " + fx::describe_type(*want) +
+                           ", but this formula gives " + fx::describe_type(f->type()));
+    return nullptr;
+  }
+  return f;
+}
+
+}  // namespace detail
 
 struct rule_set_loader {
   static result<std::shared_ptr<const rule_set>, diagnostics> load(std::string text,
@@ -203,6 +234,8 @@ struct rule_set_loader {
     // Formulas last: they resolve names against the schema the file just declared.
     if (auto formulas = top.object("formulas"))
       load_formulas(*formulas, set->schemas_, options, set->formulas_);
+    if (auto section = top.object("assign"))
+      set->assign_ = detail::load_assign_policy(*section, set->schemas_, options);
     top.finish();
 
     if (diags.has_errors()) return diags;

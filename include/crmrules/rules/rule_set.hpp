@@ -37,6 +37,10 @@
 
 namespace crmrules {
 
+namespace assign {
+struct policy;
+}
+
 /// What a rules file may use beyond the built-ins.
 struct rules_options {
   /// Host functions that formulas in the file may call (formula.hpp, function_def).
@@ -82,6 +86,12 @@ class rule_set {
   /// The names in the "formulas" section, sorted.
   [[nodiscard]] std::vector<std::string> formula_names() const;
 
+  /// The assignment policy of the "assign" section (crmrules/assign/policy.hpp), or nullptr
+  /// when the file has none.
+  [[nodiscard]] std::shared_ptr<const assign::policy> assign_policy() const noexcept {
+    return assign_;
+  }
+
  private:
   friend struct rule_set_loader;
   rule_set() = default;
@@ -91,6 +101,7 @@ class rule_set {
   schema_set schemas_;
   diagnostics warnings_;
   std::map<std::string, std::shared_ptr<const formula>, std::less<>> formulas_;
+  std::shared_ptr<const assign::policy> assign_;
 };
 
 /// Holds the rules in force and replaces them atomically.

@@ -1180,6 +1180,10 @@ void compact(access::program& p) {
 
 }  // namespace
 
+std::string describe_type(formula_type t) {
+  return a_type(t);
+}
+
 bool is_builtin_function(std::string_view upper) noexcept {
   return find_builtin(upper) != nullptr;
 }

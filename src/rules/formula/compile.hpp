@@ -18,6 +18,9 @@ struct formula_issue {
   std::string suggestion;
 };
 
+/// "a number", "text", "TRUE/FALSE"...: a type as error messages name it.
+std::string describe_type(formula_type t);
+
 /// Whether `upper` (an upper-cased name) is a built-in function.
 bool is_builtin_function(std::string_view upper) noexcept;
 

@@ -1,0 +1,323 @@
+#include "crmrules/assign/assigner.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "crmrules/model/validate.hpp"
+
+namespace crmrules::assign {
+
+std::string_view to_string(outcome o) noexcept {
+  switch (o) {
+    case outcome::assigned:
+      return "assigned";
+    case outcome::fallback:
+      return "fallback";
+    case outcome::unassigned:
+      return "unassigned";
+  }
+  return "?";
+}
+
+std::string_view to_string(fallback_reason r) noexcept {
+  switch (r) {
+    case fallback_reason::none:
+      return "none";
+    case fallback_reason::lead_invalid:
+      return "lead_invalid";
+    case fallback_reason::not_covered:
+      return "not_covered";
+    case fallback_reason::pool_empty:
+      return "pool_empty";
+    case fallback_reason::all_over_cap:
+      return "all_over_cap";
+    case fallback_reason::no_eligible_rep:
+      return "no_eligible_rep";
+  }
+  return "?";
+}
+
+namespace {
+
+/// An activation that exists only when its formula does.
+struct slot {
+  const formula* f = nullptr;
+  std::unique_ptr<activation> act;
+  void reset(const std::shared_ptr<const formula>& formula_ptr) {
+    f = formula_ptr.get();
+    act = f == nullptr ? nullptr : std::make_unique<activation>(*f);
+  }
+  /// A lead-only formula: TRUE (or no formula) passes.
+  bool lead_test(const lead& l, timestamp now, bool if_absent) {
+    if (f == nullptr) return if_absent;
+    act->set_now(now);
+    if (!act->bind(policy::lead_scope, l).ok()) return false;
+    const formula_value v = f->evaluate(*act);
+    return !v.is_error() && !v.is_blank() && v.as_bool();
+  }
+};
+
+constexpr double days(duration d) noexcept {
+  return std::chrono::duration<double, std::ratio<86400>>(d).count();
+}
+
+bool member_of(const pool& p, const rep& r) {
+  if (!p.team && p.members.empty()) return true;
+  if (p.team && r.team && *p.team == *r.team) return true;
+  return std::find(p.members.begin(), p.members.end(), r.id) != p.members.end();
+}
+
+/// Deterministic order among equals: least recently assigned first (never assigned before
+/// anyone), then by id.
+bool earlier_in_turn(const rep& a, const rep& b) noexcept {
+  if (a.last_assigned_at != b.last_assigned_at) {
+    if (!a.last_assigned_at) return true;
+    if (!b.last_assigned_at) return false;
+    return *a.last_assigned_at < *b.last_assigned_at;
+  }
+  return a.id < b.id;
+}
+
+std::string fallback_text(fallback_reason r) {
+  switch (r) {
+    case fallback_reason::lead_invalid:
+      return "lead failed validation";
+    case fallback_reason::not_covered:
+      return "no rule covers the lead";
+    case fallback_reason::pool_empty:
+      return "pool empty";
+    case fallback_reason::all_over_cap:
+      return "all over cap";
+    case fallback_reason::no_eligible_rep:
+      return "no eligible rep";
+    case fallback_reason::none:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct assigner::scratch {
+  slot covers, eligible, score, cold_start;
+  std::vector<slot> takes;
+  std::vector<const rep*> members;
+  std::vector<double> loads;
+};
+
+assigner::assigner(std::shared_ptr<const policy> p) : p_(std::move(p)) {
+  if (!p_ || !p_->score)
+    throw std::invalid_argument("assign::assigner needs a policy with a score");
+  s_ = std::make_unique<scratch>();
+  s_->covers.reset(p_->covers);
+  s_->eligible.reset(p_->eligible);
+  s_->score.reset(p_->score);
+  s_->cold_start.reset(p_->cold_start_leads);
+  s_->takes.resize(p_->pools.size());
+  for (std::size_t i = 0; i < p_->pools.size(); ++i)
+    s_->takes[i].reset(p_->pools[i].takes);
+}
+
+assigner::~assigner() = default;
+assigner::assigner(assigner&&) noexcept = default;
+assigner& assigner::operator=(assigner&&) noexcept = default;
+
+double assigner::load_of(const rep& r, timestamp now) const noexcept {
+  const load_weights& w = p_->load;
+  // The 3-day revenue is judged per working day present: a rep back from two days of leave
+  // is compared on the one day worked, not diluted (or inflated) by the days away.
+  const timestamp window_from = now - std::chrono::days(3);
+  duration away{};
+  for (const period& p : r.leave) {
+    const timestamp from = std::max(p.from, window_from);
+    const timestamp to = std::min(p.to, now);
+    if (to > from) away += to - from;
+  }
+  const double present = std::max(1.0, 3.0 - days(away));
+  const double revenue_10k = r.revenue_3d.major() / 10000.0;
+  return w.follow_ups * static_cast<double>(r.today_follow_ups) +
+         w.open_tasks * static_cast<double>(r.open_tasks) +
+         w.open_leads * static_cast<double>(r.open_leads) +
+         w.revenue_3d_per_10k * revenue_10k * 3.0 / present;
+}
+
+assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp now, bool explain) {
+  assignment out;
+  scratch& s = *s_;
+  const policy& p = *p_;
+
+  auto fall_back = [&](fallback_reason why, std::string detail) {
+    out.reason = why;
+    out.reason_text = fallback_text(why) + (detail.empty() ? "" : ": " + detail);
+    out.rep = p.fallback;
+    out.kind = p.fallback ? outcome::fallback : outcome::unassigned;
+    out.score = 0;
+    return std::move(out);
+  };
+
+  if (status st = validate(l); !st.ok())
+    return fall_back(fallback_reason::lead_invalid, st.message());
+  if (!s.covers.lead_test(l, now, true)) {
+    out.alert = true;
+    return fall_back(fallback_reason::not_covered, "the policy's 'covers' rule is not TRUE");
+  }
+
+  // The pool: the first that takes the lead.
+  const pool* chosen = nullptr;
+  for (std::size_t i = 0; i < p.pools.size() && chosen == nullptr; ++i) {
+    if (s.takes[i].lead_test(l, now, true)) chosen = &p.pools[i];
+  }
+  if (!p.pools.empty() && chosen == nullptr) {
+    out.alert = true;
+    return fall_back(fallback_reason::not_covered, "no pool takes the lead");
+  }
+  if (chosen != nullptr) out.pool = chosen->name;
+
+  s.members.clear();
+  for (const rep& r : reps) {
+    if (chosen == nullptr || member_of(*chosen, r)) s.members.push_back(&r);
+  }
+  if (s.members.empty()) return fall_back(fallback_reason::pool_empty, out.pool);
+
+  // The lead's part of the formulas, once.
+  activation& score_act = *s.score.act;
+  score_act.set_now(now);
+  (void)score_act.bind(policy::lead_scope, l);
+  s.score.f->prepare(score_act, (1u << policy::lead_scope) | formula::fixed_now);
+  if (s.eligible.f != nullptr) {
+    s.eligible.act->set_now(now);
+    (void)s.eligible.act->bind(policy::lead_scope, l);
+    s.eligible.f->prepare(*s.eligible.act, (1u << policy::lead_scope) | formula::fixed_now);
+  }
+  int cold_start_verdict = -1;  // the cold-start rule over the lead, evaluated on first need
+
+  const bool rotation = chosen != nullptr && chosen->mode == pool_mode::round_robin;
+  const rep* best = nullptr;
+  double best_key = 0, best_score = 0;
+  std::size_t capped = 0, excluded = 0;
+  // Ranking key: score mode maximises the score; rotation minimises leads today per weight.
+  auto rank_key = [&](const rep& r, double score) {
+    if (!rotation) return score;
+    double weight = 1;
+    if (auto it = chosen->rotation_weights.find(r.role); it != chosen->rotation_weights.end())
+      weight = it->second;
+    return weight > 0 ? -(static_cast<double>(r.assigned_today) + 1) / weight : -1e300;
+  };
+  std::vector<const rep*> candidate_reps;  // explain: parallel to out.candidates
+  auto exclude = [&](const rep& r, const char* rule, std::string detail) {
+    ++excluded;
+    if (explain) out.excluded.push_back({r.id, rule, std::move(detail)});
+  };
+
+  for (const rep* rp : s.members) {
+    const rep& r = *rp;
+    if (!r.active) {
+      exclude(r, "inactive", "inactive");
+      continue;
+    }
+    if (!r.accepts_leads) {
+      exclude(r, "not_accepting", "does not accept new leads");
+      continue;
+    }
+    if (r.on_leave(now)) {
+      exclude(r, "on_leave", "on leave");
+      continue;
+    }
+    if (r.daily_cap && r.assigned_today >= *r.daily_cap) {
+      ++capped;
+      exclude(r, "daily_cap",
+              explain ? "daily cap " + std::to_string(*r.daily_cap) + " reached (" +
+                            std::to_string(r.assigned_today) + " today)"
+                      : std::string());
+      continue;
+    }
+    if (r.open_cap && r.open_leads >= *r.open_cap) {
+      ++capped;
+      exclude(r, "open_cap",
+              explain ? "open cap " + std::to_string(*r.open_cap) + " reached (" +
+                            std::to_string(r.open_leads) + " open)"
+                      : std::string());
+      continue;
+    }
+    const bool new_hire =
+        r.hired_at && now >= *r.hired_at && now - *r.hired_at < p.cold_start_period;
+    if (new_hire && s.cold_start.f != nullptr) {
+      if (cold_start_verdict < 0) cold_start_verdict = s.cold_start.lead_test(l, now, true) ? 1 : 0;
+      if (cold_start_verdict == 0) {
+        exclude(r, "cold_start", "in cold start: only low-competition leads");
+        continue;
+      }
+    }
+    const double load = load_of(r, now);
+    const formula_value load_value = formula_value::of_number(load);
+    if (s.eligible.f != nullptr) {
+      activation& act = *s.eligible.act;
+      (void)act.bind(policy::rep_scope, r);
+      (void)act.set_variable(policy::load_variable, load_value);
+      const formula_value ok = s.eligible.f->evaluate(act);
+      if (ok.is_error() || ok.is_blank() || !ok.as_bool()) {
+        exclude(r, "not_eligible",
+                explain ? "eligible is " + ok.to_string() + ": " + s.eligible.f->text() : "");
+        continue;
+      }
+    }
+    (void)score_act.bind(policy::rep_scope, r);
+    (void)score_act.set_variable(policy::load_variable, load_value);
+    const formula_value v = s.score.f->evaluate(score_act);
+    if (v.is_error()) {
+      exclude(r, "score_error", "score is " + v.to_string());
+      continue;
+    }
+    candidate c;
+    c.rep = r.id;
+    c.load = load;
+    c.base = v.is_blank() ? 0.0 : v.as_number();
+    if (!p.role_coefficients.empty()) {
+      auto it = new_hire ? p.role_coefficients.find("new_hire") : p.role_coefficients.end();
+      if (it == p.role_coefficients.end()) it = p.role_coefficients.find(r.role);
+      if (it != p.role_coefficients.end()) c.coefficient = it->second;
+    }
+    c.score = c.base * c.coefficient;
+    const double key = rank_key(r, c.score);
+    if (best == nullptr || key > best_key || (key == best_key && earlier_in_turn(r, *best))) {
+      best = &r;
+      best_key = key;
+      best_score = c.score;
+    }
+    if (explain) {
+      (void)s.score.f->evaluate(score_act, c.why);
+      out.candidates.push_back(std::move(c));
+      candidate_reps.push_back(&r);
+    }
+  }
+
+  if (explain) {  // best first, in the order the choice used
+    std::vector<std::size_t> idx(out.candidates.size());
+    for (std::size_t i = 0; i < idx.size(); ++i)
+      idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+      const double ka = rank_key(*candidate_reps[a], out.candidates[a].score);
+      const double kb = rank_key(*candidate_reps[b], out.candidates[b].score);
+      if (ka != kb) return ka > kb;
+      return earlier_in_turn(*candidate_reps[a], *candidate_reps[b]);
+    });
+    std::vector<candidate> sorted;
+    sorted.reserve(idx.size());
+    for (const std::size_t i : idx)
+      sorted.push_back(std::move(out.candidates[i]));
+    out.candidates = std::move(sorted);
+  }
+
+  if (best == nullptr) {
+    const bool all_capped = capped == excluded && capped > 0;
+    return fall_back(
+        all_capped ? fallback_reason::all_over_cap : fallback_reason::no_eligible_rep,
+        std::to_string(excluded) + " of " + std::to_string(s.members.size()) + " reps excluded");
+  }
+  out.kind = outcome::assigned;
+  out.rep = best->id;
+  out.score = best_score;
+  return out;
+}
+
+}  // namespace crmrules::assign

@@ -412,3 +412,22 @@ TEST_CASE("partial evaluation allocates nothing per rep once prepared", "[formul
   CHECK(counter.count() == 0);
   CHECK(total == 180 * 10 + 20 * 5);
 }
+
+TEST_CASE("IF(IN(field, list field), a, b) runs as one instruction and agrees with the tree",
+          "[formula][vm]") {
+  fixture fx;
+  lead l;
+  l.id = lead_id{"L1"};
+  rep r;
+  r.id = rep_id{"R1"};
+  const char* formula =
+      "IF(IN(lead.region, rep.regions), 20, 0) + IF(IN(区域, 销售.regions), 1, 2)";
+  CHECK(fx.eval(formula, l, r) == "2");  // blank region, empty list
+  l.region = "华东";
+  CHECK(fx.eval(formula, l, r) == "2");
+  r.regions = {"华南", "华东"};
+  CHECK(fx.eval(formula, l, r) == "21");
+  l.region = "华北";
+  CHECK(fx.eval(formula, l, r) == "2");
+  CHECK(fx.eval("IF(IN(lead.email, rep.regions), \"y\", \"n\")", l, r) == "n");
+}

@@ -161,6 +161,7 @@ enum class vop : std::uint8_t {
   compare_slot_const,  // l = slots[a], r = constants[b]: nothing popped
   select_const,        // pop cond: error -> push it; true -> constants[a]; else constants[b]
   select_cmp,          // fused IF(slots[a] <op sub> constants[b], constants[c], constants[d])
+  select_in_list,      // fused IF(IN(slots[a], slots[b] a list), constants[c], constants[d])
   score,               // a number sum of terms[a .. a + b): see score_term
   add,                 // pop r, l; `type` number, money or duration; `flag` subtract
   mul,                 // numbers; `flag` divide

@@ -348,6 +348,16 @@ class generator {
           return;
         }
       }
+      // IF(IN(field, list field), c1, c2): a match term of an assignment score
+      // (IF(IN(lead.industry, rep.industries), 40, 0)), one instruction.
+      if (cond.code == op::in_ && cond.count == 2 && kid_flag(cond, 1) != 0 &&
+          at(kid(cond, 0)).code == op::field && at(kid(cond, 1)).code == op::field) {
+        instr i = make(vop::select_in_list, n, at(kid(cond, 0)).a, at(kid(cond, 1)).a);
+        i.c = then_n.a;
+        i.d = at(kid(n, 2)).a;
+        emit(i, +1);
+        return;
+      }
       gen(kid(n, 0));
       emit(make(vop::select_const, n, then_n.a, at(kid(n, 2)).a), 0);
       return;
@@ -1098,6 +1108,7 @@ struct machine {
       case vop::compare_slot_const:
       case vop::select_const:
       case vop::select_cmp:
+      case vop::select_in_list:
       case vop::score:
       case vop::str_lookup:
       case vop::ret:
@@ -1277,6 +1288,16 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
                           constants[in.b])
                     ? constants[in.c]
                     : constants[in.d];
+        break;
+      }
+      case vop::select_in_list: {
+        // As the tree does: an error subject passes through IF; else a text look-up.
+        const formula_value& subject = slots[in.a];
+        const formula_value& list = slots[in.b];
+        *sp++ = subject.is_error() ? access::retype(subject, in.type)
+                : list.is_error()  ? access::retype(list, in.type)
+                : in_list(access::list(list), access::text(subject)) ? constants[in.c]
+                                                                     : constants[in.d];
         break;
       }
       case vop::add:

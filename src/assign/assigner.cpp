@@ -1,6 +1,8 @@
 #include "crmrules/assign/assigner.hpp"
 
 #include <algorithm>
+#include <array>
+#include <span>
 #include <stdexcept>
 
 #include "crmrules/model/validate.hpp"
@@ -128,10 +130,30 @@ double assigner::load_of(const rep& r, timestamp now) const noexcept {
   // is compared on the one day worked, not diluted (or inflated) by the days away.
   const timestamp window_from = now - std::chrono::days(3);
   duration away{};
-  for (const period& p : r.leave) {
-    const timestamp from = std::max(p.from, window_from);
-    const timestamp to = std::min(p.to, now);
-    if (to > from) away += to - from;
+  if (!r.leave.empty()) {
+    // Leave periods may overlap: each instant counts once (sorted copy; few periods, no heap
+    // for up to 8).
+    std::array<period, 8> small{};
+    std::vector<period> many;
+    std::span<period> sorted;
+    if (r.leave.size() <= small.size()) {
+      std::copy(r.leave.begin(), r.leave.end(), small.begin());
+      sorted = std::span<period>(small.data(), r.leave.size());
+    } else {
+      many = r.leave;
+      sorted = many;
+    }
+    std::sort(sorted.begin(), sorted.end(),
+              [](const period& a, const period& b) { return a.from < b.from; });
+    timestamp counted_to = window_from;
+    for (const period& lp : sorted) {
+      const timestamp from = std::max(lp.from, counted_to);
+      const timestamp to = std::min(lp.to, now);
+      if (to > from) {
+        away += to - from;
+        counted_to = to;
+      }
+    }
   }
   const double present = std::max(1.0, 3.0 - days(away));
   const double revenue_10k = r.revenue_3d.major() / 10000.0;
@@ -155,8 +177,10 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
     return std::move(out);
   };
 
-  if (status st = validate(l); !st.ok())
+  if (status st = validate(l); !st.ok()) {
+    out.alert = true;  // a person has to fix the record
     return fall_back(fallback_reason::lead_invalid, st.message());
+  }
   if (!s.covers.lead_test(l, now, true)) {
     out.alert = true;
     return fall_back(fallback_reason::not_covered, "the policy's 'covers' rule is not TRUE");
@@ -239,8 +263,7 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
                       : std::string());
       continue;
     }
-    const bool new_hire =
-        r.hired_at && now >= *r.hired_at && now - *r.hired_at < p.cold_start_period;
+    const bool new_hire = r.hired_at && now - *r.hired_at < p.cold_start_period;
     if (new_hire && s.cold_start.f != nullptr) {
       if (cold_start_verdict < 0) cold_start_verdict = s.cold_start.lead_test(l, now, true) ? 1 : 0;
       if (cold_start_verdict == 0) {
@@ -265,7 +288,7 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
     (void)score_act.set_variable(policy::load_variable, load_value);
     const formula_value v = s.score.f->evaluate(score_act);
     if (v.is_error()) {
-      exclude(r, "score_error", "score is " + v.to_string());
+      exclude(r, "score_error", explain ? "score is " + v.to_string() : std::string());
       continue;
     }
     candidate c;

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
@@ -182,6 +184,7 @@ TEST_CASE("a lead that fails validation is not scored", "[assign]") {
   const auto pick = a.choose(l, reps, now);
   CHECK(pick.reason == assign::fallback_reason::lead_invalid);
   CHECK_THAT(pick.reason_text, Catch::StartsWith("lead failed validation: "));
+  CHECK(pick.alert);  // a person has to fix the record
 }
 
 TEST_CASE("without a fallback rep, a lead nobody can take stays unassigned and says why",
@@ -218,6 +221,9 @@ TEST_CASE("cold start: a new hire only receives low-competition leads for the fi
   CHECK(pick.rep->str() == "R-new");
   CHECK(pick.candidates[0].coefficient == 0.95);  // new_hire, not sales
   CHECK(pick.score == Approx((40 + 50 + 30 + 40 + 20) * 0.95));
+  // A hire date still to come counts as cold start too.
+  reps[0].hired_at = now + std::chrono::days(2);
+  CHECK(a.choose(web, reps, now).rep->str() == "R-old");
   // After the period, the new hire competes for everything with the plain role coefficient.
   reps[0].hired_at = now - std::chrono::days(8);
   pick = a.choose(web, reps, now, true);
@@ -291,6 +297,9 @@ TEST_CASE("load weighs follow-ups, tasks and revenue per working day present", "
   // Back from two days of leave: the same revenue came in one day present.
   r.leave.push_back({now - std::chrono::days(5), now - std::chrono::days(1)});
   CHECK(a.load_of(r, now) == Approx(4 + 3 + 2 * 3 * 3));
+  // Overlapping leave periods count each day once.
+  r.leave.push_back({now - std::chrono::days(4), now - std::chrono::days(2)});
+  CHECK(a.load_of(r, now) == Approx(4 + 3 + 2 * 3 * 3));
   // A busier rep loses against an idle one with the same fit.
   std::vector<rep> reps{make_rep("R-busy"), make_rep("R-idle")};
   reps[0].open_tasks = 10;
@@ -321,4 +330,25 @@ TEST_CASE("mistakes in the assign section are reported with their place", "[assi
   CHECK(d[0].message == "'open_tasks' must be a number >= 0");
   d = errors(R"({"score": "1", "pools": [{"name": "a", "mode": "round_robbin"}]})");
   CHECK(d[0].suggestion == "round_robin");
+}
+
+TEST_CASE("the rules-file example in docs/ASSIGNMENT.md loads and assigns", "[assign][docs]") {
+  std::ifstream in(CRMRULES_SOURCE_DIR "/docs/ASSIGNMENT.md");
+  REQUIRE(in);
+  const std::string page{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto start = page.find("```jsonc\n");
+  REQUIRE(start != std::string::npos);
+  const auto body = start + 9;
+  const auto end = page.find("```", body);
+  REQUIRE(end != std::string::npos);
+  auto rules = rule_set::load_string(page.substr(body, end - body), "docs/ASSIGNMENT.md");
+  INFO((rules ? std::string() : rules.error().to_string()));
+  REQUIRE(rules);
+  REQUIRE((*rules)->assign_policy() != nullptr);
+  assign::assigner a((*rules)->assign_policy());
+  std::vector<rep> reps{make_rep("R1", {"医疗"}, {"华东"}), make_rep("R2")};
+  reps[0].team = team_id{"T-east"};
+  reps[1].team = team_id{"T-east"};
+  const auto pick = a.choose(make_lead(), reps, now, true);
+  CHECK(pick.rep.has_value());
 }

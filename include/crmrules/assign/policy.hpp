@@ -7,9 +7,10 @@
 //     {"name": "全国", "mode": "round_robin"}
 //   ],
 //   "eligible": "NOT(rep.role = \"intern\") OR 客户预算 < 10万",
-//   "score": "IF(线索来源=\"官网表单\", 100, 40) + IF(IN(lead.industry, rep.industries), 30, 0) - 5
-//   * rep.load", "load": {"follow_ups": 1, "open_tasks": 0.5, "open_leads": 0,
-//   "revenue_3d_per_10k": 0.2}, "role_coefficients": {"manager": 0.8, "new_hire": 0.95},
+//   "score": ["IF(线索来源=\"官网表单\", 100, 40)",
+//             "+ IF(IN(lead.industry, rep.industries), 30, 0) - 5 * rep.load"],
+//   "load": {"follow_ups": 1, "open_tasks": 0.5, "revenue_3d_per_10k": 0.2},
+//   "role_coefficients": {"manager": 0.8, "new_hire": 0.95},
 //   "cold_start": {"days": 7, "leads": "线索来源 = \"二次来访\" OR 线索来源 = \"活动报名\""},
 //   "fallback": {"rep": "R-director", "alert": ["sales_ops"]}
 // }
@@ -76,11 +77,14 @@ struct policy {
   /// Over (lead, rep), number: the score before the role coefficient. Required.
   std::shared_ptr<const formula> score;
   load_weights load;
-  /// Multiplies the score by rep role; the key "new_hire" applies instead during cold start
-  /// when present. Roles not listed: 1.
+  /// Multiplies the score by rep role; the key "new_hire", when present, applies instead to a
+  /// rep hired less than `cold_start_period` ago (or not yet started), whether or not cold-start
+  /// protection is on. Roles not listed: 1. The whole score is multiplied, so a coefficient
+  /// below 1 brings a negative score closer to 0.
   std::map<std::string, double, std::less<>> role_coefficients;
-  /// Cold-start protection: a rep hired less than `cold_start_period` ago only receives leads
-  /// for which `cold_start_leads` (over the lead) is TRUE. Null rule: protection off.
+  /// Cold-start protection: a rep hired less than `cold_start_period` ago (or with a hire date
+  /// still to come) only receives leads for which `cold_start_leads` (over the lead) is TRUE.
+  /// Null rule: protection off.
   duration cold_start_period = std::chrono::days(7);
   std::shared_ptr<const formula> cold_start_leads;
   /// Who gets a lead nobody else can take; nullopt: such leads stay unassigned (and say why).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "crmrules/assign/assigner.hpp"
+#include "crmrules/assign/commit.hpp"
 #include "crmrules/assign/policy.hpp"
 #include "crmrules/model/attributes.hpp"
 #include "crmrules/model/id.hpp"

@@ -414,7 +414,10 @@ result<commit_receipt> memory_storage::do_commit(const write_batch& batch) {
     if (!s.ok()) return detail::in_batch_op(at, s);
   }
   auto& log = impl_->log.entries;
-  log.reserve(log.size() + batch.decisions().size());
+  // Room for the new entries now, so that phase 3 cannot fail; grown geometrically (reserving
+  // the exact size made every commit copy the whole log).
+  if (const std::size_t need = log.size() + batch.decisions().size(); need > log.capacity())
+    log.reserve(std::max(need, 2 * log.capacity()));
   std::vector<decision> staged = batch.decisions();
   for (auto& d : staged) {
     d.seq = log.size() + receipt.decision_seqs.size() + 1;

@@ -5,6 +5,7 @@
 #include "crmrules/assign/assigner.hpp"
 #include "crmrules/assign/commit.hpp"
 #include "crmrules/assign/dry_run.hpp"
+#include "crmrules/assign/reclaim.hpp"
 #include "crmrules/assign/policy.hpp"
 #include "crmrules/model/attributes.hpp"
 #include "crmrules/model/id.hpp"

@@ -114,6 +114,19 @@ std::shared_ptr<const assign::policy> load_assign_policy(object_reader& section,
     }
     cold->finish();
   }
+  if (auto reclaim = section.object("reclaim")) {
+    if (auto d = reclaim->duration_value("remind_owner")) p->reclaim.remind_owner = *d;
+    if (auto d = reclaim->duration_value("notify_manager")) p->reclaim.notify_manager = *d;
+    if (auto d = reclaim->duration_value("reassign")) p->reclaim.reassign = *d;
+    const auto& r = p->reclaim;
+    if (r.reassign <= duration::zero())
+      ctx.error(reclaim->child("reassign"), "'reassign' must be a positive duration");
+    if (r.notify_manager && *r.notify_manager >= r.reassign)
+      ctx.error(reclaim->child("notify_manager"), "'notify_manager' must come before 'reassign'");
+    if (r.remind_owner && *r.remind_owner >= (r.notify_manager ? *r.notify_manager : r.reassign))
+      ctx.error(reclaim->child("remind_owner"), "'remind_owner' must come before the next step");
+    reclaim->finish();
+  }
   if (auto fallback = section.object("fallback")) {
     if (auto r = fallback->string("rep", /*required=*/true)) p->fallback = rep_id{*r};
     if (auto alert = fallback->string_list("alert")) p->alert_recipients = std::move(*alert);

@@ -59,6 +59,15 @@ struct pool {
   std::map<std::string, double, std::less<>> rotation_weights;
 };
 
+/// The escalation ladder for a lead its owner has not touched: remind the owner, tell the
+/// manager, take the lead back and reassign it. Each step's time counts from the assignment
+/// (calendar time; business hours once the SLA engine's calendars drive it).
+struct reclaim_ladder {
+  std::optional<duration> remind_owner;    ///< e.g. 1h; nullopt: no reminder
+  std::optional<duration> notify_manager;  ///< e.g. 1h30m; nullopt: no manager step
+  duration reassign = std::chrono::hours(2);
+};
+
 /// A compiled assignment policy.
 struct policy {
   /// Scope indices of the formulas over (lead, rep), and the variable index of `rep.load`.
@@ -92,6 +101,8 @@ struct policy {
   /// Recipients (rep ids or role names) of the alert sent when a lead falls to the fallback
   /// because no rule covers it.
   std::vector<std::string> alert_recipients;
+  /// Reclaim on no-touch (assign::reclaim_check).
+  reclaim_ladder reclaim;
 };
 
 }  // namespace crmrules::assign

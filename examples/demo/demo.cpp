@@ -25,16 +25,22 @@ using namespace crmrules;
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
+#ifndef CRMRULES_EXAMPLES_DIR
+#define CRMRULES_EXAMPLES_DIR "examples"
+#endif
+
 struct demo_options {
   fs::path db = "crmrules-demo.db";
+  fs::path rules = CRMRULES_EXAMPLES_DIR "/rules/sample-rules.json";
   sample::options data;
 };
 
 [[noreturn]] void usage(int code) {
   std::fputs(
-      "usage: crmrules_demo [--db FILE] [--seed N] [--leads N] [--reps N] [--customers N]\n"
-      "  Generates the sample CRM data, stores it in a SQLite file (replaced if it exists) and\n"
-      "  prints a summary.\n",
+      "usage: crmrules_demo [--db FILE] [--rules FILE] [--seed N] [--leads N] [--reps N]\n"
+      "                     [--customers N]\n"
+      "  Generates the sample CRM data, stores it in a SQLite file (replaced if it exists),\n"
+      "  prints a summary, and assigns the day's new leads under the rules file.\n",
       code == 0 ? stdout : stderr);
   std::exit(code);
 }
@@ -57,6 +63,8 @@ demo_options parse_args(int argc, char** argv) {
     };
     if (arg == "--db") {
       o.db = v;
+    } else if (arg == "--rules") {
+      o.rules = v;
     } else if (arg == "--seed") {
       o.data.seed = number();
     } else if (arg == "--leads") {
@@ -221,6 +229,81 @@ void summarise(storage& db, timestamp now) {
       on_leave, inactive, new_hires);
 }
 
+/// Step 3: assignment. A dry run of the policy over every waiting lead (the sandbox view), then
+/// the last 24 hours' leads assigned for real through the store, with one explanation.
+void assign_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now) {
+  heading("Assignment (rules: " + rules.name() + ")");
+  const auto policy = rules.assign_policy();
+  if (!policy) {
+    fmt::print("  the rules file has no \"assign\" section\n");
+    return;
+  }
+  const auto reps = read_all(db.reps());
+  auto waiting = db.leads().list_unassigned(lead_id{}, data.leads.size() + 1);
+  if (!waiting) fail("query unassigned leads", waiting.error());
+  auto t = clock_type::now();
+  const auto report = assign::dry_run(policy, nullptr, *waiting, reps, now);
+  fmt::print(
+      "  dry run over all {} waiting leads in {:.0f} ms (nothing written): {} assigned, "
+      "{} to the fallback\n",
+      report.leads, ms_since(t), report.candidate.assigned, report.candidate.fallback);
+  for (const auto& [reason, n] : report.candidate.reasons)
+    fmt::print("    fallback because {}: {}\n", reason, n);
+
+  std::vector<lead_id> today;
+  for (const auto& l : *waiting) {
+    if (now - l.created_at <= std::chrono::hours(24)) today.push_back(l.id);
+  }
+  assign::assigner a(policy);
+  if (!today.empty()) {
+    const auto first = db.leads().get(today.front());
+    if (!first) fail("read a lead", first.error());
+    const auto why = a.choose(*first, reps, now, /*explain=*/true);
+    fmt::print("  why lead {} ({}, {}, {}) goes where it goes:\n", first->id.str(), first->source,
+               first->region, first->industry);
+    for (std::size_t i = 0; i < std::min<std::size_t>(3, why.candidates.size()); ++i) {
+      const auto& c = why.candidates[i];
+      fmt::print("    {:<5} {:>6.1f} = {} x {}\n", c.rep.str(), c.score, c.why.summary(),
+                 c.coefficient);
+    }
+    std::map<std::string, std::size_t> excluded;
+    for (const auto& e : why.excluded)
+      ++excluded[e.rule];
+    std::string text;
+    for (const auto& [rule, n] : excluded)
+      text += fmt::format("{}{} {}", text.empty() ? "" : ", ", n, rule);
+    fmt::print("    excluded: {}\n", text.empty() ? "none" : text);
+  }
+  t = clock_type::now();
+  std::map<std::string, std::size_t> per_team, outcomes;
+  std::map<std::string, std::string> team_of;
+  for (const auto& r : reps)
+    team_of[r.id.str()] = r.team ? r.team->str() : "(no team)";
+  std::size_t retried = 0;
+  for (const auto& id : today) {
+    auto done = assign::assign_and_commit(db, a, id, now);
+    if (!done) fail("assign " + id.str(), done.error());
+    retried += done->attempts > 1 ? 1 : 0;
+    ++outcomes[std::string(to_string(done->pick.kind)) +
+               (done->pick.kind == assign::outcome::assigned
+                    ? ""
+                    : " (" + std::string(to_string(done->pick.reason)) + ")")];
+    if (done->pick.rep)
+      ++per_team[team_of.contains(done->pick.rep->str()) ? team_of[done->pick.rep->str()]
+                                                         : "(fallback)"];
+  }
+  fmt::print(
+      "  assigned the last 24 hours' {} leads in {:.0f} ms, committed to SQLite with "
+      "versions ({} retried):\n",
+      today.size(), ms_since(t), retried);
+  print_distribution(outcomes, today.size());
+  fmt::print("  by team of the new owner:\n");
+  print_distribution(per_team, today.size());
+  auto seq = db.decisions().last_seq();
+  if (!seq) fail("read the decision log", seq.error());
+  fmt::print("  decision log: {} entries\n", *seq);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -248,6 +331,13 @@ int main(int argc, char** argv) {
   auto db = sqlite_storage::open(opt.db, reopen);
   if (!db) fail("reopening " + opt.db.string(), db.error());
   summarise(**db, opt.data.now);
+
+  auto rules = rule_set::load_file(opt.rules);
+  if (!rules) {
+    fmt::print(stderr, "{}", rules.error().to_string());
+    fail("loading " + opt.rules.string(), status::invalid_argument("the rules file has errors"));
+  }
+  assign_step(**db, **rules, data, opt.data.now);
 
   fmt::print("\ndemo finished in {:.0f} ms; database at {}\n", ms_since(start),
              fs::absolute(opt.db).string());

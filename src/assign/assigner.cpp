@@ -332,7 +332,9 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
   }
 
   if (best == nullptr) {
-    const bool all_capped = capped == excluded && capped > 0;
+    // Over cap: some rep would have taken it but for a cap (the others are away, inactive,
+    // or not eligible for this lead). Otherwise nobody was eligible at all.
+    const bool all_capped = capped > 0;
     return fall_back(
         all_capped ? fallback_reason::all_over_cap : fallback_reason::no_eligible_rep,
         std::to_string(excluded) + " of " + std::to_string(s.members.size()) + " reps excluded");

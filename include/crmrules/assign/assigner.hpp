@@ -42,8 +42,9 @@ enum class fallback_reason : std::uint8_t {
   lead_invalid,     ///< "lead failed validation": the record breaks a model invariant
   not_covered,      ///< "no rule covers the lead": `covers` is not TRUE, or no pool takes it
   pool_empty,       ///< "pool empty": the pool that takes the lead has no members
-  all_over_cap,     ///< "all over cap": every member is at a daily or open cap
-  no_eligible_rep,  ///< "no eligible rep": every member was excluded by some rule
+  all_over_cap,     ///< "all over cap": no candidate, and some member was excluded only by a
+                    ///< daily or open cap (the rest being away, inactive or not eligible)
+  no_eligible_rep,  ///< "no eligible rep": every member was excluded by a rule other than a cap
 };
 [[nodiscard]] std::string_view to_string(outcome o) noexcept;
 /// The reason's code as written in decisions: "lead_invalid", "not_covered", ...

@@ -72,6 +72,12 @@ result<commit_result> assign_and_commit(storage& store, assigner& a, const lead_
       std::erase_if(*reps, [&](const rep& r) { return r.id == *previous; });
     }
     out.pick = a.choose(*l, *reps, now);
+    if (out.pick.reason == fallback_reason::lead_invalid) {
+      // A record that breaks the model's rules cannot be written with an owner: it stays
+      // waiting, the decision and the alert say why, and a person fixes it.
+      out.pick.kind = outcome::unassigned;
+      out.pick.rep.reset();
+    }
     const assignment& pick = out.pick;
 
     write_batch batch;
@@ -93,9 +99,9 @@ result<commit_result> assign_and_commit(storage& store, assigner& a, const lead_
         break;
       }
     } else {
-      // Nobody can take it: it stays waiting, and the decision says why. The version bump
-      // still guards against a concurrent assignment of the same lead.
-      updated.owner.reset();
+      // Nobody can take it: it stays waiting (a released lead keeps its previous owner, still
+      // to be skipped), and the decision says why. The version bump still guards against a
+      // concurrent assignment of the same lead.
     }
     if (pick.reason != fallback_reason::lead_invalid) batch.update(std::move(updated));
     decision d;
@@ -124,8 +130,8 @@ result<commit_result> assign_and_commit(storage& store, assigner& a, const lead_
     std::this_thread::yield();  // let the winner of the race finish before re-reading
   }
   return status::conflict("lead " + id.str() + ": still conflicting after " +
-                          std::to_string(options.max_attempts) + " attempts (" + last.message() +
-                          ")");
+                          std::to_string(std::max(1, options.max_attempts)) + " attempts (" +
+                          last.message() + ")");
 }
 
 }  // namespace crmrules::assign

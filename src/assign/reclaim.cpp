@@ -40,8 +40,9 @@ reclaim_decision reclaim_check(const policy& p, const lead& l, timestamp now) {
     }
   }
   if (out.step != reclaim_step::none) {
-    out.reason =
-        "not touched " + format_duration(waited) + " after assignment to " + l.owner->str();
+    out.reason = "not touched " +
+                 format_duration(std::chrono::floor<std::chrono::minutes>(waited)) +
+                 " after assignment to " + l.owner->str();
   }
   return out;
 }
@@ -127,7 +128,8 @@ result<reclaim_result> reclaim_and_commit(storage& store, const policy& p, const
     std::this_thread::yield();
   }
   return status::conflict("lead " + id.str() + ": still conflicting after " +
-                          std::to_string(max_attempts) + " attempts (" + last.message() + ")");
+                          std::to_string(std::max(1, max_attempts)) + " attempts (" +
+                          last.message() + ")");
 }
 
 }  // namespace crmrules::assign

@@ -13,6 +13,7 @@
 
 #include "crmrules/rules/rule_set.hpp"
 #include "crmrules/store/memory_storage.hpp"
+#include "crmrules/store/wrappers.hpp"
 #ifdef CRMRULES_WITH_SQLITE
 #include "crmrules/store/sqlite_storage.hpp"
 #endif
@@ -242,4 +243,94 @@ TEST_CASE("a lead released for reassignment does not go back to its previous own
   CHECK(done->pick.rep->str() == "R2");  // R1 would win the tie by id
   auto log = store.decisions().read(0, 10);
   CHECK((*log)[0].kind == decision_kind::reassignment);
+}
+
+TEST_CASE("an invalid lead is not given an owner; the decision and an alert say why",
+          "[assign][commit]") {
+  // A host store that hands out a record breaking the model's rules (here: bad UTF-8 in the
+  // company name, as a legacy import might).
+  class corrupting_leads final : public lead_store_wrapper {
+   public:
+    using lead_store_wrapper::lead_store_wrapper;
+
+   protected:
+    result<lead> do_get(const lead_id& id) const override {
+      auto got = lead_store_wrapper::do_get(id);
+      if (got) got->company_name = "\xff";
+      return got;
+    }
+  };
+  class host_store final : public storage_wrapper {
+   public:
+    explicit host_store(storage& s) : storage_wrapper(s), leads_(s.leads()) {}
+    lead_store& leads() noexcept override { return leads_; }
+
+   private:
+    corrupting_leads leads_;
+  };
+  memory_storage inner;
+  rep r;
+  r.id = rep_id{"R1"};
+  REQUIRE(inner.reps().insert(r));
+  lead l;
+  l.id = lead_id{"L1"};
+  REQUIRE(inner.leads().insert(l));
+  host_store store(inner);
+  recording_notifier alerts;
+  assign::commit_options options;
+  options.alerts = &alerts;
+  assign::assigner a(policy_for_stress());
+  auto done = assign::assign_and_commit(store, a, l.id, now, options);
+  REQUIRE(done);
+  CHECK(done->pick.kind == assign::outcome::unassigned);  // not "given to R-director"
+  CHECK(done->pick.reason == assign::fallback_reason::lead_invalid);
+  CHECK_FALSE(done->pick.rep);
+  const auto stored = inner.leads().get(l.id);
+  CHECK(stored->status == lead_status::unassigned);
+  CHECK_FALSE(stored->owner);
+  auto log = inner.decisions().read(0, 10);
+  REQUIRE(log->size() == 1);
+  CHECK((*log)[0].kind == decision_kind::fallback);
+  CHECK_THAT((*log)[0].reason, Catch::StartsWith("lead failed validation: "));
+  CHECK(alerts.alerts == 1);
+}
+
+TEST_CASE("a released lead nobody can take keeps the owner it must skip", "[assign][commit]") {
+  memory_storage store;
+  rep r;
+  r.id = rep_id{"R1"};
+  r.regions = {"华东"};
+  REQUIRE(store.reps().insert(r));
+  lead l;
+  l.id = lead_id{"L1"};
+  l.status = lead_status::to_reassign;
+  l.owner = rep_id{"R1"};
+  REQUIRE(store.leads().insert(l));
+  auto rules = rule_set::load_string(R"({"assign": {"score": "1"}})");  // no fallback rep
+  REQUIRE(rules);
+  assign::assigner a((*rules)->assign_policy());
+  auto done = assign::assign_and_commit(store, a, l.id, now);
+  REQUIRE(done);
+  CHECK(done->pick.kind == assign::outcome::unassigned);  // R1 is skipped, nobody else
+  const auto stored = store.leads().get(l.id);
+  CHECK(stored->status == lead_status::to_reassign);
+  CHECK(stored->owner == rep_id{"R1"});  // still remembered, so R1 is skipped next time too
+  CHECK(assign::assign_and_commit(store, a, l.id, now)->pick.kind == assign::outcome::unassigned);
+}
+
+TEST_CASE("publishing a new policy is a swap; an assigner finishes on the policy it started with",
+          "[assign]") {
+  rules_holder holder(*rule_set::load_string(R"({"assign": {"score": "1"}})"));
+  assign::assigner in_flight(holder.current()->assign_policy());
+  const auto d = holder.reload_string(R"({"assign": {"score": "2"}})");
+  REQUIRE_FALSE(d.has_errors());
+  std::vector<rep> reps(1);
+  reps[0].id = rep_id{"R1"};
+  lead l;
+  l.id = lead_id{"L1"};
+  CHECK(in_flight.choose(l, reps, now).score == 1);  // the old policy, still alive
+  assign::assigner next(holder.current()->assign_policy());
+  CHECK(next.choose(l, reps, now).score == 2);
+  holder.publish(nullptr);  // ignored
+  CHECK(holder.current()->assign_policy() != nullptr);
 }

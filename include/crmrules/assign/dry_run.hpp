@@ -10,7 +10,8 @@
 //
 // **Example**
 // ```
-// auto report = crmrules::assign::dry_run(*candidate, in_force.get(), last_month, reps, now);
+// auto report = crmrules::assign::dry_run(candidate_rules->assign_policy(),
+//                                         rules_in_force->assign_policy(), last_month, reps, now);
 // std::cout << report.summary();
 // ```
 #pragma once

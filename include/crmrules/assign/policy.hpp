@@ -39,7 +39,8 @@ enum class pool_mode : std::uint8_t {
 };
 
 /// Weights of the load figure `rep.load` that score formulas read (a higher load means a
-/// busier rep). Each term is judged per working day present, see docs/ASSIGNMENT.md.
+/// busier rep). The 3-day revenue is judged per working day present (the other terms are
+/// today's or current counts), see docs/ASSIGNMENT.md.
 struct load_weights {
   double follow_ups = 1.0;          ///< per follow-up scheduled today (rep::today_follow_ups)
   double open_tasks = 0.5;          ///< per open task (rep::open_tasks)

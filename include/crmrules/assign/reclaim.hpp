@@ -34,7 +34,7 @@ struct reclaim_decision {
   reclaim_step step = reclaim_step::none;
   /// When the next step falls due (nullopt: nothing further, or the lead is out of scope).
   std::optional<timestamp> next_at;
-  std::string reason;  ///< "not touched 2h 5m after assignment to R7"
+  std::string reason;  ///< "not touched 2h5m after assignment to R7" (whole minutes)
 };
 
 /// The highest step of the ladder that is due for `l` at `now`. Only leads in status

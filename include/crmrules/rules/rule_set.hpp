@@ -135,8 +135,11 @@ class rules_holder {
                                           std::string_view source_name = "<string>",
                                           const rules_options& options = {});
 
-  /// Swaps in an already loaded rule set.
-  void publish(std::shared_ptr<const rule_set> next) noexcept { current_.store(std::move(next)); }
+  /// Swaps in an already loaded rule set; a null pointer is ignored (current() never returns
+  /// null).
+  void publish(std::shared_ptr<const rule_set> next) noexcept {
+    if (next) current_.store(std::move(next));
+  }
 
  private:
   template <class Load>

@@ -1241,6 +1241,9 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
       case vop::push_cache:
         *sp++ = st.cache[in.a];
         break;
+      case vop::push_var:
+        *sp++ = st.variables[in.a];
+        break;
       case vop::jump:
         pc = in.a;
         break;
@@ -1300,6 +1303,15 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
                                                                      : constants[in.d];
         break;
       }
+      case vop::mul:  // multiplication of numbers (division, with its zero check, is cold)
+        if (in.flag == 0 && !sp[-1].is_error() && !sp[-2].is_error()) {
+          const double x = access::num(sp[-2]) * access::num(sp[-1]);
+          --sp;
+          sp[-1] = std::isfinite(x) ? formula_value::of_number(x)
+                                    : formula_value::error(in.type, formula_error::num, in.offset);
+          break;
+        }
+        goto cold;
       case vop::add:
         if (in.type == formula_type::number && !sp[-1].is_error() && !sp[-2].is_error()) {
           const double x = in.flag != 0 ? access::num(sp[-2]) - access::num(sp[-1])
@@ -1311,6 +1323,7 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
         }
         [[fallthrough]];
       default:
+      cold:
         m.sp_ = sp;
         m.pc_ = pc;
         m.cold(in);

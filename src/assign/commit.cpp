@@ -1,7 +1,9 @@
 #include "crmrules/assign/commit.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
-#include <thread>
+
+#include "assign/backoff.hpp"
 
 namespace crmrules::assign {
 
@@ -127,7 +129,7 @@ result<commit_result> assign_and_commit(storage& store, assigner& a, const lead_
     }
     last = receipt.error();
     if (!last.is_conflict()) return last;
-    std::this_thread::yield();  // let the winner of the race finish before re-reading
+    detail::conflict_backoff(attempt);
   }
   return status::conflict("lead " + id.str() + ": still conflicting after " +
                           std::to_string(std::max(1, options.max_attempts)) + " attempts (" +

@@ -1,6 +1,6 @@
 #include "crmrules/assign/reclaim.hpp"
 
-#include <thread>
+#include "assign/backoff.hpp"
 
 namespace crmrules::assign {
 
@@ -125,7 +125,7 @@ result<reclaim_result> reclaim_and_commit(storage& store, const policy& p, const
     }
     last = receipt.error();
     if (!last.is_conflict()) return last;
-    std::this_thread::yield();
+    detail::conflict_backoff(attempt);
   }
   return status::conflict("lead " + id.str() + ": still conflicting after " +
                           std::to_string(std::max(1, max_attempts)) + " attempts (" +

@@ -22,8 +22,9 @@
 namespace crmrules::assign {
 
 struct commit_options {
-  /// Attempts before giving up on version conflicts (each re-reads everything).
-  int max_attempts = 64;
+  /// Attempts before giving up on version conflicts (each re-reads everything, after a random
+  /// wait that grows with the attempt, up to about 2 ms).
+  int max_attempts = 256;
   /// Where alerts go (a lead no rule covers, a lead that failed validation); may be null.
   notifier* alerts = nullptr;
   /// Written as the decision's actor.

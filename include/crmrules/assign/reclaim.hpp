@@ -54,6 +54,6 @@ struct reclaim_result {
 /// (conflicts retried). Notifications go out after the commit; `n` may be null.
 [[nodiscard]] result<reclaim_result> reclaim_and_commit(storage& store, const policy& p,
                                                         const lead_id& id, timestamp now,
-                                                        notifier* n, int max_attempts = 64);
+                                                        notifier* n, int max_attempts = 256);
 
 }  // namespace crmrules::assign

@@ -431,3 +431,64 @@ TEST_CASE("IF(IN(field, list field), a, b) runs as one instruction and agrees wi
   CHECK(fx.eval(formula, l, r) == "2");
   CHECK(fx.eval("IF(IN(lead.email, rep.regions), \"y\", \"n\")", l, r) == "n");
 }
+
+TEST_CASE("assignment-shaped sums (list matches, scaled load) run fused and agree with the tree",
+          "[formula][vm]") {
+  fixture fx;
+  const char* texts[] = {
+      "IF(IN(lead.region, rep.regions), 20, 0) - 2 * rep.load",
+      "IF(线索来源=\"官网表单\", 100, 40) + IF(IN(区域, 销售.regions), 60, 0) - rep.load * 3",
+      "1e308 * rep.load + IF(IN(lead.email, rep.regions), 1, 2)",
+  };
+  lead l;
+  l.id = lead_id{"L1"};
+  rep r;
+  r.id = rep_id{"R1"};
+  for (const char* text : texts) {
+    const auto f = fx.compile(text);
+    INFO(text);
+    CHECK(detail::fx::access::prog(*f).bc.score_only);
+    for (const double load : {0.0, 2.5, -1.0, 1e10}) {
+      for (int variant = 0; variant < 4; ++variant) {
+        l.region = variant % 2 == 0 ? "华东" : "";
+        l.source = variant < 2 ? "官网表单" : "转介绍";
+        r.regions = variant == 3 ? std::vector<std::string>{} : std::vector<std::string>{"华东"};
+        (void)fx.eval(text, l, r, load);  // checks the VM against the tree
+      }
+    }
+  }
+  CHECK(fx.eval(texts[2], l, r, 1e10) == "#NUM!");
+  CHECK(fx.eval(texts[0], l, r, 2.5) == "-5");
+
+  // Prepared with the lead fixed (as the assigner does), per rep and load: the same as the tree,
+  // and the lead's terms are not recomputed.
+  for (const char* text : texts) {
+    const auto f = fx.compile(text);
+    INFO(text);
+    activation act(*f);
+    act.set_now(fx.now);
+    l.region = "华东";
+    l.source = "官网表单";
+    REQUIRE(act.bind(fx.lead_scope, l).ok());
+    f->prepare(act, 1u << fx.lead_scope);
+    CHECK(detail::fx::access::prepared(act));
+    std::vector<rep> reps(3);
+    reps[0].regions = {"华东"};
+    reps[1].regions = {"华南", "华东"};
+    for (std::size_t i = 0; i < reps.size(); ++i) {
+      reps[i].id = rep_id{"R" + std::to_string(i)};
+      REQUIRE(act.bind(fx.rep_scope, reps[i]).ok());
+      for (const double load : {0.0, 1.5, 1e10}) {
+        REQUIRE(act.set_variable(fx.load_var, formula_value::of_number(load)).ok());
+        CHECK(f->evaluate(act).to_string() == detail::fx::evaluate_tree(*f, act).to_string());
+        CHECK(detail::fx::access::prepared(act));
+      }
+    }
+    // A new lead drops what was prepared; the result follows the new lead.
+    lead other = l;
+    other.region = "西北";
+    REQUIRE(act.bind(fx.lead_scope, other).ok());
+    CHECK_FALSE(detail::fx::access::prepared(act));
+    CHECK(f->evaluate(act).to_string() == detail::fx::evaluate_tree(*f, act).to_string());
+  }
+}

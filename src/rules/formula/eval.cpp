@@ -648,8 +648,8 @@ std::size_t formula::node_count() const noexcept {
 }
 
 formula_value formula::evaluate(activation& act) const noexcept {
-  if (p_->bc.score_only && !act.prepared_)
-    return detail::fx::run_score(*p_, *act.s_, act.slots_);  // touches only the slots
+  if (p_->bc.score_only)  // a fused sum: no machine, no arena, only the slots
+    return detail::fx::run_score(*p_, *act.s_, act.slots_, act.prepared_);
   auto& st = access::state(act);
   st.reset_arena(act.prepared_);
   try {
@@ -743,6 +743,16 @@ void formula::prepare(activation& act, std::uint32_t fixed) const noexcept {
   act.prepared_ = false;
   fixed &= 0xFFu | detail::fx::dep_now;
   if (fixed == 0) return;
+  if (p_->bc.score_only) {  // a fused sum: its fixed terms are computed once, in order kept
+    try {
+      detail::fx::prepare_score(*p_, st, fixed);
+    } catch (...) {
+      return;  // out of memory: evaluate() then does all the work, correctly
+    }
+    act.prepared_scopes_ = fixed;
+    act.prepared_ = true;
+    return;
+  }
   try {
     st.cache.resize(p_->nodes.size());
     std::vector<bool> cached(p_->nodes.size(), false);

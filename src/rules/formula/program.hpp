@@ -216,6 +216,8 @@ struct score_term {
     threshold,   // the same when the slot is a number, an amount or a duration and c, d are
                  // plain numbers: pre-converted, no dispatch on class at run time
     lookup,
+    in_list,          // IF(IN(slot a, list slot b), constants[c], constants[d])
+    scaled_variable,  // constants[b] * variables[a] (a load term: - 2 * rep.load)
   };
   kind what = kind::constant;
   std::uint8_t sub = 0;   // select_cmp: comparison (op | class << 3); threshold: cmp_op
@@ -230,6 +232,8 @@ struct score_term {
   double limit_d = 0;        // ... or as double
   double then_v = 0;         // threshold: results
   double else_v = 0;
+  std::uint32_t offset = 0;  // scaled_variable: the product's source offset, for #NUM!
+  std::uint32_t deps = 0;    // what the term reads (dep bits): prepare() caches fixed terms
 };
 
 /// Jump targets of a str_switch: one per case, the default's, and the end.
@@ -297,7 +301,10 @@ struct activation::state {
   // Partial evaluation: the code with prepared parts replaced by their cached values.
   std::vector<detail::fx::instr> prepared_code;
   std::vector<formula_value> cache;  // by node index
-  std::size_t prepared_chunk = 0;    // arena position after prepare(): cached strings live below it
+  // Partial evaluation of a fused sum: each term's value when it reads only fixed scopes.
+  std::vector<formula_value> term_values;
+  std::uint32_t fixed_terms = 0;   // the `fixed` mask those values were computed for
+  std::size_t prepared_chunk = 0;  // arena position after prepare(): cached strings live below it
   std::size_t prepared_used = 0;
 
   // Arena: chunks never move, so views into them stay valid until reset().

@@ -275,6 +275,24 @@ class generator {
         st.c = at(kid(t, 1)).a;
         st.d = at(kid(t, 2)).a;
         make_threshold(st);
+      } else if (t.code == op::if_ && t.count == 3 && at(kid(t, 1)).code == op::constant &&
+                 at(kid(t, 2)).code == op::constant && at(kid(t, 0)).code == op::in_ &&
+                 at(kid(t, 0)).count == 2 && kid_flag(at(kid(t, 0)), 1) != 0 &&
+                 at(kid(at(kid(t, 0)), 0)).code == op::field &&
+                 at(kid(at(kid(t, 0)), 1)).code == op::field) {
+        const node& in = at(kid(t, 0));
+        st.what = score_term::kind::in_list;
+        st.a = at(kid(in, 0)).a;
+        st.b = at(kid(in, 1)).a;
+        st.c = at(kid(t, 1)).a;
+        st.d = at(kid(t, 2)).a;
+      } else if (t.code == op::product && t.count == 2 && kid_flag(t, 0) == 0 &&
+                 kid_flag(t, 1) == 0 && scaled_variable_shape(t)) {
+        const bool var_first = at(kid(t, 0)).code == op::variable;
+        st.what = score_term::kind::scaled_variable;
+        st.a = at(kid(t, var_first ? 0 : 1)).a;
+        st.b = at(kid(t, var_first ? 1 : 0)).a;
+        st.offset = t.offset;
       } else if (t.code == op::str_switch && lookup_shape(t)) {
         st.what = score_term::kind::lookup;
         st.a = at(kid(t, 0)).a;
@@ -283,12 +301,23 @@ class generator {
       } else {
         return false;
       }
+      st.deps = t.deps;
       terms.push_back(st);
     }
     const auto first = static_cast<std::uint32_t>(bc_.terms.size());
     bc_.terms.insert(bc_.terms.end(), terms.begin(), terms.end());
     emit(make(vop::score, n, first, static_cast<std::uint32_t>(terms.size())), +1);
     return true;
+  }
+
+  /// A product of a variable and a number constant (that is not a folded error).
+  [[nodiscard]] bool scaled_variable_shape(const node& t) const {
+    const node& x = at(kid(t, 0));
+    const node& y = at(kid(t, 1));
+    const node& var = x.code == op::variable ? x : y;
+    const node& k = x.code == op::variable ? y : x;
+    return var.code == op::variable && k.code == op::constant && !p_.constants[k.a].is_error() &&
+           k.type == formula_type::number;
   }
 
   /// Turns a select_cmp term into a threshold term when the compared class is numeric and both
@@ -1117,109 +1146,126 @@ struct machine {
   }
 };
 
-/// A `score` instruction: a sum of simple terms (a weight formula's usual shape).
+/// One term of a fused sum, as the tree computes it (a number, blank or error).
+[[gnu::always_inline]] inline formula_value score_term_value(
+    const access::program& p, const bytecode& bc, const score_term& term,
+    const access::act_state& st, const formula_value* slots,
+    const formula_value* constants) noexcept {
+  switch (term.what) {
+    case score_term::kind::constant:
+      return constants[term.a];
+    case score_term::kind::slot:
+      return slots[term.a];
+    case score_term::kind::variable:
+      return st.variables[term.a];
+    case score_term::kind::select_cmp: {
+      const formula_value& l = slots[term.a];
+      return l.is_error() ? l
+             : compare(static_cast<cmp_class>(term.sub >> 3), static_cast<cmp_op>(term.sub & 7), l,
+                       constants[term.b])
+                 ? constants[term.c]
+                 : constants[term.d];
+    }
+    case score_term::kind::threshold: {
+      const formula_value& l = slots[term.a];
+      if (l.is_error()) return l;
+      int ord = 0;
+      if (term.integral) {
+        const std::int64_t x = access::i64(l);
+        ord = x < term.limit_i ? -1 : x > term.limit_i ? 1 : 0;
+      } else {
+        const double x = access::num(l);
+        ord = x < term.limit_d ? -1 : x > term.limit_d ? 1 : 0;
+      }
+      bool hit = false;
+      switch (static_cast<cmp_op>(term.sub)) {
+        case cmp_op::eq:
+          hit = ord == 0;
+          break;
+        case cmp_op::ne:
+          hit = ord != 0;
+          break;
+        case cmp_op::lt:
+          hit = ord < 0;
+          break;
+        case cmp_op::le:
+          hit = ord <= 0;
+          break;
+        case cmp_op::gt:
+          hit = ord > 0;
+          break;
+        case cmp_op::ge:
+          hit = ord >= 0;
+          break;
+      }
+      return formula_value::of_number(hit ? term.then_v : term.else_v);
+    }
+    case score_term::kind::in_list: {
+      const formula_value& subject = slots[term.a];
+      const formula_value& list = slots[term.b];
+      return subject.is_error()                                   ? subject
+             : list.is_error()                                    ? list
+             : in_list(access::list(list), access::text(subject)) ? constants[term.c]
+                                                                  : constants[term.d];
+    }
+    case score_term::kind::scaled_variable: {
+      const formula_value& x = st.variables[term.a];
+      if (x.is_error()) return x;
+      const double y = access::num(x) * access::num(constants[term.b]);
+      return std::isfinite(y)
+                 ? formula_value::of_number(y)
+                 : formula_value::error(formula_type::number, formula_error::num, term.offset);
+    }
+    case score_term::kind::lookup: {
+      const formula_value& subject = slots[term.a];
+      return subject.is_error() ? subject
+                                : constants[bc.lookup_results[term.b][find_case(
+                                      p.switch_tables[term.b], access::text(subject))]];
+    }
+  }
+  return formula_value::error(formula_type::number, formula_error::value, 0);
+}
+
+/// A `score` instruction: a sum of simple terms (a weight formula's usual shape). With
+/// `prepared`, the terms that read only the scopes prepare() fixed come from st.term_values.
+template <bool Prepared>
 [[gnu::always_inline]] inline formula_value score_sum(const access::program& p, const bytecode& bc,
                                                       const instr& in, const access::act_state& st,
                                                       const formula_value* slots,
                                                       const formula_value* constants) noexcept {
-  // The tree's sum, term by term: the first error wins; overflow is #NUM! at once.
+  // The tree's sum, term by term and in order (so rounding is the same): the first error
+  // wins; overflow is #NUM! at once.
   double acc = 0;
-  formula_value failed;
-  bool ok = true;
   const score_term* term = bc.terms.data() + in.a;
   for (std::uint32_t k = 0; k < in.b; ++k, ++term) {
-    formula_value v;
-    switch (term->what) {
-      case score_term::kind::constant:
-        v = constants[term->a];
-        break;
-      case score_term::kind::slot:
-        v = slots[term->a];
-        break;
-      case score_term::kind::variable:
-        v = st.variables[term->a];
-        break;
-      case score_term::kind::select_cmp: {
-        const formula_value& l = slots[term->a];
-        v = l.is_error() ? l
-            : compare(static_cast<cmp_class>(term->sub >> 3), static_cast<cmp_op>(term->sub & 7), l,
-                      constants[term->b])
-                ? constants[term->c]
-                : constants[term->d];
-        break;
-      }
-      case score_term::kind::threshold: {
-        const formula_value& l = slots[term->a];
-        if (l.is_error()) {
-          v = l;
-          break;
-        }
-        int ord = 0;
-        if (term->integral) {
-          const std::int64_t x = access::i64(l);
-          ord = x < term->limit_i ? -1 : x > term->limit_i ? 1 : 0;
-        } else {
-          const double x = access::num(l);
-          ord = x < term->limit_d ? -1 : x > term->limit_d ? 1 : 0;
-        }
-        bool hit = false;
-        switch (static_cast<cmp_op>(term->sub)) {
-          case cmp_op::eq:
-            hit = ord == 0;
-            break;
-          case cmp_op::ne:
-            hit = ord != 0;
-            break;
-          case cmp_op::lt:
-            hit = ord < 0;
-            break;
-          case cmp_op::le:
-            hit = ord <= 0;
-            break;
-          case cmp_op::gt:
-            hit = ord > 0;
-            break;
-          case cmp_op::ge:
-            hit = ord >= 0;
-            break;
-        }
-        const double x = hit ? term->then_v : term->else_v;
-        acc = term->minus ? acc - x : acc + x;
-        if (!std::isfinite(acc)) {
-          failed = formula_value::error(in.type, formula_error::num, in.offset);
-          ok = false;
-          k = in.b;  // stop: the overflow is the result
-        }
-        continue;
-      }
-      case score_term::kind::lookup: {
-        const formula_value& subject = slots[term->a];
-        v = subject.is_error() ? subject
-                               : constants[bc.lookup_results[term->b][find_case(
-                                     p.switch_tables[term->b], access::text(subject))]];
-        break;
-      }
-    }
-    if (v.is_error()) {
-      failed = v;
-      ok = false;
-      break;
-    }
+    const bool cached = Prepared && term->deps != 0 && (term->deps & ~st.fixed_terms) == 0;
+    const formula_value v =
+        cached ? st.term_values[in.a + k] : score_term_value(p, bc, *term, st, slots, constants);
+    if (v.is_error()) return access::retype(v, in.type);
     acc = term->minus ? acc - access::num(v) : acc + access::num(v);
-    if (!std::isfinite(acc)) {
-      failed = formula_value::error(in.type, formula_error::num, in.offset);
-      ok = false;
-      break;
-    }
+    if (!std::isfinite(acc)) return formula_value::error(in.type, formula_error::num, in.offset);
   }
-  return ok ? formula_value::of_number(acc) : access::retype(failed, in.type);
+  return formula_value::of_number(acc);
 }
 
 }  // namespace
 
 formula_value run_score(const access::program& p, const access::act_state& st,
-                        const formula_value* slots) noexcept {
-  return score_sum(p, p.bc, p.bc.code[0], st, slots, p.constants.data());
+                        const formula_value* slots, bool prepared) noexcept {
+  return prepared ? score_sum<true>(p, p.bc, p.bc.code[0], st, slots, p.constants.data())
+                  : score_sum<false>(p, p.bc, p.bc.code[0], st, slots, p.constants.data());
+}
+
+void prepare_score(const access::program& p, access::act_state& st, std::uint32_t fixed) {
+  st.term_values.resize(p.bc.terms.size());
+  st.fixed_terms = fixed;
+  const instr& in = p.bc.code[0];
+  for (std::uint32_t k = 0; k < in.b; ++k) {
+    const score_term& term = p.bc.terms[in.a + k];
+    if (term.deps != 0 && (term.deps & ~fixed) == 0)
+      st.term_values[in.a + k] =
+          score_term_value(p, p.bc, term, st, st.slots.data(), p.constants.data());
+  }
 }
 
 formula_value run(const access::program& p, const bytecode& bc, const instr* code,
@@ -1282,7 +1328,7 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
         break;
       }
       case vop::score:
-        *sp++ = score_sum(p, bc, in, st, slots, constants);
+        *sp++ = score_sum<false>(p, bc, in, st, slots, constants);
         break;
       case vop::select_cmp: {
         const formula_value& l = slots[in.a];

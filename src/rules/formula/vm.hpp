@@ -25,9 +25,14 @@ bytecode generate(const access::program& p);
 formula_value run(const access::program& p, const bytecode& bc, const instr* code,
                   access::act_state& st, const activation& act);
 
-/// Runs p.bc when it is score_only: a sum of simple terms, no machine, no arena.
+/// Runs p.bc when it is score_only: a sum of simple terms, no machine, no arena. With
+/// `prepared`, the terms prepare_score() computed are read from `st`.
 formula_value run_score(const access::program& p, const access::act_state& st,
-                        const formula_value* slots) noexcept;
+                        const formula_value* slots, bool prepared) noexcept;
+
+/// Partial evaluation of a score_only program: computes, in `st`, every term that reads only
+/// scopes in `fixed` (and is not constant).
+void prepare_score(const access::program& p, access::act_state& st, std::uint32_t fixed);
 
 /// `bc.code` with every range whose node is marked in `cached` replaced by a push of the cached
 /// value (and a jump over the rest of the range).

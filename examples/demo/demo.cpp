@@ -244,8 +244,8 @@ void assign_step(storage& db, const rule_set& rules, const sample::dataset& data
   auto t = clock_type::now();
   const auto report = assign::dry_run(policy, nullptr, *waiting, reps, now);
   fmt::print(
-      "  dry run over all {} waiting leads in {:.0f} ms (nothing written): {} assigned, "
-      "{} to the fallback\n",
+      "  dry run over all {} waiting leads (a month's intake against one day's caps) in "
+      "{:.0f} ms, nothing written: {} assigned, {} to the fallback\n",
       report.leads, ms_since(t), report.candidate.assigned, report.candidate.fallback);
   for (const auto& [reason, n] : report.candidate.reasons)
     fmt::print("    fallback because {}: {}\n", reason, n);

@@ -21,6 +21,7 @@
 #include "crmrules/assign/assigner.hpp"
 #include "crmrules/rules/rule_set.hpp"
 #include "crmrules_sample/sample.hpp"
+#include "seed_native.hpp"
 
 namespace {
 
@@ -110,26 +111,8 @@ bool contains(const std::vector<std::string>& list, const std::string& s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-double lead_part(const lead& l) {
-  double score = 0;
-  if (l.source == "官网表单") {
-    score = 100;
-  } else if (l.source == "抖音私信") {
-    score = 85;
-  } else if (l.source == "展会扫码") {
-    score = 60;
-  } else {
-    score = 40;
-  }
-  if (l.budget && *l.budget > money::from_major(500000)) score += 50;
-  const value* touches = l.custom.find("近30天互动频次");
-  const std::int64_t* t = touches != nullptr ? touches->get_if<std::int64_t>() : nullptr;
-  if (t != nullptr && *t >= 3) score += 30;
-  return score;
-}
-
 const rep* assign_native(const lead& l, std::span<const rep> reps, timestamp now) {
-  const double base = lead_part(l);
+  const double base = bench::seed_native(l);
   const rep* best = nullptr;
   double best_score = 0;
   for (const rep& r : reps) {

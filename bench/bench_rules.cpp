@@ -18,6 +18,7 @@
 
 #include "crmrules/rules/formula.hpp"
 #include "crmrules_sample/sample.hpp"
+#include "seed_native.hpp"
 
 namespace {
 
@@ -56,25 +57,6 @@ struct fixture {
 const fixture& data() {
   static const fixture f;
   return f;
-}
-
-/// The seed formula as a C++ programmer would write it against the same records.
-double seed_native(const lead& l) {
-  double score = 0;
-  if (l.source == "官网表单") {
-    score = 100;
-  } else if (l.source == "抖音私信") {
-    score = 85;
-  } else if (l.source == "展会扫码") {
-    score = 60;
-  } else {
-    score = 40;
-  }
-  if (l.budget && *l.budget > money::from_major(500000)) score += 50;
-  const value* touches = l.custom.find("近30天互动频次");
-  const std::int64_t* n = touches != nullptr ? touches->get_if<std::int64_t>() : nullptr;
-  if (n != nullptr && *n >= 3) score += 30;
-  return score;
 }
 
 void BM_formula_seed(benchmark::State& state) {
@@ -118,7 +100,7 @@ void BM_formula_seed_native(benchmark::State& state) {
   for (auto _ : state) {
     const lead& l = d.leads[i++ & 1023];
     benchmark::DoNotOptimize(&l);
-    sum += seed_native(l);
+    sum += bench::seed_native(l);
   }
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations());

@@ -80,6 +80,44 @@ bool earlier_in_turn(const rep& a, const rep& b) noexcept {
   return a.id < b.id;
 }
 
+/// Days the rep was not on leave in the 3 days before `now`, at least 1. Leave periods may
+/// overlap: each instant counts once.
+double days_present_in_3d(const rep& r, timestamp now) {
+  const timestamp window_from = now - std::chrono::days(3);
+  // The parts of leave inside the window: rarely any, so kept on the stack; a rep with more
+  // than 8 overlapping periods (never seen in practice) takes the heap.
+  std::array<period, 8> inline_parts{};
+  std::vector<period> heap_parts;
+  std::size_t n = 0;
+  for (const period& lp : r.leave) {
+    const timestamp from = std::max(lp.from, window_from);
+    const timestamp to = std::min(lp.to, now);
+    if (to <= from) continue;
+    if (n < inline_parts.size()) {
+      inline_parts[n] = {from, to};
+    } else {
+      if (heap_parts.empty()) heap_parts.assign(inline_parts.begin(), inline_parts.end());
+      heap_parts.push_back({from, to});
+    }
+    ++n;
+  }
+  if (n == 0) return 3.0;
+  const std::span<period> away = heap_parts.empty() ? std::span<period>(inline_parts.data(), n)
+                                                    : std::span<period>(heap_parts);
+  std::sort(away.begin(), away.end(),
+            [](const period& a, const period& b) { return a.from < b.from; });
+  duration total{};
+  timestamp counted_to = window_from;
+  for (const period& p : away) {
+    const timestamp from = std::max(p.from, counted_to);
+    if (p.to > from) {
+      total += p.to - from;
+      counted_to = p.to;
+    }
+  }
+  return std::max(1.0, 3.0 - days(total));
+}
+
 std::string fallback_text(fallback_reason r) {
   switch (r) {
     case fallback_reason::lead_invalid:
@@ -126,41 +164,14 @@ assigner& assigner::operator=(assigner&&) noexcept = default;
 
 double assigner::load_of(const rep& r, timestamp now) const noexcept {
   const load_weights& w = p_->load;
+  const double load = w.follow_ups * static_cast<double>(r.today_follow_ups) +
+                      w.open_tasks * static_cast<double>(r.open_tasks) +
+                      w.open_leads * static_cast<double>(r.open_leads);
+  if (w.revenue_3d_per_10k == 0 || r.revenue_3d.minor() == 0) return load;
   // The 3-day revenue is judged per working day present: a rep back from two days of leave
-  // is compared on the one day worked, not diluted (or inflated) by the days away.
-  const timestamp window_from = now - std::chrono::days(3);
-  duration away{};
-  if (!r.leave.empty()) {
-    // Leave periods may overlap: each instant counts once (sorted copy; few periods, no heap
-    // for up to 8).
-    std::array<period, 8> small{};
-    std::vector<period> many;
-    std::span<period> sorted;
-    if (r.leave.size() <= small.size()) {
-      std::copy(r.leave.begin(), r.leave.end(), small.begin());
-      sorted = std::span<period>(small.data(), r.leave.size());
-    } else {
-      many = r.leave;
-      sorted = many;
-    }
-    std::sort(sorted.begin(), sorted.end(),
-              [](const period& a, const period& b) { return a.from < b.from; });
-    timestamp counted_to = window_from;
-    for (const period& lp : sorted) {
-      const timestamp from = std::max(lp.from, counted_to);
-      const timestamp to = std::min(lp.to, now);
-      if (to > from) {
-        away += to - from;
-        counted_to = to;
-      }
-    }
-  }
-  const double present = std::max(1.0, 3.0 - days(away));
+  // is compared on the one day worked, not diluted by the days away.
   const double revenue_10k = r.revenue_3d.major() / 10000.0;
-  return w.follow_ups * static_cast<double>(r.today_follow_ups) +
-         w.open_tasks * static_cast<double>(r.open_tasks) +
-         w.open_leads * static_cast<double>(r.open_leads) +
-         w.revenue_3d_per_10k * revenue_10k * 3.0 / present;
+  return load + w.revenue_3d_per_10k * revenue_10k * 3.0 / days_present_in_3d(r, now);
 }
 
 assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp now, bool explain) {

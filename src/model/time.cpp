@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "model/duration_units.hpp"
 #include "util/numbers.hpp"
 #include "util/utf8.hpp"
 
@@ -125,25 +126,7 @@ std::string format_timestamp(timestamp t) {
 }
 
 namespace {
-struct unit {
-  std::string_view name;
-  std::int64_t micros;
-};
-// Longest names first so "ms" is not read as "m" followed by garbage.
-constexpr std::array<unit, 12> units{{
-    {"小时", 3'600'000'000},
-    {"分钟", 60'000'000},
-    {"ms", 1'000},
-    {"us", 1},
-    {"周", 7 * 86'400'000'000LL},
-    {"天", 86'400'000'000},
-    {"秒", 1'000'000},
-    {"w", 7 * 86'400'000'000LL},
-    {"d", 86'400'000'000},
-    {"h", 3'600'000'000},
-    {"m", 60'000'000},
-    {"s", 1'000'000},
-}};
+using unit = detail::duration_unit;
 }  // namespace
 
 result<duration> parse_duration(std::string_view text) {
@@ -170,7 +153,7 @@ result<duration> parse_duration(std::string_view text) {
     if (k == 0) return bad("expected a number");
     s.remove_prefix(k);
     const unit* found = nullptr;
-    for (const unit& u : units) {
+    for (const unit& u : detail::duration_units) {
       if (s.substr(0, u.name.size()) == u.name) {
         found = &u;
         break;

@@ -69,6 +69,8 @@ void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
 
 }  // namespace
 
+namespace {
+
 /// A formula as written in the file: its text (lines of an array joined by newlines), and the
 /// file offset of each byte, so errors inside it point into the file.
 struct formula_source {
@@ -171,6 +173,8 @@ void load_formulas(detail::object_reader& section, const schema_set& schemas,
       out.emplace(name, std::move(compiled));
   }
 }
+
+}  // namespace
 
 namespace detail {
 

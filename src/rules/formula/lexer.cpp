@@ -7,6 +7,7 @@
 #include <cmath>
 #include <system_error>
 
+#include "model/duration_units.hpp"
 #include "util/utf8.hpp"
 
 namespace crmrules::detail::fx {
@@ -44,25 +45,8 @@ std::string ascii_upper(std::string_view s) {
 
 namespace {
 
-struct unit {
-  std::string_view name;
-  std::int64_t micros;
-};
-// Longest first, so "ms" is not read as minutes followed by 's'.
-constexpr std::array<unit, 12> duration_units{{
-    {"小时", 3'600'000'000},
-    {"分钟", 60'000'000},
-    {"ms", 1'000},
-    {"us", 1},
-    {"周", 7 * 86'400'000'000LL},
-    {"天", 86'400'000'000},
-    {"秒", 1'000'000},
-    {"w", 7 * 86'400'000'000LL},
-    {"d", 86'400'000'000},
-    {"h", 3'600'000'000},
-    {"m", 60'000'000},
-    {"s", 1'000'000},
-}};
+using unit = detail::duration_unit;
+using detail::duration_units;
 
 /// Full-width and typographic punctuation people type with a Chinese input method, and the
 /// ASCII token the formula needs instead.

@@ -294,34 +294,31 @@ class parser {
     return e;
   }
 
+  /// A literal's node, spanning its token.
+  static ast_node literal(ast_kind kind, const token& t) {
+    ast_node n;
+    n.kind = kind;
+    n.offset = t.offset;
+    n.length = t.length;
+    return n;
+  }
+
   std::uint32_t primary() {
     const token& t = peek();
     switch (t.kind) {
       case tok::number: {
-        take();
-        ast_node n;
-        n.kind = ast_kind::number;
+        ast_node n = literal(ast_kind::number, take());
         n.number = t.number;
-        n.offset = t.offset;
-        n.length = t.length;
         return add(std::move(n));
       }
       case tok::duration: {
-        take();
-        ast_node n;
-        n.kind = ast_kind::duration;
+        ast_node n = literal(ast_kind::duration, take());
         n.micros = t.micros;
-        n.offset = t.offset;
-        n.length = t.length;
         return add(std::move(n));
       }
       case tok::string: {
-        take();
-        ast_node n;
-        n.kind = ast_kind::string;
+        ast_node n = literal(ast_kind::string, take());
         n.text = t.text;
-        n.offset = t.offset;
-        n.length = t.length;
         return add(std::move(n));
       }
       case tok::lparen: {

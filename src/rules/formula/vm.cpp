@@ -276,10 +276,7 @@ class generator {
         st.d = at(kid(t, 2)).a;
         make_threshold(st);
       } else if (t.code == op::if_ && t.count == 3 && at(kid(t, 1)).code == op::constant &&
-                 at(kid(t, 2)).code == op::constant && at(kid(t, 0)).code == op::in_ &&
-                 at(kid(t, 0)).count == 2 && kid_flag(at(kid(t, 0)), 1) != 0 &&
-                 at(kid(at(kid(t, 0)), 0)).code == op::field &&
-                 at(kid(at(kid(t, 0)), 1)).code == op::field) {
+                 at(kid(t, 2)).code == op::constant && field_in_list_field(at(kid(t, 0)))) {
         const node& in = at(kid(t, 0));
         st.what = score_term::kind::in_list;
         st.a = at(kid(in, 0)).a;
@@ -308,6 +305,12 @@ class generator {
     bc_.terms.insert(bc_.terms.end(), terms.begin(), terms.end());
     emit(make(vop::score, n, first, static_cast<std::uint32_t>(terms.size())), +1);
     return true;
+  }
+
+  /// IN(field, list field): the condition of the fused list-match forms.
+  [[nodiscard]] bool field_in_list_field(const node& cond) const {
+    return cond.code == op::in_ && cond.count == 2 && kid_flag(cond, 1) != 0 &&
+           at(kid(cond, 0)).code == op::field && at(kid(cond, 1)).code == op::field;
   }
 
   /// A product of a variable and a number constant (that is not a folded error).
@@ -379,8 +382,7 @@ class generator {
       }
       // IF(IN(field, list field), c1, c2): a match term of an assignment score
       // (IF(IN(lead.industry, rep.industries), 40, 0)), one instruction.
-      if (cond.code == op::in_ && cond.count == 2 && kid_flag(cond, 1) != 0 &&
-          at(kid(cond, 0)).code == op::field && at(kid(cond, 1)).code == op::field) {
+      if (field_in_list_field(cond)) {
         instr i = make(vop::select_in_list, n, at(kid(cond, 0)).a, at(kid(cond, 1)).a);
         i.c = then_n.a;
         i.d = at(kid(n, 2)).a;
@@ -624,9 +626,6 @@ struct machine {
     formula_value*& sp = sp_;
     std::uint32_t& pc = pc_;
     switch (in.code) {
-      case vop::push_var:
-        *sp++ = st.variables[in.a];
-        break;
       case vop::push_now:
         *sp++ = formula_value::of_time(act.now());
         break;
@@ -1138,6 +1137,7 @@ struct machine {
       case vop::select_const:
       case vop::select_cmp:
       case vop::select_in_list:
+      case vop::push_var:
       case vop::score:
       case vop::str_lookup:
       case vop::ret:
@@ -1145,6 +1145,28 @@ struct machine {
     }
   }
 };
+
+/// IF(l <op> r, then, else) with a constant r, as the tree computes it: an error in `l` passes
+/// through (not retyped). `sub` is the comparison (op | class << 3). Shared by the fused
+/// instruction and the fused sum's term.
+[[gnu::always_inline]] inline formula_value select_cmp_value(const formula_value& l,
+                                                             std::uint8_t sub,
+                                                             const formula_value& r,
+                                                             const formula_value& then_v,
+                                                             const formula_value& else_v) noexcept {
+  if (l.is_error()) return l;
+  return compare(static_cast<cmp_class>(sub >> 3), static_cast<cmp_op>(sub & 7), l, r) ? then_v
+                                                                                       : else_v;
+}
+
+/// IF(IN(subject, list), then, else), as the tree computes it: an error passes through.
+[[gnu::always_inline]] inline formula_value select_in_list_value(
+    const formula_value& subject, const formula_value& list, const formula_value& then_v,
+    const formula_value& else_v) noexcept {
+  if (subject.is_error()) return subject;
+  if (list.is_error()) return list;
+  return in_list(access::list(list), access::text(subject)) ? then_v : else_v;
+}
 
 /// One term of a fused sum, as the tree computes it (a number, blank or error).
 [[gnu::always_inline]] inline formula_value score_term_value(
@@ -1158,14 +1180,9 @@ struct machine {
       return slots[term.a];
     case score_term::kind::variable:
       return st.variables[term.a];
-    case score_term::kind::select_cmp: {
-      const formula_value& l = slots[term.a];
-      return l.is_error() ? l
-             : compare(static_cast<cmp_class>(term.sub >> 3), static_cast<cmp_op>(term.sub & 7), l,
-                       constants[term.b])
-                 ? constants[term.c]
-                 : constants[term.d];
-    }
+    case score_term::kind::select_cmp:
+      return select_cmp_value(slots[term.a], term.sub, constants[term.b], constants[term.c],
+                              constants[term.d]);
     case score_term::kind::threshold: {
       const formula_value& l = slots[term.a];
       if (l.is_error()) return l;
@@ -1200,14 +1217,9 @@ struct machine {
       }
       return formula_value::of_number(hit ? term.then_v : term.else_v);
     }
-    case score_term::kind::in_list: {
-      const formula_value& subject = slots[term.a];
-      const formula_value& list = slots[term.b];
-      return subject.is_error()                                   ? subject
-             : list.is_error()                                    ? list
-             : in_list(access::list(list), access::text(subject)) ? constants[term.c]
-                                                                  : constants[term.d];
-    }
+    case score_term::kind::in_list:
+      return select_in_list_value(slots[term.a], slots[term.b], constants[term.c],
+                                  constants[term.d]);
     case score_term::kind::scaled_variable: {
       const formula_value& x = st.variables[term.a];
       if (x.is_error()) return x;
@@ -1331,22 +1343,15 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
         *sp++ = score_sum<false>(p, bc, in, st, slots, constants);
         break;
       case vop::select_cmp: {
-        const formula_value& l = slots[in.a];
-        *sp++ = l.is_error() ? access::retype(l, in.type)
-                : compare(static_cast<cmp_class>(in.sub >> 3), static_cast<cmp_op>(in.sub & 7), l,
-                          constants[in.b])
-                    ? constants[in.c]
-                    : constants[in.d];
+        const formula_value v = select_cmp_value(slots[in.a], in.sub, constants[in.b],
+                                                 constants[in.c], constants[in.d]);
+        *sp++ = v.is_error() ? access::retype(v, in.type) : v;
         break;
       }
       case vop::select_in_list: {
-        // As the tree does: an error subject passes through IF; else a text look-up.
-        const formula_value& subject = slots[in.a];
-        const formula_value& list = slots[in.b];
-        *sp++ = subject.is_error() ? access::retype(subject, in.type)
-                : list.is_error()  ? access::retype(list, in.type)
-                : in_list(access::list(list), access::text(subject)) ? constants[in.c]
-                                                                     : constants[in.d];
+        const formula_value v =
+            select_in_list_value(slots[in.a], slots[in.b], constants[in.c], constants[in.d]);
+        *sp++ = v.is_error() ? access::retype(v, in.type) : v;
         break;
       }
       case vop::mul:  // multiplication of numbers (division, with its zero check, is cold)

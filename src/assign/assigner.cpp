@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <span>
 #include <stdexcept>
 
@@ -118,6 +119,32 @@ double days_present_in_3d(const rep& r, timestamp now) {
   return std::max(1.0, 3.0 - days(total));
 }
 
+/// One policy formula over a batch of reps (each with its rep.load); a batch that cannot be
+/// evaluated (which the loads' checks rule out) comes back as errors, never as stale values.
+void evaluate_batch(const formula& f, activation& act, const std::vector<const rep*>& reps,
+                    const std::vector<formula_value>& loads, std::vector<formula_value>& out) {
+  const status st = f.evaluate_each(act, policy::rep_scope, std::span<const rep* const>(reps),
+                                    std::span<formula_value>(out), policy::load_variable,
+                                    std::span<const formula_value>(loads));
+  if (!st.ok()) {
+    for (formula_value& v : out)
+      v = formula_value::error(f.type(), formula_error::value);
+  }
+}
+
+/// A rep's load under weights `w` (assigner::load_of; inline for the per-rep loop).
+[[gnu::always_inline]] inline double load_value(const load_weights& w, const rep& r,
+                                                timestamp now) noexcept {
+  const double load = w.follow_ups * static_cast<double>(r.today_follow_ups) +
+                      w.open_tasks * static_cast<double>(r.open_tasks) +
+                      w.open_leads * static_cast<double>(r.open_leads);
+  if (w.revenue_3d_per_10k == 0 || r.revenue_3d.minor() == 0) return load;
+  // The 3-day revenue is judged per working day present: a rep back from two days of leave
+  // is compared on the one day worked, not diluted by the days away.
+  const double revenue_10k = r.revenue_3d.major() / 10000.0;
+  return load + w.revenue_3d_per_10k * revenue_10k * 3.0 / days_present_in_3d(r, now);
+}
+
 std::string fallback_text(fallback_reason r) {
   switch (r) {
     case fallback_reason::lead_invalid:
@@ -142,7 +169,14 @@ struct assigner::scratch {
   slot covers, eligible, score, cold_start;
   std::vector<slot> takes;
   std::vector<const rep*> members;
-  std::vector<double> loads;
+  // The reps left after the record checks, and per rep: its load (the formulas' rep.load),
+  // whether it is a new hire, its position in `members`; then the formulas' values.
+  std::vector<const rep*> live;
+  std::vector<formula_value> loads;
+  std::vector<std::uint8_t> new_hire;
+  std::vector<std::uint32_t> member_index;
+  std::vector<formula_value> values;
+  std::vector<std::size_t> excluded_at;  // explain: member index of each out.excluded entry
 };
 
 assigner::assigner(std::shared_ptr<const policy> p) : p_(std::move(p)) {
@@ -163,15 +197,7 @@ assigner::assigner(assigner&&) noexcept = default;
 assigner& assigner::operator=(assigner&&) noexcept = default;
 
 double assigner::load_of(const rep& r, timestamp now) const noexcept {
-  const load_weights& w = p_->load;
-  const double load = w.follow_ups * static_cast<double>(r.today_follow_ups) +
-                      w.open_tasks * static_cast<double>(r.open_tasks) +
-                      w.open_leads * static_cast<double>(r.open_leads);
-  if (w.revenue_3d_per_10k == 0 || r.revenue_3d.minor() == 0) return load;
-  // The 3-day revenue is judged per working day present: a rep back from two days of leave
-  // is compared on the one day worked, not diluted by the days away.
-  const double revenue_10k = r.revenue_3d.major() / 10000.0;
-  return load + w.revenue_3d_per_10k * revenue_10k * 3.0 / days_present_in_3d(r, now);
+  return load_value(p_->load, r, now);
 }
 
 assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp now, bool explain) {
@@ -239,28 +265,37 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
     return weight > 0 ? -(static_cast<double>(r.assigned_today) + 1) / weight : -1e300;
   };
   std::vector<const rep*> candidate_reps;  // explain: parallel to out.candidates
-  auto exclude = [&](const rep& r, const char* rule, std::string detail) {
+  s.excluded_at.clear();
+  auto exclude = [&](std::size_t member, const rep& r, const char* rule, std::string detail) {
     ++excluded;
-    if (explain) out.excluded.push_back({r.id, rule, std::move(detail)});
+    if (explain) {
+      out.excluded.push_back({r.id, rule, std::move(detail)});
+      s.excluded_at.push_back(member);
+    }
   };
 
-  for (const rep* rp : s.members) {
-    const rep& r = *rp;
+  // 1. The record checks, rep by rep; the survivors and their loads go on as columns.
+  s.live.clear();
+  s.loads.clear();
+  s.new_hire.clear();
+  s.member_index.clear();
+  for (std::size_t m = 0; m < s.members.size(); ++m) {
+    const rep& r = *s.members[m];
     if (!r.active) {
-      exclude(r, "inactive", "inactive");
+      exclude(m, r, "inactive", "inactive");
       continue;
     }
     if (!r.accepts_leads) {
-      exclude(r, "not_accepting", "does not accept new leads");
+      exclude(m, r, "not_accepting", "does not accept new leads");
       continue;
     }
     if (r.on_leave(now)) {
-      exclude(r, "on_leave", "on leave");
+      exclude(m, r, "on_leave", "on leave");
       continue;
     }
     if (r.daily_cap && r.assigned_today >= *r.daily_cap) {
       ++capped;
-      exclude(r, "daily_cap",
+      exclude(m, r, "daily_cap",
               explain ? "daily cap " + std::to_string(*r.daily_cap) + " reached (" +
                             std::to_string(r.assigned_today) + " today)"
                       : std::string());
@@ -268,7 +303,7 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
     }
     if (r.open_cap && r.open_leads >= *r.open_cap) {
       ++capped;
-      exclude(r, "open_cap",
+      exclude(m, r, "open_cap",
               explain ? "open cap " + std::to_string(*r.open_cap) + " reached (" +
                             std::to_string(r.open_leads) + " open)"
                       : std::string());
@@ -278,51 +313,99 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
     if (new_hire && s.cold_start.f != nullptr) {
       if (cold_start_verdict < 0) cold_start_verdict = s.cold_start.lead_test(l, now, true) ? 1 : 0;
       if (cold_start_verdict == 0) {
-        exclude(r, "cold_start", "in cold start: only low-competition leads");
+        exclude(m, r, "cold_start", "in cold start: only low-competition leads");
         continue;
       }
     }
-    const double load = load_of(r, now);
-    const formula_value load_value = formula_value::of_number(load);
-    if (s.eligible.f != nullptr) {
-      activation& act = *s.eligible.act;
-      (void)act.bind(policy::rep_scope, r);
-      (void)act.set_variable(policy::load_variable, load_value);
-      const formula_value ok = s.eligible.f->evaluate(act);
+    const double load = load_value(p.load, r, now);
+    if (!std::isfinite(load)) {  // absurd counters or weights: never a number to rank on
+      exclude(m, r, "score_error", explain ? "rep.load is not a finite number" : "");
+      continue;
+    }
+    s.live.push_back(&r);
+    s.loads.push_back(formula_value::of_number(load));
+    s.new_hire.push_back(new_hire ? 1 : 0);
+    s.member_index.push_back(static_cast<std::uint32_t>(m));
+  }
+
+  // 2. Eligibility over the whole batch; the ineligible leave the columns.
+  if (s.eligible.f != nullptr && !s.live.empty()) {
+    s.values.resize(s.live.size());
+    evaluate_batch(*s.eligible.f, *s.eligible.act, s.live, s.loads, s.values);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < s.live.size(); ++i) {
+      const formula_value& ok = s.values[i];
       if (ok.is_error() || ok.is_blank() || !ok.as_bool()) {
-        exclude(r, "not_eligible",
+        exclude(s.member_index[i], *s.live[i], "not_eligible",
                 explain ? "eligible is " + ok.to_string() + ": " + s.eligible.f->text() : "");
         continue;
       }
+      s.live[kept] = s.live[i];
+      s.loads[kept] = s.loads[i];
+      s.new_hire[kept] = s.new_hire[i];
+      s.member_index[kept] = s.member_index[i];
+      ++kept;
     }
-    (void)score_act.bind(policy::rep_scope, r);
-    (void)score_act.set_variable(policy::load_variable, load_value);
-    const formula_value v = s.score.f->evaluate(score_act);
+    s.live.resize(kept);
+    s.loads.resize(kept);
+    s.new_hire.resize(kept);
+    s.member_index.resize(kept);
+  }
+
+  // 3. The score over the batch (term by term: see formula::evaluate_each), then the choice.
+  s.values.resize(s.live.size());
+  if (!s.live.empty()) {
+    evaluate_batch(*s.score.f, score_act, s.live, s.loads, s.values);
+  }
+  for (std::size_t i = 0; i < s.live.size(); ++i) {
+    const rep& r = *s.live[i];
+    const formula_value& v = s.values[i];
     if (v.is_error()) {
-      exclude(r, "score_error", explain ? "score is " + v.to_string() : std::string());
+      exclude(s.member_index[i], r, "score_error",
+              explain ? "score is " + v.to_string() : std::string());
       continue;
     }
-    candidate c;
-    c.rep = r.id;
-    c.load = load;
-    c.base = v.is_blank() ? 0.0 : v.as_number();
+    const double base = v.is_blank() ? 0.0 : v.as_number();
+    double coefficient = 1;
     if (!p.role_coefficients.empty()) {
-      auto it = new_hire ? p.role_coefficients.find("new_hire") : p.role_coefficients.end();
+      auto it =
+          s.new_hire[i] != 0 ? p.role_coefficients.find("new_hire") : p.role_coefficients.end();
       if (it == p.role_coefficients.end()) it = p.role_coefficients.find(r.role);
-      if (it != p.role_coefficients.end()) c.coefficient = it->second;
+      if (it != p.role_coefficients.end()) coefficient = it->second;
     }
-    c.score = c.base * c.coefficient;
-    const double key = rank_key(r, c.score);
+    const double score = base * coefficient;
+    const double key = rank_key(r, score);
     if (best == nullptr || key > best_key || (key == best_key && earlier_in_turn(r, *best))) {
       best = &r;
       best_key = key;
-      best_score = c.score;
+      best_score = score;
     }
-    if (explain) {
+    if (explain) {  // only explanations pay for a candidate record (an id copy, the terms)
+      candidate& c = out.candidates.emplace_back();
+      c.rep = r.id;
+      c.load = s.loads[i].as_number();
+      c.base = base;
+      c.coefficient = coefficient;
+      c.score = score;
+      (void)score_act.bind(policy::rep_scope, r);
+      (void)score_act.set_variable(policy::load_variable, s.loads[i]);
       (void)s.score.f->evaluate(score_act, c.why);
-      out.candidates.push_back(std::move(c));
       candidate_reps.push_back(&r);
     }
+  }
+
+  if (explain) {  // exclusions in the order the reps were given
+    std::vector<std::size_t> idx(out.excluded.size());
+    for (std::size_t i = 0; i < idx.size(); ++i)
+      idx[i] = i;
+    std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+      return s.excluded_at[a] < s.excluded_at[b];
+    });
+    std::vector<exclusion> sorted;
+    sorted.reserve(idx.size());
+    for (const std::size_t i : idx)
+      sorted.push_back(std::move(out.excluded[i]));
+    out.excluded = std::move(sorted);
   }
 
   if (explain) {  // best first, in the order the choice used

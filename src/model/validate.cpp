@@ -8,17 +8,17 @@
 namespace crmrules {
 
 bool is_valid_utf8(std::string_view text) noexcept {
-  return !detail::first_invalid_utf8(text).has_value();
+  return detail::utf8_valid_prefix(text) == text.size();
 }
 
 namespace {
 
 status check_text(std::string_view what, std::string_view text) {
-  if (auto at = detail::first_invalid_utf8(text)) {
-    return status::invalid_argument(std::string(what) + " is not valid UTF-8 (byte " +
-                                    std::to_string(*at) + ")");
-  }
-  return {};
+  const std::size_t at = detail::utf8_valid_prefix(text);
+  if (at == text.size()) [[likely]]
+    return {};
+  return status::invalid_argument(std::string(what) + " is not valid UTF-8 (byte " +
+                                  std::to_string(at) + ")");
 }
 
 status check_time(std::string_view what, timestamp t) {
@@ -61,11 +61,27 @@ status check_common(const R& r) {
   if (status s = check_text("id", id); !s.ok()) return s;
   if (detail::has_control_char(id))
     return status::invalid_argument("id contains a control character");
+  // Built-in fields through views: validating a record copies nothing.
   for (const auto& f : record_traits<R>::fields()) {
     if (f.type != value_type::string && f.type != value_type::string_list &&
         f.type != value_type::time)
       continue;
-    if (status s = check_value(f.name, f.get(r)); !s.ok()) return s;
+    const field_view v = f.view(r);
+    switch (v.type) {
+      case value_type::string:
+        if (status s = check_text(f.name, v.text()); !s.ok()) return s;
+        break;
+      case value_type::string_list:
+        for (const auto& item : *v.list) {
+          if (status s = check_text(f.name, item); !s.ok()) return s;
+        }
+        break;
+      case value_type::time:
+        if (status s = check_time(f.name, from_unix_micros(v.integer)); !s.ok()) return s;
+        break;
+      default:
+        break;  // null (an empty optional)
+    }
   }
   for (const auto& [name, v] : r.custom) {
     if (status s = check_text("custom attribute name", name); !s.ok()) return s;

@@ -3,6 +3,8 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 namespace crmrules::detail {
 
@@ -51,18 +53,42 @@ char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept {
   return cp;
 }
 
-std::optional<std::size_t> first_invalid_utf8(std::string_view s) noexcept {
+std::size_t utf8_valid_prefix(std::string_view s) noexcept {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
   std::size_t i = 0;
-  while (i < s.size()) {
-    // Fast path over ASCII runs.
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
+  while (i < n) {
+    // ASCII runs eight bytes at a time.
+    if (i + 8 <= n) {
+      std::uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    const unsigned b0 = p[i];
+    if (b0 < 0x80) {
       ++i;
       continue;
     }
-    const std::size_t start = i;
-    if (decode_utf8(s, i) == invalid_code_point) return start;
+    // Three-byte sequences (all of CJK) checked inline: lead E0..EF, two continuation bytes,
+    // not overlong (E0 needs A0..BF next), not a surrogate (ED needs 80..9F next).
+    if ((b0 & 0xF0) == 0xE0 && i + 3 <= n) {
+      const unsigned b1 = p[i + 1], b2 = p[i + 2];
+      const bool cont = (b1 & 0xC0) == 0x80 && (b2 & 0xC0) == 0x80;
+      const bool shortest = b0 != 0xE0 || b1 >= 0xA0;
+      const bool not_surrogate = b0 != 0xED || b1 < 0xA0;
+      if (cont && shortest && not_surrogate) {
+        i += 3;
+        continue;
+      }
+    }
+    std::size_t next = i;  // a copy: `i` stays in a register
+    if (decode_utf8(s, next) == invalid_code_point) return i;
+    i = next;
   }
-  return std::nullopt;
+  return n;
 }
 
 void append_utf8(std::string& out, char32_t cp) {

@@ -17,8 +17,15 @@ inline constexpr char32_t invalid_code_point = 0xFFFFFFFF;
 /// `invalid_code_point` and advances `i` by one byte.
 char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept;
 
+/// Byte offset of the first ill-formed sequence, or s.size() when `s` is valid UTF-8 (the
+/// plain-integer form: validation of every record runs on it).
+std::size_t utf8_valid_prefix(std::string_view s) noexcept;
+
 /// Byte offset of the first ill-formed sequence, or nullopt when `s` is valid UTF-8.
-std::optional<std::size_t> first_invalid_utf8(std::string_view s) noexcept;
+inline std::optional<std::size_t> first_invalid_utf8(std::string_view s) noexcept {
+  const std::size_t at = utf8_valid_prefix(s);
+  return at == s.size() ? std::nullopt : std::optional<std::size_t>(at);
+}
 
 /// Appends the UTF-8 encoding of `cp` (must be a valid scalar value).
 void append_utf8(std::string& out, char32_t cp);

@@ -429,6 +429,26 @@ class formula {
   /// Evaluates and records every step. Costs allocations; for "why" questions, not hot paths.
   [[nodiscard]] formula_value evaluate(activation& act, explanation& out) const;
 
+  /// Evaluates once per record of `records`, each bound in turn to `scope` with everything
+  /// else (other scopes, the time, prepare()d parts) as set on `act`: out[i] is exactly what
+  /// `act.bind(scope, *records[i]); f.evaluate(act)` returns. With `variable` (an index from
+  /// formula_env::add_variable), the variable takes variable_values[i] for records[i].
+  ///
+  /// This is the form for "one lead against every rep": a weighted sum (the usual score
+  /// formula) is computed term by term across the whole batch, so the per-record cost is the
+  /// terms' work and little else. Other formulas are evaluated record by record.
+  ///
+  /// Errors (nothing is evaluated): invalid_argument when `scope` does not hold R records,
+  /// when `out` (or `variable_values`, given a variable) is not records.size() long, or when a
+  /// variable value fails set_variable's checks. Every pointer in `records` must be non-null,
+  /// and the records must stay alive and unchanged during the call. Afterwards `scope` is
+  /// bound to the last record and the variable holds the last value, as after the loop.
+  template <stored_record R>
+  status evaluate_each(activation& act, std::size_t scope, std::span<const R* const> records,
+                       std::span<formula_value> out, std::size_t variable = no_variable,
+                       std::span<const formula_value> variable_values = {}) const;
+  static constexpr std::size_t no_variable = static_cast<std::size_t>(-1);
+
   /// Partial evaluation: evaluates, once, every sub-expression that reads only scopes in
   /// `fixed` (and constants), and keeps the results in `act`. Later `evaluate` calls reuse them
   /// until a scope in `fixed` is bound again (or a variable of such a scope is set). `fixed`
@@ -465,17 +485,9 @@ class activation {
   status bind(std::size_t scope, const R& record) {
     if (scope >= scope_count_ || scopes_[scope].kind != record_traits<R>::kind) [[unlikely]]
       return bind_error(scope, record_traits<R>::kind);
-    static const auto fields = record_traits<R>::fields();
     const detail::fx::scope_binding& plan = scopes_[scope];
-    for (const detail::fx::binding* b = plan.first; b != plan.first + plan.count; ++b) {
-      field_view v;
-      if (b->builtin) {
-        v = fields[b->index].view(record);
-      } else if (const value* c = record.custom.find(b->name)) {
-        v = view_of(*c);
-      }
-      slots_[b->slot] = formula_value::of_view(v, static_cast<formula_type>(b->type));
-    }
+    for (const detail::fx::binding* b = plan.first; b != plan.first + plan.count; ++b)
+      slots_[b->slot] = load(*b, record);
     records_[scope] = &record;
     if ((prepared_scopes_ & (1u << scope)) != 0) prepared_ = false;
     return {};
@@ -496,6 +508,27 @@ class activation {
   friend class eval_context;
   friend struct detail::fx::access;
   [[nodiscard]] status bind_error(std::size_t scope, record_kind kind) const;
+  /// A field of a bound record, as bind() loads it.
+  template <stored_record R>
+  static formula_value load(const detail::fx::binding& b, const R& record) noexcept {
+    static const auto fields = record_traits<R>::fields();
+    field_view v;
+    if (b.builtin) {
+      v = fields[b.index].view(record);
+    } else if (const value* c = record.custom.find(b.name)) {
+      v = view_of(*c);
+    }
+    return formula_value::of_view(v, static_cast<formula_type>(b.type));
+  }
+  // formula::evaluate_each, out of line: the checks; whether the formula has a batch form (a
+  // fused sum); room for the columns of `records` records; the batch run.
+  [[nodiscard]] status check_each(std::size_t scope, record_kind kind, std::size_t records,
+                                  std::size_t out, std::size_t variable,
+                                  std::span<const formula_value> values) const;
+  [[nodiscard]] bool batchable() const noexcept;
+  formula_value* begin_each(std::size_t scope, std::size_t records);
+  void run_each(std::size_t scope, std::size_t variable, const formula_value* values,
+                std::span<formula_value> out) noexcept;
   struct state;
   const formula& f_;
   std::unique_ptr<state> s_;
@@ -508,5 +541,48 @@ class activation {
   bool prepared_ = false;
   timestamp now_{};
 };
+
+template <stored_record R>
+status formula::evaluate_each(activation& act, std::size_t scope, std::span<const R* const> records,
+                              std::span<formula_value> out, std::size_t variable,
+                              std::span<const formula_value> variable_values) const {
+  if (&act.f_ != this)
+    return status::invalid_argument("the activation was made for another formula");
+  if (status st = act.check_each(scope, record_traits<R>::kind, records.size(), out.size(),
+                                 variable, variable_values);
+      !st.ok())
+    return st;
+  const std::size_t n = records.size();
+  if (n == 0) return {};
+  if (!act.batchable()) {
+    for (std::size_t i = 0; i < n; ++i) {
+      (void)act.bind(scope, *records[i]);
+      if (variable != no_variable) (void)act.set_variable(variable, variable_values[i]);
+      out[i] = evaluate(act);
+    }
+    return {};
+  }
+  // Column b holds binding b's field for every record: loaded once, read term by term.
+  formula_value* columns = act.begin_each(scope, n);
+  const detail::fx::scope_binding& plan = act.scopes_[scope];
+  static const auto fields = record_traits<R>::fields();
+  for (std::uint32_t b = 0; b < plan.count; ++b) {
+    const detail::fx::binding& bd = plan.first[b];
+    formula_value* column = columns + b * n;
+    if (bd.builtin) {  // the common case, with the field's accessor looked up once
+      const auto view = fields[bd.index].view;
+      const auto type = static_cast<formula_type>(bd.type);
+      for (std::size_t i = 0; i < n; ++i)
+        column[i] = formula_value::of_view(view(*records[i]), type);
+    } else {
+      for (std::size_t i = 0; i < n; ++i)
+        column[i] = activation::load(bd, *records[i]);
+    }
+  }
+  act.run_each(scope, variable, variable_values.data(), out);
+  (void)act.bind(scope, *records[n - 1]);
+  if (variable != no_variable) (void)act.set_variable(variable, variable_values[n - 1]);
+  return {};
+}
 
 }  // namespace crmrules

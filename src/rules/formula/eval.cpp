@@ -853,6 +853,78 @@ status activation::set_variable(std::size_t index, const formula_value& v) {
   return {};
 }
 
+status activation::check_each(std::size_t scope, record_kind kind, std::size_t records,
+                              std::size_t out, std::size_t variable,
+                              std::span<const formula_value> values) const {
+  if (scope >= scope_count_ || scopes_[scope].kind != kind) return bind_error(scope, kind);
+  if (out != records) {
+    return status::invalid_argument("evaluate_each: " + std::to_string(records) +
+                                    " records but room for " + std::to_string(out) + " results");
+  }
+  if (variable == formula::no_variable) return {};
+  if (values.size() != records) {
+    return status::invalid_argument("evaluate_each: " + std::to_string(records) + " records but " +
+                                    std::to_string(values.size()) + " variable values");
+  }
+  const auto& p = *f_.p_;
+  if (variable >= p.variables.size())
+    return status::invalid_argument("no variable " + std::to_string(variable));
+  const auto& def = p.variables[variable];
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const formula_value& v = values[i];
+    if (v.type() != def.type && !(v.is_blank() && v.type() == formula_type::blank)) {
+      return status::invalid_argument(
+          "variable '" + def.name + "' is " + std::string(to_string(def.type)) + ", got " +
+          std::string(to_string(v.type())) + " for record " + std::to_string(i));
+    }
+    if (v.type() == formula_type::number && !v.is_blank() && !std::isfinite(v.as_number())) {
+      return status::invalid_argument(
+          "variable '" + def.name + "' must be a finite number (record " + std::to_string(i) + ")");
+    }
+  }
+  return {};
+}
+
+bool activation::batchable() const noexcept {
+  return f_.p_->bc.score_only;
+}
+
+formula_value* activation::begin_each(std::size_t scope, std::size_t records) {
+  const auto& p = *f_.p_;
+  const detail::fx::scope_binding& plan = scopes_[scope];
+  s_->batch.resize(std::max<std::size_t>(1, plan.count * records));
+  s_->batch_columns.assign(p.slots.size(), nullptr);
+  s_->batch_vars.resize(records);
+  for (std::uint32_t b = 0; b < plan.count; ++b)
+    s_->batch_columns[plan.first[b].slot] = s_->batch.data() + b * records;
+  return s_->batch.data();
+}
+
+void activation::run_each(std::size_t scope, std::size_t variable, const formula_value* values,
+                          std::span<formula_value> out) noexcept {
+  const auto& p = *f_.p_;
+  // What prepare() cached stays valid unless it read the varying scope or the variable.
+  std::uint32_t varying = 1u << scope;
+  if (variable != formula::no_variable) varying |= p.variables[variable].deps;
+  const bool prepared = prepared_ && (prepared_scopes_ & varying) == 0;
+  // The variable's values, retyped as set_variable stores them.
+  const formula_value* var_values = nullptr;
+  if (variable != formula::no_variable) {
+    const formula_type want = p.variables[variable].type;
+    bool same_type = true;
+    for (std::size_t i = 0; i < out.size() && same_type; ++i)
+      same_type = values[i].type() == want;
+    if (same_type) {
+      var_values = values;
+    } else {  // blanks typed `blank`: stored as the variable's type, like set_variable
+      for (std::size_t i = 0; i < out.size(); ++i)
+        s_->batch_vars[i] = access::retype(values[i], want);
+      var_values = s_->batch_vars.data();
+    }
+  }
+  detail::fx::run_score_each(p, *s_, prepared, s_->batch_columns.data(), variable, var_values, out);
+}
+
 timestamp eval_context::now() const noexcept {
   return act_.now();
 }

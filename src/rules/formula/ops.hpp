@@ -18,20 +18,24 @@ inline char fold(char c) noexcept {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-/// Text `=`: ASCII letters compare case-insensitively, everything else byte for byte.
-inline bool text_eq(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i] && fold(a[i]) != fold(b[i])) return false;
-  }
-  return true;
-}
-
 int text_cmp(std::string_view a, std::string_view b) noexcept;
 bool starts_with_fold(std::string_view s, std::string_view p) noexcept;
 bool ends_with_fold(std::string_view s, std::string_view p) noexcept;
 bool contains_fold(std::string_view s, std::string_view p) noexcept;
 bool is_space(char32_t cp) noexcept;
+
+/// Text `=`: ASCII letters compare case-insensitively, everything else byte for byte.
+inline bool text_eq(std::string_view a, std::string_view b) noexcept {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  // Equal bytes are the common match (list lookups, codes). At a difference the folding loop
+  // decides, usually at once: two Chinese words differ in a byte that is no ASCII letter.
+  if (crmrules::detail::same_bytes(a.data(), b.data(), n)) return true;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i] && fold(a[i]) != fold(b[i])) return false;
+  }
+  return true;
+}
 
 /// The first case of `t` that `s` matches with the text `=`, or t.cases.size() for none.
 inline std::size_t find_case(const switch_table& t, std::string_view s) noexcept {
@@ -41,6 +45,24 @@ inline std::size_t find_case(const switch_table& t, std::string_view s) noexcept
     if (c.fold ? text_eq(s, c.key) : crmrules::detail::bytes_equal(s, c.key)) break;
   }
   return k;
+}
+
+/// True when `s` has an ASCII letter: only then can text `=` differ from byte equality.
+inline bool has_ascii_letter(std::string_view s) noexcept {
+  for (const char c : s) {
+    if (fold(c) >= 'a' && fold(c) <= 'z') return true;
+  }
+  return false;
+}
+
+/// IN(s, list) for a subject known to have no ASCII letter (has_ascii_letter(s) is false):
+/// then text `=` is byte equality.
+inline bool in_list_exact(const std::vector<std::string>* l, std::string_view s) noexcept {
+  if (l == nullptr) return false;
+  for (const auto& e : *l) {
+    if (crmrules::detail::bytes_equal(e, s)) return true;
+  }
+  return false;
 }
 
 inline bool in_list(const std::vector<std::string>* l, std::string_view s) noexcept {

@@ -303,7 +303,16 @@ struct activation::state {
   std::vector<formula_value> cache;  // by node index
   // Partial evaluation of a fused sum: each term's value when it reads only fixed scopes.
   std::vector<formula_value> term_values;
-  std::uint32_t fixed_terms = 0;   // the `fixed` mask those values were computed for
+  std::uint32_t fixed_terms = 0;  // the `fixed` mask those values were computed for
+  // The leading run of fixed terms, summed once in order: evaluation starts after it from
+  // prefix_sum (a number), or returns prefix_sum at once when it is the sum's error.
+  std::uint32_t prefix_terms = 0;
+  formula_value prefix_sum;
+  // formula::evaluate_each: a column of values per binding of the varying scope, and per slot
+  // the column it reads (nullptr: the slot itself).
+  std::vector<formula_value> batch;
+  std::vector<const formula_value*> batch_columns;
+  std::vector<formula_value> batch_vars;  // a batch's variable values, when they need retyping
   std::size_t prepared_chunk = 0;  // arena position after prepare(): cached strings live below it
   std::size_t prepared_used = 0;
 

@@ -1168,74 +1168,115 @@ struct machine {
   return in_list(access::list(list), access::text(subject)) ? then_v : else_v;
 }
 
-/// One term of a fused sum, as the tree computes it (a number, blank or error).
-[[gnu::always_inline]] inline formula_value score_term_value(
-    const access::program& p, const bytecode& bc, const score_term& term,
-    const access::act_state& st, const formula_value* slots,
-    const formula_value* constants) noexcept {
-  switch (term.what) {
-    case score_term::kind::constant:
-      return constants[term.a];
-    case score_term::kind::slot:
-      return slots[term.a];
-    case score_term::kind::variable:
-      return st.variables[term.a];
-    case score_term::kind::select_cmp:
-      return select_cmp_value(slots[term.a], term.sub, constants[term.b], constants[term.c],
-                              constants[term.d]);
-    case score_term::kind::threshold: {
-      const formula_value& l = slots[term.a];
-      if (l.is_error()) return l;
-      int ord = 0;
-      if (term.integral) {
-        const std::int64_t x = access::i64(l);
-        ord = x < term.limit_i ? -1 : x > term.limit_i ? 1 : 0;
-      } else {
-        const double x = access::num(l);
-        ord = x < term.limit_d ? -1 : x > term.limit_d ? 1 : 0;
-      }
-      bool hit = false;
-      switch (static_cast<cmp_op>(term.sub)) {
-        case cmp_op::eq:
-          hit = ord == 0;
-          break;
-        case cmp_op::ne:
-          hit = ord != 0;
-          break;
-        case cmp_op::lt:
-          hit = ord < 0;
-          break;
-        case cmp_op::le:
-          hit = ord <= 0;
-          break;
-        case cmp_op::gt:
-          hit = ord > 0;
-          break;
-        case cmp_op::ge:
-          hit = ord >= 0;
-          break;
-      }
-      return formula_value::of_number(hit ? term.then_v : term.else_v);
+/// Where one evaluation reads its slots and variables: the activation's own.
+struct one_source {
+  const formula_value* slots;
+  const formula_value* variables;
+  [[nodiscard]] const formula_value& slot(std::uint32_t i) const noexcept { return slots[i]; }
+  [[nodiscard]] const formula_value& var(std::uint32_t i) const noexcept { return variables[i]; }
+};
+
+/// One term of kind K of a fused sum, as the tree computes it (a number, blank or error). `src`
+/// gives the slots and variables (one_source, or one record of a batch).
+template <score_term::kind K, class Source>
+[[gnu::always_inline]] inline formula_value term_value(const access::program& p, const bytecode& bc,
+                                                       const score_term& term, const Source& src,
+                                                       const formula_value* constants) noexcept {
+  using kind = score_term::kind;
+  if constexpr (K == kind::constant) {
+    return constants[term.a];
+  } else if constexpr (K == kind::slot) {
+    return src.slot(term.a);
+  } else if constexpr (K == kind::variable) {
+    return src.var(term.a);
+  } else if constexpr (K == kind::select_cmp) {
+    return select_cmp_value(src.slot(term.a), term.sub, constants[term.b], constants[term.c],
+                            constants[term.d]);
+  } else if constexpr (K == kind::threshold) {
+    const formula_value& l = src.slot(term.a);
+    if (l.is_error()) return l;
+    int ord = 0;
+    if (term.integral) {
+      const std::int64_t x = access::i64(l);
+      ord = x < term.limit_i ? -1 : x > term.limit_i ? 1 : 0;
+    } else {
+      const double x = access::num(l);
+      ord = x < term.limit_d ? -1 : x > term.limit_d ? 1 : 0;
     }
-    case score_term::kind::in_list:
-      return select_in_list_value(slots[term.a], slots[term.b], constants[term.c],
-                                  constants[term.d]);
-    case score_term::kind::scaled_variable: {
-      const formula_value& x = st.variables[term.a];
-      if (x.is_error()) return x;
-      const double y = access::num(x) * access::num(constants[term.b]);
-      return std::isfinite(y)
-                 ? formula_value::of_number(y)
-                 : formula_value::error(formula_type::number, formula_error::num, term.offset);
+    bool hit = false;
+    switch (static_cast<cmp_op>(term.sub)) {
+      case cmp_op::eq:
+        hit = ord == 0;
+        break;
+      case cmp_op::ne:
+        hit = ord != 0;
+        break;
+      case cmp_op::lt:
+        hit = ord < 0;
+        break;
+      case cmp_op::le:
+        hit = ord <= 0;
+        break;
+      case cmp_op::gt:
+        hit = ord > 0;
+        break;
+      case cmp_op::ge:
+        hit = ord >= 0;
+        break;
     }
-    case score_term::kind::lookup: {
-      const formula_value& subject = slots[term.a];
-      return subject.is_error() ? subject
-                                : constants[bc.lookup_results[term.b][find_case(
-                                      p.switch_tables[term.b], access::text(subject))]];
-    }
+    return formula_value::of_number(hit ? term.then_v : term.else_v);
+  } else if constexpr (K == kind::in_list) {
+    return select_in_list_value(src.slot(term.a), src.slot(term.b), constants[term.c],
+                                constants[term.d]);
+  } else if constexpr (K == kind::scaled_variable) {
+    const formula_value& x = src.var(term.a);
+    if (x.is_error()) return x;
+    const double y = access::num(x) * access::num(constants[term.b]);
+    return std::isfinite(y)
+               ? formula_value::of_number(y)
+               : formula_value::error(formula_type::number, formula_error::num, term.offset);
+  } else {
+    static_assert(K == kind::lookup);
+    const formula_value& subject = src.slot(term.a);
+    return subject.is_error() ? subject
+                              : constants[bc.lookup_results[term.b][find_case(
+                                    p.switch_tables[term.b], access::text(subject))]];
   }
-  return formula_value::error(formula_type::number, formula_error::value, 0);
+}
+
+/// Calls fn.template operator()<K>() for the term's kind K: one dispatch, then code made for
+/// that kind.
+template <class Fn>
+[[gnu::always_inline]] inline decltype(auto) with_kind(score_term::kind k, Fn&& fn) {
+  using kind = score_term::kind;
+  switch (k) {
+    case kind::constant:
+      return fn.template operator()<kind::constant>();
+    case kind::slot:
+      return fn.template operator()<kind::slot>();
+    case kind::variable:
+      return fn.template operator()<kind::variable>();
+    case kind::select_cmp:
+      return fn.template operator()<kind::select_cmp>();
+    case kind::threshold:
+      return fn.template operator()<kind::threshold>();
+    case kind::in_list:
+      return fn.template operator()<kind::in_list>();
+    case kind::scaled_variable:
+      return fn.template operator()<kind::scaled_variable>();
+    case kind::lookup:
+      break;
+  }
+  return fn.template operator()<kind::lookup>();
+}
+
+/// One term of a fused sum, whatever its kind.
+template <class Source>
+[[gnu::always_inline]] inline formula_value score_term_value(
+    const access::program& p, const bytecode& bc, const score_term& term, const Source& src,
+    const formula_value* constants) noexcept {
+  return with_kind(
+      term.what, [&]<score_term::kind K>() { return term_value<K>(p, bc, term, src, constants); });
 }
 
 /// A `score` instruction: a sum of simple terms (a weight formula's usual shape). With
@@ -1246,13 +1287,20 @@ template <bool Prepared>
                                                       const formula_value* slots,
                                                       const formula_value* constants) noexcept {
   // The tree's sum, term by term and in order (so rounding is the same): the first error
-  // wins; overflow is #NUM! at once.
+  // wins; overflow is #NUM! at once. Prepared, the leading fixed terms are one cached sum.
   double acc = 0;
-  const score_term* term = bc.terms.data() + in.a;
-  for (std::uint32_t k = 0; k < in.b; ++k, ++term) {
+  std::uint32_t k = 0;
+  if constexpr (Prepared) {
+    if (st.prefix_sum.is_error()) return st.prefix_sum;
+    acc = access::num(st.prefix_sum);
+    k = st.prefix_terms;
+  }
+  const score_term* term = bc.terms.data() + in.a + k;
+  for (; k < in.b; ++k, ++term) {
     const bool cached = Prepared && term->deps != 0 && (term->deps & ~st.fixed_terms) == 0;
     const formula_value v =
-        cached ? st.term_values[in.a + k] : score_term_value(p, bc, *term, st, slots, constants);
+        cached ? st.term_values[in.a + k]
+               : score_term_value(p, bc, *term, one_source{slots, st.variables.data()}, constants);
     if (v.is_error()) return access::retype(v, in.type);
     acc = term->minus ? acc - access::num(v) : acc + access::num(v);
     if (!std::isfinite(acc)) return formula_value::error(in.type, formula_error::num, in.offset);
@@ -1268,6 +1316,96 @@ formula_value run_score(const access::program& p, const access::act_state& st,
                   : score_sum<false>(p, p.bc, p.bc.code[0], st, slots, p.constants.data());
 }
 
+namespace {
+
+/// Record i of a batch: the varying scope's slots from their columns, the rest from the
+/// activation.
+struct batch_source {
+  const formula_value* const* columns;
+  const formula_value* slots;
+  const formula_value* variables;
+  std::size_t varying;  // the variable that varies (formula::no_variable: none)
+  const formula_value* var_values;
+  std::size_t i;
+  [[nodiscard]] const formula_value& slot(std::uint32_t s) const noexcept {
+    return columns[s] != nullptr ? columns[s][i] : slots[s];
+  }
+  [[nodiscard]] const formula_value& var(std::uint32_t v) const noexcept {
+    return v == varying ? var_values[i] : variables[v];
+  }
+};
+
+}  // namespace
+
+void run_score_each(const access::program& p, const access::act_state& st, bool prepared,
+                    const formula_value* const* columns, std::size_t var,
+                    const formula_value* var_values, std::span<formula_value> out) noexcept {
+  // score_sum, turned inside out: term by term over the whole batch (one dispatch per term,
+  // not per record), each record's running sum in out[i]. Per record the order of the terms,
+  // the first error and the overflow check are score_sum's, so results are identical.
+  const instr& in = p.bc.code[0];
+  std::uint32_t k = 0;
+  formula_value start = formula_value::of_number(0);
+  if (prepared) {
+    start = st.prefix_sum;
+    k = st.prefix_terms;
+  }
+  for (formula_value& v : out)
+    v = start;
+  if (start.is_error()) return;
+  const formula_value* constants = p.constants.data();
+  // One term's contribution to every record's sum.
+  auto add = [&](formula_value& acc, const formula_value& v, bool minus) {
+    if (acc.is_error()) return;
+    if (v.is_error()) {
+      acc = access::retype(v, in.type);
+      return;
+    }
+    const double x = minus ? access::num(acc) - access::num(v) : access::num(acc) + access::num(v);
+    acc = std::isfinite(x) ? formula_value::of_number(x)
+                           : formula_value::error(in.type, formula_error::num, in.offset);
+  };
+  for (; k < in.b; ++k) {
+    const score_term& term = p.bc.terms[in.a + k];
+    if (prepared && term.deps != 0 && (term.deps & ~st.fixed_terms) == 0) {
+      const formula_value& v = st.term_values[in.a + k];  // the same for every record
+      for (formula_value& acc : out)
+        add(acc, v, term.minus);
+      continue;
+    }
+    if (term.what == score_term::kind::in_list && columns[term.a] == nullptr &&
+        columns[term.b] != nullptr && !st.slots[term.a].is_error()) {
+      // IN(fixed subject, each record's list): the subject is looked at once. Without an ASCII
+      // letter in it (a Chinese industry or region), text `=` is byte equality.
+      const std::string_view subject = access::text(st.slots[term.a]);
+      const bool exact = !has_ascii_letter(subject);
+      const formula_value* lists = columns[term.b];
+      const formula_value& then_v = constants[term.c];
+      const formula_value& else_v = constants[term.d];
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        const formula_value& list = lists[i];
+        if (list.is_error()) {
+          add(out[i], list, term.minus);
+          continue;
+        }
+        const bool hit = exact ? in_list_exact(access::list(list), subject)
+                               : in_list(access::list(list), subject);
+        add(out[i], hit ? then_v : else_v, term.minus);
+      }
+      continue;
+    }
+    // A loop made for the term's kind: no dispatch per record.
+    with_kind(term.what, [&]<score_term::kind K>() {
+      batch_source src{columns, st.slots.data(), st.variables.data(), var, var_values, 0};
+      for (std::size_t i = 0; i < out.size(); ++i) {
+        if (out[i].is_error()) continue;
+        src.i = i;
+        add(out[i], term_value<K>(p, p.bc, term, src, constants), term.minus);
+      }
+    });
+  }
+}
+
 void prepare_score(const access::program& p, access::act_state& st, std::uint32_t fixed) {
   st.term_values.resize(p.bc.terms.size());
   st.fixed_terms = fixed;
@@ -1275,9 +1413,33 @@ void prepare_score(const access::program& p, access::act_state& st, std::uint32_
   for (std::uint32_t k = 0; k < in.b; ++k) {
     const score_term& term = p.bc.terms[in.a + k];
     if (term.deps != 0 && (term.deps & ~fixed) == 0)
-      st.term_values[in.a + k] =
-          score_term_value(p, p.bc, term, st, st.slots.data(), p.constants.data());
+      st.term_values[in.a + k] = score_term_value(
+          p, p.bc, term, one_source{st.slots.data(), st.variables.data()}, p.constants.data());
   }
+  // The leading fixed terms, summed exactly as score_sum would (same order, same checks).
+  double acc = 0;
+  std::uint32_t k = 0;
+  st.prefix_sum = formula_value::of_number(0);
+  for (; k < in.b; ++k) {
+    const score_term& term = p.bc.terms[in.a + k];
+    if ((term.deps & ~fixed) != 0) break;  // a constant (no deps) belongs to the prefix too
+    const formula_value v =
+        term.deps != 0
+            ? st.term_values[in.a + k]
+            : score_term_value(p, p.bc, term, one_source{st.slots.data(), st.variables.data()},
+                               p.constants.data());
+    if (v.is_error()) {
+      st.prefix_sum = access::retype(v, in.type);
+      break;
+    }
+    acc = term.minus ? acc - access::num(v) : acc + access::num(v);
+    if (!std::isfinite(acc)) {
+      st.prefix_sum = formula_value::error(in.type, formula_error::num, in.offset);
+      break;
+    }
+    st.prefix_sum = formula_value::of_number(acc);
+  }
+  st.prefix_terms = k;
 }
 
 formula_value run(const access::program& p, const bytecode& bc, const instr* code,

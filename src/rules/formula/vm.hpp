@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "rules/formula/program.hpp"
@@ -29,6 +30,14 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
 /// `prepared`, the terms prepare_score() computed are read from `st`.
 formula_value run_score(const access::program& p, const access::act_state& st,
                         const formula_value* slots, bool prepared) noexcept;
+
+/// run_score once per record of a batch (formula::evaluate_each): slot s reads columns[s][i]
+/// when columns[s] is set (the varying scope), else st.slots[s]; variable `var` reads
+/// var_values[i] (formula::no_variable: none varies). out[i] is what run_score returns with
+/// record i bound. `prepared` as for run_score.
+void run_score_each(const access::program& p, const access::act_state& st, bool prepared,
+                    const formula_value* const* columns, std::size_t var,
+                    const formula_value* var_values, std::span<formula_value> out) noexcept;
 
 /// Partial evaluation of a score_only program: computes, in `st`, every term that reads only
 /// scopes in `fixed` (and is not constant).

@@ -119,13 +119,19 @@ double days_present_in_3d(const rep& r, timestamp now) {
   return std::max(1.0, 3.0 - days(total));
 }
 
-/// One policy formula over a batch of reps (each with its rep.load); a batch that cannot be
+/// One policy formula over the live reps (each with its rep.load): from the loaded batch (the
+/// reps' positions in `at`) or, without one, from the records. A batch that cannot be
 /// evaluated (which the loads' checks rule out) comes back as errors, never as stale values.
-void evaluate_batch(const formula& f, activation& act, const std::vector<const rep*>& reps,
+void evaluate_batch(const formula& f, activation& act, const record_batch* batch,
+                    const std::vector<std::uint32_t>& at, const std::vector<const rep*>& reps,
                     const std::vector<formula_value>& loads, std::vector<formula_value>& out) {
-  const status st = f.evaluate_each(act, policy::rep_scope, std::span<const rep* const>(reps),
-                                    std::span<formula_value>(out), policy::load_variable,
-                                    std::span<const formula_value>(loads));
+  const status st = batch != nullptr
+                        ? f.evaluate_each(act, *batch, std::span<const std::uint32_t>(at),
+                                          std::span<formula_value>(out), policy::load_variable,
+                                          std::span<const formula_value>(loads))
+                        : f.evaluate_each(act, policy::rep_scope, std::span<const rep* const>(reps),
+                                          std::span<formula_value>(out), policy::load_variable,
+                                          std::span<const formula_value>(loads));
   if (!st.ok()) {
     for (formula_value& v : out)
       v = formula_value::error(f.type(), formula_error::value);
@@ -169,14 +175,20 @@ struct assigner::scratch {
   slot covers, eligible, score, cold_start;
   std::vector<slot> takes;
   std::vector<const rep*> members;
+  std::vector<std::uint32_t> member_at;  // each member's position in the reps given
   // The reps left after the record checks, and per rep: its load (the formulas' rep.load),
   // whether it is a new hire, its position in `members`; then the formulas' values.
   std::vector<const rep*> live;
   std::vector<formula_value> loads;
   std::vector<std::uint8_t> new_hire;
   std::vector<std::uint32_t> member_index;
+  std::vector<std::uint32_t> live_at;  // each live rep's position in the reps given
   std::vector<formula_value> values;
   std::vector<std::size_t> excluded_at;  // explain: member index of each out.excluded entry
+  // load(): the reps, and the formulas' batches of them.
+  std::span<const rep> loaded;
+  std::vector<const rep*> loaded_ptrs;
+  record_batch score_batch, eligible_batch;
 };
 
 assigner::assigner(std::shared_ptr<const policy> p) : p_(std::move(p)) {
@@ -200,7 +212,38 @@ double assigner::load_of(const rep& r, timestamp now) const noexcept {
   return load_value(p_->load, r, now);
 }
 
+void assigner::load(std::span<const rep> reps) {
+  scratch& s = *s_;
+  s.loaded = reps;
+  s.loaded_ptrs.resize(reps.size());
+  for (std::size_t i = 0; i < reps.size(); ++i)
+    s.loaded_ptrs[i] = &reps[i];
+  const std::span<const rep* const> ptrs(s.loaded_ptrs);
+  (void)s.score_batch.load(*s.score.f, policy::rep_scope, ptrs);
+  if (s.eligible.f != nullptr) (void)s.eligible_batch.load(*s.eligible.f, policy::rep_scope, ptrs);
+}
+
+status assigner::refresh(std::size_t i) {
+  scratch& s = *s_;
+  if (i >= s.loaded.size()) {
+    return status::invalid_argument("assigner::refresh: rep " + std::to_string(i) + " of " +
+                                    std::to_string(s.loaded.size()) + " loaded");
+  }
+  if (status st = s.score_batch.reload<rep>(i); !st.ok()) return st;
+  if (s.eligible.f != nullptr) return s.eligible_batch.reload<rep>(i);
+  return {};
+}
+
+assignment assigner::choose(const lead& l, timestamp now, bool explain) {
+  return choose_among(l, s_->loaded, now, explain, /*loaded=*/true);
+}
+
 assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp now, bool explain) {
+  return choose_among(l, reps, now, explain, /*loaded=*/false);
+}
+
+assignment assigner::choose_among(const lead& l, std::span<const rep> reps, timestamp now,
+                                  bool explain, bool loaded) {
   assignment out;
   scratch& s = *s_;
   const policy& p = *p_;
@@ -234,10 +277,18 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
   }
   if (chosen != nullptr) out.pool = chosen->name;
 
-  s.members.clear();
-  for (const rep& r : reps) {
-    if (chosen == nullptr || member_of(*chosen, r)) s.members.push_back(&r);
+  s.members.resize(reps.size());
+  s.member_at.resize(reps.size());
+  std::size_t member_count = 0;
+  for (std::size_t i = 0; i < reps.size(); ++i) {
+    if (chosen == nullptr || member_of(*chosen, reps[i])) {
+      s.members[member_count] = &reps[i];
+      s.member_at[member_count] = static_cast<std::uint32_t>(i);
+      ++member_count;
+    }
   }
+  s.members.resize(member_count);
+  s.member_at.resize(member_count);
   if (s.members.empty()) return fall_back(fallback_reason::pool_empty, out.pool);
 
   // The lead's part of the formulas, once.
@@ -275,11 +326,14 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
   };
 
   // 1. The record checks, rep by rep; the survivors and their loads go on as columns.
-  s.live.clear();
-  s.loads.clear();
-  s.new_hire.clear();
-  s.member_index.clear();
-  for (std::size_t m = 0; m < s.members.size(); ++m) {
+  // Sized for every member up front and cut to the survivors after: no growth checks per rep.
+  s.live.resize(member_count);
+  s.loads.resize(member_count);
+  s.new_hire.resize(member_count);
+  s.member_index.resize(member_count);
+  s.live_at.resize(member_count);
+  std::size_t live = 0;
+  for (std::size_t m = 0; m < member_count; ++m) {
     const rep& r = *s.members[m];
     if (!r.active) {
       exclude(m, r, "inactive", "inactive");
@@ -322,16 +376,24 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
       exclude(m, r, "score_error", explain ? "rep.load is not a finite number" : "");
       continue;
     }
-    s.live.push_back(&r);
-    s.loads.push_back(formula_value::of_number(load));
-    s.new_hire.push_back(new_hire ? 1 : 0);
-    s.member_index.push_back(static_cast<std::uint32_t>(m));
+    s.live[live] = &r;
+    s.loads[live] = formula_value::of_number(load);
+    s.new_hire[live] = new_hire ? 1 : 0;
+    s.member_index[live] = static_cast<std::uint32_t>(m);
+    s.live_at[live] = s.member_at[m];
+    ++live;
   }
+  s.live.resize(live);
+  s.loads.resize(live);
+  s.new_hire.resize(live);
+  s.member_index.resize(live);
+  s.live_at.resize(live);
 
   // 2. Eligibility over the whole batch; the ineligible leave the columns.
   if (s.eligible.f != nullptr && !s.live.empty()) {
     s.values.resize(s.live.size());
-    evaluate_batch(*s.eligible.f, *s.eligible.act, s.live, s.loads, s.values);
+    evaluate_batch(*s.eligible.f, *s.eligible.act, loaded ? &s.eligible_batch : nullptr, s.live_at,
+                   s.live, s.loads, s.values);
     std::size_t kept = 0;
     for (std::size_t i = 0; i < s.live.size(); ++i) {
       const formula_value& ok = s.values[i];
@@ -344,18 +406,21 @@ assignment assigner::choose(const lead& l, std::span<const rep> reps, timestamp 
       s.loads[kept] = s.loads[i];
       s.new_hire[kept] = s.new_hire[i];
       s.member_index[kept] = s.member_index[i];
+      s.live_at[kept] = s.live_at[i];
       ++kept;
     }
     s.live.resize(kept);
     s.loads.resize(kept);
     s.new_hire.resize(kept);
     s.member_index.resize(kept);
+    s.live_at.resize(kept);
   }
 
   // 3. The score over the batch (term by term: see formula::evaluate_each), then the choice.
   s.values.resize(s.live.size());
   if (!s.live.empty()) {
-    evaluate_batch(*s.score.f, score_act, s.live, s.loads, s.values);
+    evaluate_batch(*s.score.f, score_act, loaded ? &s.score_batch : nullptr, s.live_at, s.live,
+                   s.loads, s.values);
   }
   for (std::size_t i = 0; i < s.live.size(); ++i) {
     const rep& r = *s.live[i];

@@ -17,8 +17,9 @@ simulation simulate(std::shared_ptr<const policy> p, std::span<const lead> leads
   for (std::size_t i = 0; i < reps.size(); ++i)
     index.emplace(reps[i].id.str(), i);
   out.owners.reserve(leads.size());
+  a.load(reps);  // the snapshot, read once; a rep that takes a lead is refreshed below
   for (const lead& l : leads) {
-    const assignment pick = a.choose(l, reps, now);
+    const assignment pick = a.choose(l, now);
     const std::string owner = pick.rep ? pick.rep->str() : std::string();
     out.owners.push_back(owner);
     switch (pick.kind) {
@@ -43,6 +44,7 @@ simulation simulate(std::shared_ptr<const policy> p, std::span<const lead> leads
         ++r.assigned_today;
         ++r.open_leads;
         r.last_assigned_at = now;
+        (void)a.refresh(it->second);
       }
     }
   }

@@ -6,7 +6,8 @@
 //
 // **Thread-safety:** a policy is immutable and shared; an `assigner` holds scratch space for its
 // formulas and is used by one thread at a time (make one per thread; they are cheap). Records
-// passed to `choose` are read during the call only.
+// passed to `choose` are read during the call only; reps given to `load` are read until the next
+// `load` (see there).
 //
 // **Example**
 // ```
@@ -98,6 +99,20 @@ class assigner {
   [[nodiscard]] assignment choose(const lead& l, std::span<const rep> reps, timestamp now,
                                   bool explain = false);
 
+  /// Loads `reps` for many choose(lead, now) calls: "lead after lead against the same reps"
+  /// (a queue being drained, a dry run). What the policy's formulas read from every rep is
+  /// read once and list fields are indexed (see formula's record_batch), so each choose()
+  /// costs little more than the score's terms. The reps are viewed, not copied: keep them
+  /// alive, at the same addresses, and call refresh(i) after changing reps[i] (a counter after
+  /// an assignment, say); load again after adding or removing reps. Results are exactly those
+  /// of choose(lead, reps, now).
+  void load(std::span<const rep> reps);
+  /// Reads reps[i] of the loaded reps again after the host changed it. invalid_argument when
+  /// nothing is loaded or `i` is past the loaded reps.
+  status refresh(std::size_t i);
+  /// Chooses among the loaded reps (none loaded: as among no reps, "pool empty").
+  [[nodiscard]] assignment choose(const lead& l, timestamp now, bool explain = false);
+
   /// `rep.load` for `r` at `now` under this policy's weights.
   [[nodiscard]] double load_of(const rep& r, timestamp now) const noexcept;
 
@@ -105,6 +120,8 @@ class assigner {
 
  private:
   struct scratch;
+  assignment choose_among(const lead& l, std::span<const rep> reps, timestamp now, bool explain,
+                          bool loaded);
   std::shared_ptr<const policy> p_;
   std::unique_ptr<scratch> s_;
 };

@@ -255,6 +255,7 @@ class formula_value {
 };
 
 class activation;
+class record_batch;
 
 /// What a host function sees besides its arguments.
 class eval_context {
@@ -438,14 +439,25 @@ class formula {
   /// formula) is computed term by term across the whole batch, so the per-record cost is the
   /// terms' work and little else. Other formulas are evaluated record by record.
   ///
-  /// Errors (nothing is evaluated): invalid_argument when `scope` does not hold R records,
-  /// when `out` (or `variable_values`, given a variable) is not records.size() long, or when a
-  /// variable value fails set_variable's checks. Every pointer in `records` must be non-null,
-  /// and the records must stay alive and unchanged during the call. Afterwards `scope` is
-  /// bound to the last record and the variable holds the last value, as after the loop.
+  /// Errors (nothing is evaluated): invalid_argument when `act` was made for another formula,
+  /// when `scope` does not hold R records, when `out` (or `variable_values`, given a
+  /// variable) is not records.size() long, or when a variable value fails set_variable's
+  /// checks. Every pointer in `records` must be non-null, and the records must stay alive and
+  /// unchanged during the call. Afterwards what `scope` and the variable hold in `act` is
+  /// unspecified: bind and set them before a plain evaluate().
   template <stored_record R>
   status evaluate_each(activation& act, std::size_t scope, std::span<const R* const> records,
                        std::span<formula_value> out, std::size_t variable = no_variable,
+                       std::span<const formula_value> variable_values = {}) const;
+
+  /// The same over records loaded once into `batch` (see record_batch): the records at the
+  /// positions `which` (every record, in order, when `which` is empty), out[i] for
+  /// which[i]; variable_values, when given, are parallel to `out`. The batch must have been
+  /// loaded for this formula. Errors as above, and invalid_argument for a position past the
+  /// batch or a batch loaded for another formula.
+  status evaluate_each(activation& act, const record_batch& batch,
+                       std::span<const std::uint32_t> which, std::span<formula_value> out,
+                       std::size_t variable = no_variable,
                        std::span<const formula_value> variable_values = {}) const;
   static constexpr std::size_t no_variable = static_cast<std::size_t>(-1);
 
@@ -469,6 +481,22 @@ class formula {
   std::unique_ptr<program> p_;
 };
 
+namespace detail::fx {
+/// A field of a record, as activation::bind loads it into its slot.
+template <stored_record R>
+[[gnu::always_inline]] inline formula_value load_field(const binding& b, const R& record) noexcept {
+  static const auto fields = record_traits<R>::fields();
+  field_view v;
+  if (b.builtin) {
+    v = fields[b.index].view(record);
+  } else if (const value* c = record.custom.find(b.name)) {
+    v = view_of(*c);
+  }
+  return formula_value::of_view(v, static_cast<formula_type>(b.type));
+}
+struct list_indexes;  // record_batch's indexes of list fields
+}  // namespace detail::fx
+
 /// The inputs of evaluations of one formula: a record per scope, variables, the time, and
 /// scratch space. Reusable for any number of evaluations; not thread-safe (one per thread).
 /// Bound records are viewed, not copied: they must stay alive and unchanged while bound.
@@ -487,7 +515,7 @@ class activation {
       return bind_error(scope, record_traits<R>::kind);
     const detail::fx::scope_binding& plan = scopes_[scope];
     for (const detail::fx::binding* b = plan.first; b != plan.first + plan.count; ++b)
-      slots_[b->slot] = load(*b, record);
+      slots_[b->slot] = detail::fx::load_field(*b, record);
     records_[scope] = &record;
     if ((prepared_scopes_ & (1u << scope)) != 0) prepared_ = false;
     return {};
@@ -508,27 +536,12 @@ class activation {
   friend class eval_context;
   friend struct detail::fx::access;
   [[nodiscard]] status bind_error(std::size_t scope, record_kind kind) const;
-  /// A field of a bound record, as bind() loads it.
-  template <stored_record R>
-  static formula_value load(const detail::fx::binding& b, const R& record) noexcept {
-    static const auto fields = record_traits<R>::fields();
-    field_view v;
-    if (b.builtin) {
-      v = fields[b.index].view(record);
-    } else if (const value* c = record.custom.find(b.name)) {
-      v = view_of(*c);
-    }
-    return formula_value::of_view(v, static_cast<formula_type>(b.type));
-  }
-  // formula::evaluate_each, out of line: the checks; whether the formula has a batch form (a
-  // fused sum); room for the columns of `records` records; the batch run.
+  // formula::evaluate_each, out of line: the checks, and the batch run (or nullptr-free
+  // fallback: record by record through `bind_record`).
   [[nodiscard]] status check_each(std::size_t scope, record_kind kind, std::size_t records,
                                   std::size_t out, std::size_t variable,
                                   std::span<const formula_value> values) const;
-  [[nodiscard]] bool batchable() const noexcept;
-  formula_value* begin_each(std::size_t scope, std::size_t records);
-  void run_each(std::size_t scope, std::size_t variable, const formula_value* values,
-                std::span<formula_value> out) noexcept;
+  [[nodiscard]] record_batch& scratch_batch() noexcept;
   struct state;
   const formula& f_;
   std::unique_ptr<state> s_;
@@ -542,6 +555,111 @@ class activation {
   timestamp now_{};
 };
 
+/// Records of one scope (the reps, say) loaded once for many formula::evaluate_each calls of
+/// one formula: "lead after lead against the same reps". Loading reads every field the
+/// formula uses from every record into columns, and indexes list fields (rep.industries,
+/// rep.regions) so that IN(lead.industry, rep.industries) is a bit test per record instead of
+/// a text comparison per list item. The results are exactly those of bind + evaluate.
+///
+/// The records are viewed, not copied: they must stay alive at the same addresses while the
+/// batch is used. After changing a record, reload(i) it (or load all again); a batch never
+/// notices changes by itself. Ownership: the batch owns its columns and indexes and refers to
+/// the formula, which must outlive it. Thread-safety: load and reload are not thread-safe;
+/// once loaded, any number of threads may evaluate against one batch (each with its own
+/// activation).
+class record_batch {
+ public:
+  record_batch();
+  ~record_batch();
+  record_batch(record_batch&&) noexcept;
+  record_batch& operator=(record_batch&&) noexcept;
+  record_batch(const record_batch&) = delete;
+  record_batch& operator=(const record_batch&) = delete;
+
+  /// Loads `records` (non-null pointers) for `f`'s scope `scope`, replacing what was loaded.
+  /// invalid_argument when `scope` does not hold R records (the batch is then empty).
+  /// `index_lists` = false skips the list indexes (for a batch used once).
+  template <stored_record R>
+  status load(const formula& f, std::size_t scope, std::span<const R* const> records,
+              bool index_lists = true);
+  /// Reads record i again (the same record object, changed since it was loaded).
+  /// invalid_argument past the batch or when it holds another kind of record.
+  template <stored_record R>
+  status reload(std::size_t i);
+
+  [[nodiscard]] std::size_t size() const noexcept { return records_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return records_.empty(); }
+
+ private:
+  friend class formula;
+  friend struct detail::fx::access;
+  // Out of line: sets up the columns for n records (false: scope/kind mismatch); builds or
+  // refreshes the list indexes once columns are filled.
+  [[nodiscard]] status start(const formula& f, std::size_t scope, record_kind kind, std::size_t n,
+                             bool index_lists);
+  void build_indexes();
+  void refresh_indexes(std::size_t i);
+  template <stored_record R>
+  void read(std::size_t i) noexcept {
+    const auto* record = static_cast<const R*>(records_[i]);
+    const std::size_t n = records_.size();
+    for (std::uint32_t b = 0; b < plan_->count; ++b)
+      columns_[b * n + i] = detail::fx::load_field(plan_->first[b], *record);
+  }
+
+  const formula* f_ = nullptr;
+  std::size_t scope_ = 0;
+  record_kind kind_ = record_kind::lead;
+  const detail::fx::scope_binding* plan_ = nullptr;
+  std::vector<const void*> records_;
+  status (*bind_)(activation&, std::size_t, const void*) = nullptr;
+  std::vector<formula_value> columns_;                 // binding-major: columns_[b * n + i]
+  std::vector<const formula_value*> slot_columns_;     // by slot: its column, or nullptr
+  std::unique_ptr<detail::fx::list_indexes> indexes_;  // null: none
+};
+
+template <stored_record R>
+status record_batch::load(const formula& f, std::size_t scope, std::span<const R* const> records,
+                          bool index_lists) {
+  if (status st = start(f, scope, record_traits<R>::kind, records.size(), index_lists); !st.ok())
+    return st;
+  for (std::size_t i = 0; i < records.size(); ++i)
+    records_[i] = records[i];
+  bind_ = [](activation& act, std::size_t s, const void* r) {
+    return act.bind(s, *static_cast<const R*>(r));
+  };
+  // Column by column: one field accessor at a time over every record.
+  const std::size_t n = records.size();
+  static const auto fields = record_traits<R>::fields();
+  for (std::uint32_t b = 0; b < plan_->count; ++b) {
+    const detail::fx::binding& bd = plan_->first[b];
+    formula_value* column = columns_.data() + b * n;
+    if (bd.builtin) {
+      const auto view = fields[bd.index].view;
+      const auto type = static_cast<formula_type>(bd.type);
+      for (std::size_t i = 0; i < n; ++i)
+        column[i] = formula_value::of_view(view(*records[i]), type);
+    } else {
+      for (std::size_t i = 0; i < n; ++i)
+        column[i] = detail::fx::load_field(bd, *records[i]);
+    }
+  }
+  if (index_lists) build_indexes();
+  return {};
+}
+
+template <stored_record R>
+status record_batch::reload(std::size_t i) {
+  if (i >= records_.size())
+    return status::invalid_argument("record_batch::reload: no record " + std::to_string(i));
+  if (kind_ != record_traits<R>::kind)
+    return status::invalid_argument("record_batch::reload: the batch holds " +
+                                    std::string(to_string(kind_)) + " records");
+  read<R>(i);
+  refresh_indexes(i);
+  return {};
+}
+
 template <stored_record R>
 status formula::evaluate_each(activation& act, std::size_t scope, std::span<const R* const> records,
                               std::span<formula_value> out, std::size_t variable,
@@ -552,37 +670,11 @@ status formula::evaluate_each(activation& act, std::size_t scope, std::span<cons
                                  variable, variable_values);
       !st.ok())
     return st;
-  const std::size_t n = records.size();
-  if (n == 0) return {};
-  if (!act.batchable()) {
-    for (std::size_t i = 0; i < n; ++i) {
-      (void)act.bind(scope, *records[i]);
-      if (variable != no_variable) (void)act.set_variable(variable, variable_values[i]);
-      out[i] = evaluate(act);
-    }
-    return {};
-  }
-  // Column b holds binding b's field for every record: loaded once, read term by term.
-  formula_value* columns = act.begin_each(scope, n);
-  const detail::fx::scope_binding& plan = act.scopes_[scope];
-  static const auto fields = record_traits<R>::fields();
-  for (std::uint32_t b = 0; b < plan.count; ++b) {
-    const detail::fx::binding& bd = plan.first[b];
-    formula_value* column = columns + b * n;
-    if (bd.builtin) {  // the common case, with the field's accessor looked up once
-      const auto view = fields[bd.index].view;
-      const auto type = static_cast<formula_type>(bd.type);
-      for (std::size_t i = 0; i < n; ++i)
-        column[i] = formula_value::of_view(view(*records[i]), type);
-    } else {
-      for (std::size_t i = 0; i < n; ++i)
-        column[i] = activation::load(bd, *records[i]);
-    }
-  }
-  act.run_each(scope, variable, variable_values.data(), out);
-  (void)act.bind(scope, *records[n - 1]);
-  if (variable != no_variable) (void)act.set_variable(variable, variable_values[n - 1]);
-  return {};
+  if (records.empty()) return {};
+  // A batch used once: loaded into the activation's scratch, without list indexes.
+  record_batch& batch = act.scratch_batch();
+  if (status st = batch.load(*this, scope, records, /*index_lists=*/false); !st.ok()) return st;
+  return evaluate_each(act, batch, {}, out, variable, variable_values);
 }
 
 }  // namespace crmrules

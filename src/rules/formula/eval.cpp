@@ -870,6 +870,16 @@ status activation::check_each(std::size_t scope, record_kind kind, std::size_t r
   if (variable >= p.variables.size())
     return status::invalid_argument("no variable " + std::to_string(variable));
   const auto& def = p.variables[variable];
+  // One branch-free pass for the usual case (every value well typed and finite), then the
+  // slow pass that names the first offender.
+  bool all_ok = true;
+  for (const formula_value& v : values) {
+    const bool typed = v.type() == def.type;
+    const bool finite =
+        v.type() != formula_type::number || !access::ok(v) || std::isfinite(access::num(v));
+    all_ok &= typed & finite;
+  }
+  if (all_ok) return {};
   for (std::size_t i = 0; i < values.size(); ++i) {
     const formula_value& v = values[i];
     if (v.type() != def.type && !(v.is_blank() && v.type() == formula_type::blank)) {
@@ -885,44 +895,168 @@ status activation::check_each(std::size_t scope, record_kind kind, std::size_t r
   return {};
 }
 
-bool activation::batchable() const noexcept {
-  return f_.p_->bc.score_only;
+record_batch& activation::scratch_batch() noexcept {
+  return s_->scratch;
 }
 
-formula_value* activation::begin_each(std::size_t scope, std::size_t records) {
-  const auto& p = *f_.p_;
-  const detail::fx::scope_binding& plan = scopes_[scope];
-  s_->batch.resize(std::max<std::size_t>(1, plan.count * records));
-  s_->batch_columns.assign(p.slots.size(), nullptr);
-  s_->batch_vars.resize(records);
-  for (std::uint32_t b = 0; b < plan.count; ++b)
-    s_->batch_columns[plan.first[b].slot] = s_->batch.data() + b * records;
-  return s_->batch.data();
+// -- record_batch ---------------------------------------------------------------------------------
+
+record_batch::record_batch() = default;
+record_batch::~record_batch() = default;
+record_batch::record_batch(record_batch&&) noexcept = default;
+record_batch& record_batch::operator=(record_batch&&) noexcept = default;
+
+status record_batch::start(const formula& f, std::size_t scope, record_kind kind, std::size_t n,
+                           bool index_lists) {
+  const auto& p = access::prog(f);
+  f_ = nullptr;
+  records_.clear();
+  indexes_.reset();
+  if (scope >= p.scope_bindings.size() || p.scope_bindings[scope].kind != kind) {
+    if (scope >= p.scope_kinds.size()) {
+      return status::invalid_argument("record_batch: no scope " + std::to_string(scope) +
+                                      " in this formula's environment");
+    }
+    return status::invalid_argument("record_batch: scope " + std::to_string(scope) + " holds " +
+                                    std::string(to_string(p.scope_kinds[scope])) +
+                                    " records, not " + std::string(to_string(kind)));
+  }
+  f_ = &f;
+  scope_ = scope;
+  kind_ = kind;
+  plan_ = &p.scope_bindings[scope];
+  records_.resize(n);
+  columns_.resize(plan_->count * n);
+  slot_columns_.assign(p.slots.size(), nullptr);
+  for (std::uint32_t b = 0; b < plan_->count; ++b)
+    slot_columns_[plan_->first[b].slot] = columns_.data() + b * n;
+  if (index_lists) indexes_ = std::make_unique<detail::fx::list_indexes>();
+  return {};
 }
 
-void activation::run_each(std::size_t scope, std::size_t variable, const formula_value* values,
-                          std::span<formula_value> out) noexcept {
-  const auto& p = *f_.p_;
-  // What prepare() cached stays valid unless it read the varying scope or the variable.
-  std::uint32_t varying = 1u << scope;
-  if (variable != formula::no_variable) varying |= p.variables[variable].deps;
-  const bool prepared = prepared_ && (prepared_scopes_ & varying) == 0;
-  // The variable's values, retyped as set_variable stores them.
-  const formula_value* var_values = nullptr;
-  if (variable != formula::no_variable) {
-    const formula_type want = p.variables[variable].type;
-    bool same_type = true;
-    for (std::size_t i = 0; i < out.size() && same_type; ++i)
-      same_type = values[i].type() == want;
-    if (same_type) {
-      var_values = values;
-    } else {  // blanks typed `blank`: stored as the variable's type, like set_variable
-      for (std::size_t i = 0; i < out.size(); ++i)
-        s_->batch_vars[i] = access::retype(values[i], want);
-      var_values = s_->batch_vars.data();
+void record_batch::build_indexes() {
+  if (!indexes_) return;
+  const std::size_t n = records_.size();
+  const auto& p = access::prog(*f_);
+  indexes_->by_binding.assign(plan_->count, {});
+  indexes_->by_slot.assign(p.slots.size(), -1);
+  for (std::uint32_t b = 0; b < plan_->count; ++b) {
+    if (static_cast<formula_type>(plan_->first[b].type) != formula_type::string_list) continue;
+    detail::fx::list_index& index = indexes_->by_binding[b];
+    index.masks.assign(n, 0);
+    for (std::size_t i = 0; i < n && index.usable; ++i)
+      index.usable = index.add(i, columns_[b * n + i]);
+    if (index.usable) indexes_->by_slot[plan_->first[b].slot] = static_cast<std::int32_t>(b);
+  }
+}
+
+void record_batch::refresh_indexes(std::size_t i) {
+  if (!indexes_) return;
+  const std::size_t n = records_.size();
+  for (std::uint32_t b = 0; b < plan_->count; ++b) {
+    const std::uint32_t slot = plan_->first[b].slot;
+    if (indexes_->by_slot[slot] < 0) continue;
+    detail::fx::list_index& index = indexes_->by_binding[b];
+    index.masks[i] = 0;
+    index.usable = index.add(i, columns_[b * n + i]);
+    if (!index.usable) indexes_->by_slot[slot] = -1;  // compared item by item from now on
+  }
+}
+
+namespace detail::fx {
+
+namespace {
+/// `s` with ASCII letters folded (text `=`'s key), in `buf` when it fits.
+std::string_view folded(std::string_view s, char* buf, std::size_t cap, std::string& spill) {
+  char* out = buf;
+  if (s.size() > cap) {
+    spill.resize(s.size());
+    out = spill.data();
+  }
+  for (std::size_t k = 0; k < s.size(); ++k)
+    out[k] = fold(s[k]);
+  return {out, s.size()};
+}
+}  // namespace
+
+bool list_index::add(std::size_t i, const formula_value& list) {
+  if (list.is_error()) return false;
+  const std::vector<std::string>* items = access::list(list);
+  if (items == nullptr) return true;  // blank: an empty list
+  std::uint64_t mask = 0;
+  char buf[64];
+  std::string spill;
+  for (const std::string& item : *items) {
+    const std::string_view key = folded(item, buf, sizeof buf, spill);
+    auto it = symbols.find(key);
+    if (it == symbols.end()) {
+      if (symbols.size() == 64) return false;
+      it = symbols.emplace(std::string(key), static_cast<std::uint8_t>(symbols.size())).first;
+    }
+    mask |= std::uint64_t{1} << it->second;
+  }
+  masks[i] = mask;
+  return true;
+}
+
+int list_index::bit_of(std::string_view subject) const {
+  char buf[64];
+  std::string spill;
+  const auto it = symbols.find(folded(subject, buf, sizeof buf, spill));
+  return it == symbols.end() ? -1 : it->second;
+}
+
+}  // namespace detail::fx
+
+status formula::evaluate_each(activation& act, const record_batch& batch,
+                              std::span<const std::uint32_t> which, std::span<formula_value> out,
+                              std::size_t variable,
+                              std::span<const formula_value> variable_values) const {
+  if (&act.f_ != this)
+    return status::invalid_argument("the activation was made for another formula");
+  if (batch.f_ != this)
+    return status::invalid_argument("the record_batch was loaded for another formula");
+  const std::size_t count = which.empty() ? batch.size() : which.size();
+  if (status st =
+          act.check_each(batch.scope_, batch.kind_, count, out.size(), variable, variable_values);
+      !st.ok())
+    return st;
+  for (const std::uint32_t i : which) {
+    if (i >= batch.size()) {
+      return status::invalid_argument("evaluate_each: position " + std::to_string(i) +
+                                      " is past the batch of " + std::to_string(batch.size()));
     }
   }
-  detail::fx::run_score_each(p, *s_, prepared, s_->batch_columns.data(), variable, var_values, out);
+  if (count == 0) return {};
+  auto record_at = [&](std::size_t i) { return which.empty() ? i : std::size_t{which[i]}; };
+  const auto& p = *p_;
+  if (!p.bc.score_only) {  // no batch form: record by record
+    for (std::size_t i = 0; i < count; ++i) {
+      (void)batch.bind_(act, batch.scope_, batch.records_[record_at(i)]);
+      if (variable != no_variable) (void)act.set_variable(variable, variable_values[i]);
+      out[i] = evaluate(act);
+    }
+    return {};
+  }
+  // What prepare() cached stays valid unless it read the varying scope or the variable.
+  std::uint32_t varying = 1u << batch.scope_;
+  if (variable != no_variable) varying |= p.variables[variable].deps;
+  const bool prepared = act.prepared_ && (act.prepared_scopes_ & varying) == 0;
+  // The variable's values, retyped as set_variable stores them (blank typed `blank`).
+  const formula_value* var_values = variable_values.data();
+  if (variable != no_variable) {
+    const formula_type want = p.variables[variable].type;
+    auto& retyped = act.s_->batch_vars;
+    if (std::any_of(variable_values.begin(), variable_values.end(),
+                    [&](const formula_value& v) { return v.type() != want; })) {
+      retyped.resize(count);
+      for (std::size_t i = 0; i < count; ++i)
+        retyped[i] = access::retype(variable_values[i], want);
+      var_values = retyped.data();
+    }
+  }
+  detail::fx::run_score_each(p, *act.s_, prepared, batch, which, variable, var_values, out);
+  return {};
 }
 
 timestamp eval_context::now() const noexcept {

@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "crmrules/rules/formula.hpp"
@@ -290,6 +291,31 @@ struct formula::program {
   std::string_view keep(std::string_view s) { return strings.emplace_back(s); }
 };
 
+namespace detail::fx {
+/// record_batch's index of one list column: every distinct item (ASCII letters folded, so
+/// that byte equality of keys is text `=`) numbered, and per record the bit set of its items.
+struct list_index {
+  struct key_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  std::unordered_map<std::string, std::uint8_t, key_hash, std::equal_to<>> symbols;
+  std::vector<std::uint64_t> masks;  // per record
+  bool usable = true;                // false: more than 64 distinct items, or an error value
+  /// Adds record i's list (`list` a column value); false when the index must be given up.
+  bool add(std::size_t i, const formula_value& list);
+  /// The bit of `subject` (folded), or -1 when no record's list holds it.
+  [[nodiscard]] int bit_of(std::string_view subject) const;
+};
+struct list_indexes {
+  std::vector<list_index> by_binding;  // parallel to the scope's bindings (unused when not lists)
+  std::vector<std::int32_t> by_slot;   // slot -> binding with a usable index, or -1
+};
+
+}  // namespace detail::fx
+
 /// Per-activation scratch: bound field values, variables, cached partial results, host-call
 /// arguments and an arena for strings made at runtime.
 struct activation::state {
@@ -308,11 +334,9 @@ struct activation::state {
   // prefix_sum (a number), or returns prefix_sum at once when it is the sum's error.
   std::uint32_t prefix_terms = 0;
   formula_value prefix_sum;
-  // formula::evaluate_each: a column of values per binding of the varying scope, and per slot
-  // the column it reads (nullptr: the slot itself).
-  std::vector<formula_value> batch;
-  std::vector<const formula_value*> batch_columns;
-  std::vector<formula_value> batch_vars;  // a batch's variable values, when they need retyping
+  // formula::evaluate_each: the batch of a one-off call, and variable values retyped.
+  record_batch scratch;
+  std::vector<formula_value> batch_vars;
   std::size_t prepared_chunk = 0;  // arena position after prepare(): cached strings live below it
   std::size_t prepared_used = 0;
 
@@ -348,6 +372,10 @@ struct access {
   using vstate = formula_value::state;
 
   static const program& prog(const formula& f) noexcept { return *f.p_; }
+  static const std::vector<const formula_value*>& slot_columns(const record_batch& b) noexcept {
+    return b.slot_columns_;
+  }
+  static const list_indexes* indexes(const record_batch& b) noexcept { return b.indexes_.get(); }
   static act_state& state(activation& a) noexcept { return *a.s_; }
   static bool prepared(const activation& a) noexcept { return a.prepared_; }
   static const act_state& state(const activation& a) noexcept { return *a.s_; }

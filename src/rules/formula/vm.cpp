@@ -1318,17 +1318,18 @@ formula_value run_score(const access::program& p, const access::act_state& st,
 
 namespace {
 
-/// Record i of a batch: the varying scope's slots from their columns, the rest from the
-/// activation.
+/// Record `rec` of a batch (out[i]): the varying scope's slots from their columns, the rest
+/// from the activation.
 struct batch_source {
   const formula_value* const* columns;
   const formula_value* slots;
   const formula_value* variables;
   std::size_t varying;  // the variable that varies (formula::no_variable: none)
   const formula_value* var_values;
-  std::size_t i;
+  std::size_t i;    // position in out (and var_values)
+  std::size_t rec;  // record in the batch
   [[nodiscard]] const formula_value& slot(std::uint32_t s) const noexcept {
-    return columns[s] != nullptr ? columns[s][i] : slots[s];
+    return columns[s] != nullptr ? columns[s][rec] : slots[s];
   }
   [[nodiscard]] const formula_value& var(std::uint32_t v) const noexcept {
     return v == varying ? var_values[i] : variables[v];
@@ -1338,12 +1339,17 @@ struct batch_source {
 }  // namespace
 
 void run_score_each(const access::program& p, const access::act_state& st, bool prepared,
-                    const formula_value* const* columns, std::size_t var,
-                    const formula_value* var_values, std::span<formula_value> out) noexcept {
+                    const record_batch& batch, std::span<const std::uint32_t> which,
+                    std::size_t var, const formula_value* var_values,
+                    std::span<formula_value> out) noexcept {
   // score_sum, turned inside out: term by term over the whole batch (one dispatch per term,
   // not per record), each record's running sum in out[i]. Per record the order of the terms,
   // the first error and the overflow check are score_sum's, so results are identical.
   const instr& in = p.bc.code[0];
+  const formula_value* const* columns = access::slot_columns(batch).data();
+  const list_indexes* indexes = access::indexes(batch);
+  const bool all = which.empty();
+  auto record_at = [&](std::size_t i) { return all ? i : std::size_t{which[i]}; };
   std::uint32_t k = 0;
   formula_value start = formula_value::of_number(0);
   if (prepared) {
@@ -1354,7 +1360,7 @@ void run_score_each(const access::program& p, const access::act_state& st, bool 
     v = start;
   if (start.is_error()) return;
   const formula_value* constants = p.constants.data();
-  // One term's contribution to every record's sum.
+  // One term's contribution to a record's sum.
   auto add = [&](formula_value& acc, const formula_value& v, bool minus) {
     if (acc.is_error()) return;
     if (v.is_error()) {
@@ -1375,15 +1381,26 @@ void run_score_each(const access::program& p, const access::act_state& st, bool 
     }
     if (term.what == score_term::kind::in_list && columns[term.a] == nullptr &&
         columns[term.b] != nullptr && !st.slots[term.a].is_error()) {
-      // IN(fixed subject, each record's list): the subject is looked at once. Without an ASCII
-      // letter in it (a Chinese industry or region), text `=` is byte equality.
+      // IN(fixed subject, each record's list): the subject is looked at once.
       const std::string_view subject = access::text(st.slots[term.a]);
-      const bool exact = !has_ascii_letter(subject);
       const formula_value* lists = columns[term.b];
       const formula_value& then_v = constants[term.c];
       const formula_value& else_v = constants[term.d];
+      if (indexes != nullptr && indexes->by_slot[term.b] >= 0) {
+        // Indexed: the subject's bit, then one test per record.
+        const list_index& index =
+            indexes->by_binding[static_cast<std::size_t>(indexes->by_slot[term.b])];
+        const int bit = index.bit_of(subject);
+        const std::uint64_t want = bit < 0 ? 0 : std::uint64_t{1} << bit;
+        for (std::size_t i = 0; i < out.size(); ++i)
+          add(out[i], (index.masks[record_at(i)] & want) != 0 ? then_v : else_v, term.minus);
+        continue;
+      }
+      // Without an ASCII letter in the subject (a Chinese industry or region), text `=` is
+      // byte equality.
+      const bool exact = !has_ascii_letter(subject);
       for (std::size_t i = 0; i < out.size(); ++i) {
-        const formula_value& list = lists[i];
+        const formula_value& list = lists[record_at(i)];
         if (list.is_error()) {
           add(out[i], list, term.minus);
           continue;
@@ -1396,10 +1413,11 @@ void run_score_each(const access::program& p, const access::act_state& st, bool 
     }
     // A loop made for the term's kind: no dispatch per record.
     with_kind(term.what, [&]<score_term::kind K>() {
-      batch_source src{columns, st.slots.data(), st.variables.data(), var, var_values, 0};
+      batch_source src{columns, st.slots.data(), st.variables.data(), var, var_values, 0, 0};
       for (std::size_t i = 0; i < out.size(); ++i) {
         if (out[i].is_error()) continue;
         src.i = i;
+        src.rec = record_at(i);
         add(out[i], term_value<K>(p, p.bc, term, src, constants), term.minus);
       }
     });

@@ -31,13 +31,15 @@ formula_value run(const access::program& p, const bytecode& bc, const instr* cod
 formula_value run_score(const access::program& p, const access::act_state& st,
                         const formula_value* slots, bool prepared) noexcept;
 
-/// run_score once per record of a batch (formula::evaluate_each): slot s reads columns[s][i]
-/// when columns[s] is set (the varying scope), else st.slots[s]; variable `var` reads
-/// var_values[i] (formula::no_variable: none varies). out[i] is what run_score returns with
-/// record i bound. `prepared` as for run_score.
+/// run_score once per record of a batch (formula::evaluate_each): out[i] for the record at
+/// position which[i] (i itself when `which` is empty), whose slots of the batch's scope are
+/// read from the batch's columns; variable `var` reads var_values[i] (formula::no_variable:
+/// none varies). out[i] is what run_score returns with that record bound. `prepared` as for
+/// run_score.
 void run_score_each(const access::program& p, const access::act_state& st, bool prepared,
-                    const formula_value* const* columns, std::size_t var,
-                    const formula_value* var_values, std::span<formula_value> out) noexcept;
+                    const record_batch& batch, std::span<const std::uint32_t> which,
+                    std::size_t var, const formula_value* var_values,
+                    std::span<formula_value> out) noexcept;
 
 /// Partial evaluation of a score_only program: computes, in `st`, every term that reads only
 /// scopes in `fixed` (and is not constant).

@@ -70,14 +70,56 @@ bool member_of(const pool& p, const rep& r) {
   return std::find(p.members.begin(), p.members.end(), r.id) != p.members.end();
 }
 
+/// What the per-rep checks, the load and the tie-break read from a rep, in one compact record.
+/// Loaded reps keep one each (refresh() reads it again), so choosing among them reads no rep
+/// record unless it has leave, revenue to weigh or a tie to break by id.
+struct rep_facts {
+  std::int64_t assigned_today = 0;
+  std::int64_t open_leads = 0;
+  std::int64_t today_follow_ups = 0;
+  std::int64_t open_tasks = 0;
+  std::int64_t daily_cap = 0;
+  std::int64_t open_cap = 0;
+  std::int64_t revenue_3d = 0;  // minor units
+  timestamp hired_at{};
+  timestamp last_assigned_at{};
+  bool active = false;
+  bool accepts_leads = false;
+  bool has_leave = false;
+  bool has_daily_cap = false;
+  bool has_open_cap = false;
+  bool has_hired_at = false;
+  bool has_last_assigned = false;
+};
+
+[[gnu::always_inline]] inline rep_facts facts_of(const rep& r) noexcept {
+  rep_facts f;
+  f.assigned_today = r.assigned_today;
+  f.open_leads = r.open_leads;
+  f.today_follow_ups = r.today_follow_ups;
+  f.open_tasks = r.open_tasks;
+  f.has_daily_cap = r.daily_cap.has_value();
+  f.daily_cap = r.daily_cap.value_or(0);
+  f.has_open_cap = r.open_cap.has_value();
+  f.open_cap = r.open_cap.value_or(0);
+  f.revenue_3d = r.revenue_3d.minor();
+  f.has_hired_at = r.hired_at.has_value();
+  f.hired_at = r.hired_at.value_or(timestamp{});
+  f.has_last_assigned = r.last_assigned_at.has_value();
+  f.last_assigned_at = r.last_assigned_at.value_or(timestamp{});
+  f.active = r.active;
+  f.accepts_leads = r.accepts_leads;
+  f.has_leave = !r.leave.empty();
+  return f;
+}
+
 /// Deterministic order among equals: least recently assigned first (never assigned before
 /// anyone), then by id.
-bool earlier_in_turn(const rep& a, const rep& b) noexcept {
-  if (a.last_assigned_at != b.last_assigned_at) {
-    if (!a.last_assigned_at) return true;
-    if (!b.last_assigned_at) return false;
-    return *a.last_assigned_at < *b.last_assigned_at;
-  }
+bool earlier_in_turn(const rep_facts& fa, const rep& a, const rep_facts& fb,
+                     const rep& b) noexcept {
+  if (fa.has_last_assigned != fb.has_last_assigned) return !fa.has_last_assigned;
+  if (fa.has_last_assigned && fa.last_assigned_at != fb.last_assigned_at)
+    return fa.last_assigned_at < fb.last_assigned_at;
   return a.id < b.id;
 }
 
@@ -139,12 +181,12 @@ void evaluate_batch(const formula& f, activation& act, const record_batch* batch
 }
 
 /// A rep's load under weights `w` (assigner::load_of; inline for the per-rep loop).
-[[gnu::always_inline]] inline double load_value(const load_weights& w, const rep& r,
-                                                timestamp now) noexcept {
-  const double load = w.follow_ups * static_cast<double>(r.today_follow_ups) +
-                      w.open_tasks * static_cast<double>(r.open_tasks) +
-                      w.open_leads * static_cast<double>(r.open_leads);
-  if (w.revenue_3d_per_10k == 0 || r.revenue_3d.minor() == 0) return load;
+[[gnu::always_inline]] inline double load_value(const load_weights& w, const rep_facts& f,
+                                                const rep& r, timestamp now) noexcept {
+  const double load = w.follow_ups * static_cast<double>(f.today_follow_ups) +
+                      w.open_tasks * static_cast<double>(f.open_tasks) +
+                      w.open_leads * static_cast<double>(f.open_leads);
+  if (w.revenue_3d_per_10k == 0 || f.revenue_3d == 0) return load;
   // The 3-day revenue is judged per working day present: a rep back from two days of leave
   // is compared on the one day worked, not diluted by the days away.
   const double revenue_10k = r.revenue_3d.major() / 10000.0;
@@ -183,11 +225,13 @@ struct assigner::scratch {
   std::vector<std::uint8_t> new_hire;
   std::vector<std::uint32_t> member_index;
   std::vector<std::uint32_t> live_at;  // each live rep's position in the reps given
+  std::vector<rep_facts> live_facts;
   std::vector<formula_value> values;
   std::vector<std::size_t> excluded_at;  // explain: member index of each out.excluded entry
   // load(): the reps, and the formulas' batches of them.
   std::span<const rep> loaded;
   std::vector<const rep*> loaded_ptrs;
+  std::vector<rep_facts> facts;  // per loaded rep
   record_batch score_batch, eligible_batch;
 };
 
@@ -209,15 +253,18 @@ assigner::assigner(assigner&&) noexcept = default;
 assigner& assigner::operator=(assigner&&) noexcept = default;
 
 double assigner::load_of(const rep& r, timestamp now) const noexcept {
-  return load_value(p_->load, r, now);
+  return load_value(p_->load, facts_of(r), r, now);
 }
 
 void assigner::load(std::span<const rep> reps) {
   scratch& s = *s_;
   s.loaded = reps;
   s.loaded_ptrs.resize(reps.size());
-  for (std::size_t i = 0; i < reps.size(); ++i)
+  s.facts.resize(reps.size());
+  for (std::size_t i = 0; i < reps.size(); ++i) {
     s.loaded_ptrs[i] = &reps[i];
+    s.facts[i] = facts_of(reps[i]);
+  }
   const std::span<const rep* const> ptrs(s.loaded_ptrs);
   (void)s.score_batch.load(*s.score.f, policy::rep_scope, ptrs);
   if (s.eligible.f != nullptr) (void)s.eligible_batch.load(*s.eligible.f, policy::rep_scope, ptrs);
@@ -229,6 +276,7 @@ status assigner::refresh(std::size_t i) {
     return status::invalid_argument("assigner::refresh: rep " + std::to_string(i) + " of " +
                                     std::to_string(s.loaded.size()) + " loaded");
   }
+  s.facts[i] = facts_of(s.loaded[i]);
   if (status st = s.score_batch.reload<rep>(i); !st.ok()) return st;
   if (s.eligible.f != nullptr) return s.eligible_batch.reload<rep>(i);
   return {};
@@ -305,17 +353,18 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
 
   const bool rotation = chosen != nullptr && chosen->mode == pool_mode::round_robin;
   const rep* best = nullptr;
+  std::size_t best_at = 0;  // in s.live
   double best_key = 0, best_score = 0;
   std::size_t capped = 0, excluded = 0;
   // Ranking key: score mode maximises the score; rotation minimises leads today per weight.
-  auto rank_key = [&](const rep& r, double score) {
+  auto rank_key = [&](const rep& r, const rep_facts& f, double score) {
     if (!rotation) return score;
     double weight = 1;
     if (auto it = chosen->rotation_weights.find(r.role); it != chosen->rotation_weights.end())
       weight = it->second;
-    return weight > 0 ? -(static_cast<double>(r.assigned_today) + 1) / weight : -1e300;
+    return weight > 0 ? -(static_cast<double>(f.assigned_today) + 1) / weight : -1e300;
   };
-  std::vector<const rep*> candidate_reps;  // explain: parallel to out.candidates
+  std::vector<std::size_t> candidate_reps;  // explain: s.live index per out.candidates entry
   s.excluded_at.clear();
   auto exclude = [&](std::size_t member, const rep& r, const char* rule, std::string detail) {
     ++excluded;
@@ -332,22 +381,33 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
   s.new_hire.resize(member_count);
   s.member_index.resize(member_count);
   s.live_at.resize(member_count);
+  s.live_facts.resize(member_count);
   std::size_t live = 0;
   for (std::size_t m = 0; m < member_count; ++m) {
     const rep& r = *s.members[m];
-    if (!r.active) {
+    // Loaded reps have their facts at hand; others are read into the slot the rep takes if it
+    // survives the checks (no copy either way).
+    const rep_facts* fp = nullptr;
+    if (loaded) {
+      fp = &s.facts[s.member_at[m]];
+    } else {
+      s.live_facts[live] = facts_of(r);
+      fp = &s.live_facts[live];
+    }
+    const rep_facts& f = *fp;
+    if (!f.active) {
       exclude(m, r, "inactive", "inactive");
       continue;
     }
-    if (!r.accepts_leads) {
+    if (!f.accepts_leads) {
       exclude(m, r, "not_accepting", "does not accept new leads");
       continue;
     }
-    if (r.on_leave(now)) {
+    if (f.has_leave && r.on_leave(now)) {
       exclude(m, r, "on_leave", "on leave");
       continue;
     }
-    if (r.daily_cap && r.assigned_today >= *r.daily_cap) {
+    if (f.has_daily_cap && f.assigned_today >= f.daily_cap) {
       ++capped;
       exclude(m, r, "daily_cap",
               explain ? "daily cap " + std::to_string(*r.daily_cap) + " reached (" +
@@ -355,7 +415,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
                       : std::string());
       continue;
     }
-    if (r.open_cap && r.open_leads >= *r.open_cap) {
+    if (f.has_open_cap && f.open_leads >= f.open_cap) {
       ++capped;
       exclude(m, r, "open_cap",
               explain ? "open cap " + std::to_string(*r.open_cap) + " reached (" +
@@ -363,7 +423,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
                       : std::string());
       continue;
     }
-    const bool new_hire = r.hired_at && now - *r.hired_at < p.cold_start_period;
+    const bool new_hire = f.has_hired_at && now - f.hired_at < p.cold_start_period;
     if (new_hire && s.cold_start.f != nullptr) {
       if (cold_start_verdict < 0) cold_start_verdict = s.cold_start.lead_test(l, now, true) ? 1 : 0;
       if (cold_start_verdict == 0) {
@@ -371,7 +431,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
         continue;
       }
     }
-    const double load = load_value(p.load, r, now);
+    const double load = load_value(p.load, f, r, now);
     if (!std::isfinite(load)) {  // absurd counters or weights: never a number to rank on
       exclude(m, r, "score_error", explain ? "rep.load is not a finite number" : "");
       continue;
@@ -388,6 +448,12 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
   s.new_hire.resize(live);
   s.member_index.resize(live);
   s.live_at.resize(live);
+  s.live_facts.resize(live);
+
+  // The facts of live rep i (phase 3 and explanations).
+  auto facts_at = [&](std::size_t i) -> const rep_facts& {
+    return loaded ? s.facts[s.live_at[i]] : s.live_facts[i];
+  };
 
   // 2. Eligibility over the whole batch; the ineligible leave the columns.
   if (s.eligible.f != nullptr && !s.live.empty()) {
@@ -407,6 +473,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
       s.new_hire[kept] = s.new_hire[i];
       s.member_index[kept] = s.member_index[i];
       s.live_at[kept] = s.live_at[i];
+      if (!loaded) s.live_facts[kept] = s.live_facts[i];
       ++kept;
     }
     s.live.resize(kept);
@@ -414,6 +481,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
     s.new_hire.resize(kept);
     s.member_index.resize(kept);
     s.live_at.resize(kept);
+    if (!loaded) s.live_facts.resize(kept);
   }
 
   // 3. The score over the batch (term by term: see formula::evaluate_each), then the choice.
@@ -439,9 +507,12 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
       if (it != p.role_coefficients.end()) coefficient = it->second;
     }
     const double score = base * coefficient;
-    const double key = rank_key(r, score);
-    if (best == nullptr || key > best_key || (key == best_key && earlier_in_turn(r, *best))) {
+    const rep_facts& f = facts_at(i);
+    const double key = rank_key(r, f, score);
+    if (best == nullptr || key > best_key ||
+        (key == best_key && earlier_in_turn(f, r, facts_at(best_at), *best))) {
       best = &r;
+      best_at = i;
       best_key = key;
       best_score = score;
     }
@@ -455,7 +526,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
       (void)score_act.bind(policy::rep_scope, r);
       (void)score_act.set_variable(policy::load_variable, s.loads[i]);
       (void)s.score.f->evaluate(score_act, c.why);
-      candidate_reps.push_back(&r);
+      candidate_reps.push_back(i);
     }
   }
 
@@ -478,10 +549,11 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
     for (std::size_t i = 0; i < idx.size(); ++i)
       idx[i] = i;
     std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
-      const double ka = rank_key(*candidate_reps[a], out.candidates[a].score);
-      const double kb = rank_key(*candidate_reps[b], out.candidates[b].score);
+      const std::size_t ia = candidate_reps[a], ib = candidate_reps[b];
+      const double ka = rank_key(*s.live[ia], facts_at(ia), out.candidates[a].score);
+      const double kb = rank_key(*s.live[ib], facts_at(ib), out.candidates[b].score);
       if (ka != kb) return ka > kb;
-      return earlier_in_turn(*candidate_reps[a], *candidate_reps[b]);
+      return earlier_in_turn(facts_at(ia), *s.live[ia], facts_at(ib), *s.live[ib]);
     });
     std::vector<candidate> sorted;
     sorted.reserve(idx.size());

@@ -116,3 +116,68 @@ TEST_CASE("a dry run compares a candidate with the policy in force: who gains, w
   CHECK(again.candidate.owners == report.candidate.owners);
   CHECK(again.moves == report.moves);
 }
+
+namespace {
+
+/// Everything a choice says, as text, so two choices compare field by field.
+std::string describe(const assign::assignment& a) {
+  std::string out = std::string(assign::to_string(a.kind)) + " " +
+                    (a.rep ? a.rep->str() : std::string("-")) + " " + std::to_string(a.score) +
+                    " " + std::string(assign::to_string(a.reason)) + " " + a.reason_text + " " +
+                    a.pool + (a.alert ? " alert" : "");
+  for (const auto& c : a.candidates)
+    out += "\n  candidate " + c.rep.str() + " " + std::to_string(c.score) + " " +
+           std::to_string(c.base) + " " + std::to_string(c.coefficient) + " " +
+           std::to_string(c.load) + " " + c.why.summary();
+  for (const auto& e : a.excluded)
+    out += "\n  excluded " + e.rep.str() + " " + e.rule + " " + e.detail;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("choosing among loaded reps gives exactly what choosing with the reps passed gives",
+          "[assign][load]") {
+  sample_fixture fx;
+  // Every feature that reads reps: eligibility, caps, leave, cold start, role coefficients,
+  // pools by team, list matches (indexed when loaded), revenue per day present, ties.
+  const auto policy = policy_from(
+      "IF(IN(lead.region, rep.regions), 20, 0) + IF(IN(lead.industry, rep.industries), 40, 0) "
+      "+ IF(线索来源=\\\"官网表单\\\", 30, 0) - 2 * rep.load",
+      R"(, "eligible": "rep.open_leads < 190",
+         "load": {"follow_ups": 1, "open_tasks": 0.5, "revenue_3d_per_10k": 0.1},
+         "role_coefficients": {"manager": 0.8, "new_hire": 0.95})");
+  assign::assigner loaded(policy);
+  assign::assigner passed(policy);
+  std::vector<rep> reps = fx.data.reps;
+  loaded.load(reps);
+  std::size_t compared = 0, assigned = 0;
+  for (std::size_t i = 0; i < 600; ++i) {
+    const lead& l = fx.data.leads[i];
+    const bool explain = i % 7 == 0;
+    const auto a = loaded.choose(l, fx.now(), explain);
+    const auto b = passed.choose(l, reps, fx.now(), explain);
+    INFO("lead " << l.id.str());
+    REQUIRE(describe(a) == describe(b));
+    ++compared;
+    // The winner takes the lead: its counters change, and the loaded copy is refreshed.
+    if (a.kind == assign::outcome::assigned) {
+      ++assigned;
+      const auto it =
+          std::find_if(reps.begin(), reps.end(), [&](const rep& r) { return r.id == *a.rep; });
+      REQUIRE(it != reps.end());
+      ++it->assigned_today;
+      ++it->open_leads;
+      it->last_assigned_at = fx.now();
+      if (i % 50 == 0) it->regions.push_back("西北");  // a list changes too, now and then
+      REQUIRE(loaded.refresh(static_cast<std::size_t>(it - reps.begin())).ok());
+    }
+  }
+  CHECK(compared == 600);
+  CHECK(assigned > 100);
+  // Refreshing past the loaded reps is an error; nothing loaded is "pool empty".
+  CHECK(loaded.refresh(reps.size()).code() == status_code::invalid_argument);
+  assign::assigner empty(policy);
+  const auto none = empty.choose(fx.data.leads[0], fx.now());
+  CHECK(none.reason == assign::fallback_reason::pool_empty);
+}

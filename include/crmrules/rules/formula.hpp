@@ -443,8 +443,9 @@ class formula {
   /// when `scope` does not hold R records, when `out` (or `variable_values`, given a
   /// variable) is not records.size() long, or when a variable value fails set_variable's
   /// checks. Every pointer in `records` must be non-null, and the records must stay alive and
-  /// unchanged during the call. Afterwards what `scope` and the variable hold in `act` is
-  /// unspecified: bind and set them before a plain evaluate().
+  /// unchanged during the call. Text and lists in `out` are views, valid until `act`
+  /// evaluates again (as for evaluate()). Afterwards what `scope` and the variable hold in
+  /// `act` is unspecified: bind and set them before a plain evaluate().
   template <stored_record R>
   status evaluate_each(activation& act, std::size_t scope, std::span<const R* const> records,
                        std::span<formula_value> out, std::size_t variable = no_variable,
@@ -562,11 +563,12 @@ class activation {
 /// a text comparison per list item. The results are exactly those of bind + evaluate.
 ///
 /// The records are viewed, not copied: they must stay alive at the same addresses while the
-/// batch is used. After changing a record, reload(i) it (or load all again); a batch never
-/// notices changes by itself. Ownership: the batch owns its columns and indexes and refers to
-/// the formula, which must outlive it. Thread-safety: load and reload are not thread-safe;
-/// once loaded, any number of threads may evaluate against one batch (each with its own
-/// activation).
+/// batch is used. After changing a record, reload(i) it in every batch that holds it (or load
+/// again); a batch never notices changes by itself, and one that still views text or a list a
+/// change has reallocated reads freed memory (undefined behaviour, as for a bound record).
+/// Ownership: the batch owns its columns and indexes and refers to the formula, which must outlive
+/// it. Thread-safety: load and reload are not thread-safe; once loaded, any number of threads may
+/// evaluate against one batch (each with its own activation).
 class record_batch {
  public:
   record_batch();

@@ -647,18 +647,28 @@ std::size_t formula::node_count() const noexcept {
   return p_->nodes.size();
 }
 
+namespace {
+
+/// The general machine, on the arena as it stands (the caller resets it, or not).
+formula_value run_machine(const access::program& p, access::act_state& st, const activation& act,
+                          bool prepared) noexcept {
+  try {
+    const detail::fx::instr* code = prepared ? st.prepared_code.data() : p.bc.code.data();
+    return detail::fx::run(p, p.bc, code, st, act);
+  } catch (...) {
+    // Only allocation can throw here (the arena growing); report it as a value, not a crash.
+    return formula_value::error(p.type, formula_error::value, 0);
+  }
+}
+
+}  // namespace
+
 formula_value formula::evaluate(activation& act) const noexcept {
   if (p_->bc.score_only)  // a fused sum: no machine, no arena, only the slots
     return detail::fx::run_score(*p_, *act.s_, act.slots_, act.prepared_);
   auto& st = access::state(act);
   st.reset_arena(act.prepared_);
-  try {
-    const detail::fx::instr* code = act.prepared_ ? st.prepared_code.data() : p_->bc.code.data();
-    return detail::fx::run(*p_, p_->bc, code, st, act);
-  } catch (...) {
-    // Only allocation can throw here (the arena growing); report it as a value, not a crash.
-    return formula_value::error(p_->type, formula_error::value, 0);
-  }
+  return run_machine(*p_, st, act, act.prepared_);
 }
 
 formula_value formula::evaluate(activation& act, explanation& out) const {
@@ -1031,10 +1041,14 @@ status formula::evaluate_each(activation& act, const record_batch& batch,
   auto record_at = [&](std::size_t i) { return which.empty() ? i : std::size_t{which[i]}; };
   const auto& p = *p_;
   if (!p.bc.score_only) {  // no batch form: record by record
+    // The arena is reset once, not per record: text made for out[i] must outlive the
+    // evaluations of the records after it.
+    auto& st = *act.s_;
+    st.reset_arena(act.prepared_);
     for (std::size_t i = 0; i < count; ++i) {
       (void)batch.bind_(act, batch.scope_, batch.records_[record_at(i)]);
       if (variable != no_variable) (void)act.set_variable(variable, variable_values[i]);
-      out[i] = evaluate(act);
+      out[i] = run_machine(p, st, act, act.prepared_);
     }
     return {};
   }
@@ -1055,7 +1069,9 @@ status formula::evaluate_each(activation& act, const record_batch& batch,
       var_values = retyped.data();
     }
   }
-  detail::fx::run_score_each(p, *act.s_, prepared, batch, which, variable, var_values, out);
+  act.s_->batch_sums.resize(count);
+  detail::fx::run_score_each(p, *act.s_, prepared, batch, which, variable, var_values,
+                             act.s_->batch_sums.data(), out);
   return {};
 }
 

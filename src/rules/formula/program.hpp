@@ -337,6 +337,7 @@ struct activation::state {
   // formula::evaluate_each: the batch of a one-off call, and variable values retyped.
   record_batch scratch;
   std::vector<formula_value> batch_vars;
+  std::vector<double> batch_sums;
   std::size_t prepared_chunk = 0;  // arena position after prepare(): cached strings live below it
   std::size_t prepared_used = 0;
 

@@ -1340,12 +1340,17 @@ struct batch_source {
 
 void run_score_each(const access::program& p, const access::act_state& st, bool prepared,
                     const record_batch& batch, std::span<const std::uint32_t> which,
-                    std::size_t var, const formula_value* var_values,
+                    std::size_t var, const formula_value* var_values, double* acc,
                     std::span<formula_value> out) noexcept {
   // score_sum, turned inside out: term by term over the whole batch (one dispatch per term,
-  // not per record), each record's running sum in out[i]. Per record the order of the terms,
-  // the first error and the overflow check are score_sum's, so results are identical.
+  // not per record), each record's running sum in acc[i]. Per record the order of the terms,
+  // the first error and the overflow check are score_sum's, so results are identical:
+  // - term values are finite numbers or errors, so a sum that is not finite has overflowed,
+  //   and stays not finite: the overflow check can wait for the next term error or the end;
+  // - a record whose result is settled (an error) has out[i] set and acc[i] NaN, which no
+  //   later term changes.
   const instr& in = p.bc.code[0];
+  const std::size_t n = out.size();
   const formula_value* const* columns = access::slot_columns(batch).data();
   const list_indexes* indexes = access::indexes(batch);
   const bool all = which.empty();
@@ -1356,27 +1361,39 @@ void run_score_each(const access::program& p, const access::act_state& st, bool 
     start = st.prefix_sum;
     k = st.prefix_terms;
   }
-  for (formula_value& v : out)
-    v = start;
-  if (start.is_error()) return;
+  if (start.is_error()) {
+    for (formula_value& v : out)
+      v = start;
+    return;
+  }
+  const double start_sum = access::num(start);
+  constexpr double settled = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t i = 0; i < n; ++i) {
+    acc[i] = start_sum;
+    out[i] = formula_value::of_number(0);  // not an error: the sum is still open
+  }
   const formula_value* constants = p.constants.data();
-  // One term's contribution to a record's sum.
-  auto add = [&](formula_value& acc, const formula_value& v, bool minus) {
-    if (acc.is_error()) return;
+  // A term's error value for record i: the result, unless the sum overflowed before it.
+  auto fail = [&](std::size_t i, const formula_value& err) {
+    if (out[i].is_error()) return;  // settled earlier
+    out[i] = std::isfinite(acc[i]) ? access::retype(err, in.type)
+                                   : formula_value::error(in.type, formula_error::num, in.offset);
+    acc[i] = settled;
+  };
+  // A term's value (number, blank or error) for record i.
+  auto add = [&](std::size_t i, const formula_value& v, bool minus) {
     if (v.is_error()) {
-      acc = access::retype(v, in.type);
+      fail(i, v);
       return;
     }
-    const double x = minus ? access::num(acc) - access::num(v) : access::num(acc) + access::num(v);
-    acc = std::isfinite(x) ? formula_value::of_number(x)
-                           : formula_value::error(in.type, formula_error::num, in.offset);
+    acc[i] = minus ? acc[i] - access::num(v) : acc[i] + access::num(v);
   };
   for (; k < in.b; ++k) {
     const score_term& term = p.bc.terms[in.a + k];
     if (prepared && term.deps != 0 && (term.deps & ~st.fixed_terms) == 0) {
       const formula_value& v = st.term_values[in.a + k];  // the same for every record
-      for (formula_value& acc : out)
-        add(acc, v, term.minus);
+      for (std::size_t i = 0; i < n; ++i)
+        add(i, v, term.minus);
       continue;
     }
     if (term.what == score_term::kind::in_list && columns[term.a] == nullptr &&
@@ -1386,41 +1403,50 @@ void run_score_each(const access::program& p, const access::act_state& st, bool 
       const formula_value* lists = columns[term.b];
       const formula_value& then_v = constants[term.c];
       const formula_value& else_v = constants[term.d];
-      if (indexes != nullptr && indexes->by_slot[term.b] >= 0) {
-        // Indexed: the subject's bit, then one test per record.
+      if (indexes != nullptr && indexes->by_slot[term.b] >= 0 && !then_v.is_error() &&
+          !else_v.is_error()) {
+        // Indexed, both branches numbers: the subject's bit, then a bit test and an add per
+        // record (lists are never errors in an index).
         const list_index& index =
             indexes->by_binding[static_cast<std::size_t>(indexes->by_slot[term.b])];
         const int bit = index.bit_of(subject);
         const std::uint64_t want = bit < 0 ? 0 : std::uint64_t{1} << bit;
-        for (std::size_t i = 0; i < out.size(); ++i)
-          add(out[i], (index.masks[record_at(i)] & want) != 0 ? then_v : else_v, term.minus);
+        const double sign = term.minus ? -1.0 : 1.0;
+        const double hit_n = sign * access::num(then_v), miss_n = sign * access::num(else_v);
+        const std::uint64_t* masks = index.masks.data();
+        for (std::size_t i = 0; i < n; ++i)
+          acc[i] += (masks[record_at(i)] & want) != 0 ? hit_n : miss_n;
         continue;
       }
       // Without an ASCII letter in the subject (a Chinese industry or region), text `=` is
       // byte equality.
       const bool exact = !has_ascii_letter(subject);
-      for (std::size_t i = 0; i < out.size(); ++i) {
+      for (std::size_t i = 0; i < n; ++i) {
         const formula_value& list = lists[record_at(i)];
         if (list.is_error()) {
-          add(out[i], list, term.minus);
+          fail(i, list);
           continue;
         }
         const bool hit = exact ? in_list_exact(access::list(list), subject)
                                : in_list(access::list(list), subject);
-        add(out[i], hit ? then_v : else_v, term.minus);
+        add(i, hit ? then_v : else_v, term.minus);
       }
       continue;
     }
     // A loop made for the term's kind: no dispatch per record.
     with_kind(term.what, [&]<score_term::kind K>() {
       batch_source src{columns, st.slots.data(), st.variables.data(), var, var_values, 0, 0};
-      for (std::size_t i = 0; i < out.size(); ++i) {
-        if (out[i].is_error()) continue;
+      for (std::size_t i = 0; i < n; ++i) {
         src.i = i;
         src.rec = record_at(i);
-        add(out[i], term_value<K>(p, p.bc, term, src, constants), term.minus);
+        add(i, term_value<K>(p, p.bc, term, src, constants), term.minus);
       }
     });
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (out[i].is_error()) continue;
+    out[i] = std::isfinite(acc[i]) ? formula_value::of_number(acc[i])
+                                   : formula_value::error(in.type, formula_error::num, in.offset);
   }
 }
 

@@ -35,10 +35,10 @@ formula_value run_score(const access::program& p, const access::act_state& st,
 /// position which[i] (i itself when `which` is empty), whose slots of the batch's scope are
 /// read from the batch's columns; variable `var` reads var_values[i] (formula::no_variable:
 /// none varies). out[i] is what run_score returns with that record bound. `prepared` as for
-/// run_score.
+/// run_score. `acc` is scratch for out.size() running sums.
 void run_score_each(const access::program& p, const access::act_state& st, bool prepared,
                     const record_batch& batch, std::span<const std::uint32_t> which,
-                    std::size_t var, const formula_value* var_values,
+                    std::size_t var, const formula_value* var_values, double* acc,
                     std::span<formula_value> out) noexcept;
 
 /// Partial evaluation of a score_only program: computes, in `st`, every term that reads only

@@ -115,11 +115,18 @@ struct rep_facts {
 
 /// Deterministic order among equals: least recently assigned first (never assigned before
 /// anyone), then by id.
-bool earlier_in_turn(const rep_facts& fa, const rep& a, const rep_facts& fb,
-                     const rep& b) noexcept {
-  if (fa.has_last_assigned != fb.has_last_assigned) return !fa.has_last_assigned;
-  if (fa.has_last_assigned && fa.last_assigned_at != fb.last_assigned_at)
-    return fa.last_assigned_at < fb.last_assigned_at;
+/// What the ranking reads of a candidate besides its score: when it was last assigned (ties)
+/// and how many leads it has today (rotation).
+struct turn {
+  bool assigned = false;
+  timestamp last_assigned_at{};
+  std::int64_t assigned_today = 0;
+};
+
+bool earlier_in_turn(const turn& ta, const rep& a, const turn& tb, const rep& b) noexcept {
+  if (ta.assigned != tb.assigned) return !ta.assigned;
+  if (ta.assigned && ta.last_assigned_at != tb.last_assigned_at)
+    return ta.last_assigned_at < tb.last_assigned_at;
   return a.id < b.id;
 }
 
@@ -165,19 +172,22 @@ double days_present_in_3d(const rep& r, timestamp now) {
 /// reps' positions in `at`) or, without one, from the records. A batch that cannot be
 /// evaluated (which the loads' checks rule out) comes back as errors, never as stale values.
 void evaluate_batch(const formula& f, activation& act, const record_batch* batch,
-                    const std::vector<std::uint32_t>& at, const std::vector<const rep*>& reps,
-                    const std::vector<formula_value>& loads, std::vector<formula_value>& out) {
-  const status st = batch != nullptr
-                        ? f.evaluate_each(act, *batch, std::span<const std::uint32_t>(at),
-                                          std::span<formula_value>(out), policy::load_variable,
-                                          std::span<const formula_value>(loads))
-                        : f.evaluate_each(act, policy::rep_scope, std::span<const rep* const>(reps),
-                                          std::span<formula_value>(out), policy::load_variable,
-                                          std::span<const formula_value>(loads));
+                    std::span<const std::uint32_t> at, std::span<const rep* const> reps,
+                    std::span<const formula_value> loads, std::span<formula_value> out) {
+  const status st =
+      batch != nullptr
+          ? f.evaluate_each(act, *batch, at, out, policy::load_variable, loads)
+          : f.evaluate_each(act, policy::rep_scope, reps, out, policy::load_variable, loads);
   if (!st.ok()) {
     for (formula_value& v : out)
       v = formula_value::error(f.type(), formula_error::value);
   }
+}
+
+/// Scratch that only grows (sizes are tracked by the caller).
+template <class V>
+void grow(V& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
 }
 
 /// A rep's load under weights `w` (assigner::load_of; inline for the per-rep loop).
@@ -216,16 +226,17 @@ std::string fallback_text(fallback_reason r) {
 struct assigner::scratch {
   slot covers, eligible, score, cold_start;
   std::vector<slot> takes;
-  std::vector<const rep*> members;
-  std::vector<std::uint32_t> member_at;  // each member's position in the reps given
+  std::vector<std::uint32_t> member_at;  // each pool member's position in the reps given
   // The reps left after the record checks, and per rep: its load (the formulas' rep.load),
-  // whether it is a new hire, its position in `members`; then the formulas' values.
+  // whether it is a new hire, its member index; then the formulas' values. Sizes only grow;
+  // choose_among tracks how many are in use. `live` (pointers) serves reps passed with the
+  // lead; loaded reps are found through `live_at`.
   std::vector<const rep*> live;
   std::vector<formula_value> loads;
   std::vector<std::uint8_t> new_hire;
   std::vector<std::uint32_t> member_index;
   std::vector<std::uint32_t> live_at;  // each live rep's position in the reps given
-  std::vector<rep_facts> live_facts;
+  std::vector<turn> live_turn;
   std::vector<formula_value> values;
   std::vector<std::size_t> excluded_at;  // explain: member index of each out.excluded entry
   // load(): the reps, and the formulas' batches of them.
@@ -325,19 +336,21 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
   }
   if (chosen != nullptr) out.pool = chosen->name;
 
-  s.members.resize(reps.size());
-  s.member_at.resize(reps.size());
-  std::size_t member_count = 0;
-  for (std::size_t i = 0; i < reps.size(); ++i) {
-    if (chosen == nullptr || member_of(*chosen, reps[i])) {
-      s.members[member_count] = &reps[i];
-      s.member_at[member_count] = static_cast<std::uint32_t>(i);
-      ++member_count;
+  // The pool's members; without a pool every rep is one, in place (no list to build).
+  const bool every_rep = chosen == nullptr;
+  std::size_t member_count = reps.size();
+  if (!every_rep) {
+    grow(s.member_at, reps.size());
+    member_count = 0;
+    for (std::size_t i = 0; i < reps.size(); ++i) {
+      if (member_of(*chosen, reps[i])) s.member_at[member_count++] = static_cast<std::uint32_t>(i);
     }
   }
-  s.members.resize(member_count);
-  s.member_at.resize(member_count);
-  if (s.members.empty()) return fall_back(fallback_reason::pool_empty, out.pool);
+  if (member_count == 0) return fall_back(fallback_reason::pool_empty, out.pool);
+  // Member m's position in `reps`.
+  auto member_pos = [&](std::size_t m) -> std::uint32_t {
+    return every_rep ? static_cast<std::uint32_t>(m) : s.member_at[m];
+  };
 
   // The lead's part of the formulas, once.
   activation& score_act = *s.score.act;
@@ -357,7 +370,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
   double best_key = 0, best_score = 0;
   std::size_t capped = 0, excluded = 0;
   // Ranking key: score mode maximises the score; rotation minimises leads today per weight.
-  auto rank_key = [&](const rep& r, const rep_facts& f, double score) {
+  auto rank_key = [&](const rep& r, const turn& f, double score) {
     if (!rotation) return score;
     double weight = 1;
     if (auto it = chosen->rotation_weights.find(r.role); it != chosen->rotation_weights.end())
@@ -376,122 +389,114 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
 
   // 1. The record checks, rep by rep; the survivors and their loads go on as columns.
   // Sized for every member up front and cut to the survivors after: no growth checks per rep.
-  s.live.resize(member_count);
-  s.loads.resize(member_count);
-  s.new_hire.resize(member_count);
-  s.member_index.resize(member_count);
-  s.live_at.resize(member_count);
-  s.live_facts.resize(member_count);
+  // Scratch only grows; `live` counts the reps still in the running.
+  grow(s.loads, member_count);
+  grow(s.new_hire, member_count);
+  grow(s.member_index, member_count);
+  grow(s.live_at, member_count);
+  grow(s.live_turn, member_count);
+  if (!loaded) {
+    grow(s.live, member_count);
+  }
   std::size_t live = 0;
   for (std::size_t m = 0; m < member_count; ++m) {
-    const rep& r = *s.members[m];
-    // Loaded reps have their facts at hand; others are read into the slot the rep takes if it
-    // survives the checks (no copy either way).
-    const rep_facts* fp = nullptr;
-    if (loaded) {
-      fp = &s.facts[s.member_at[m]];
-    } else {
-      s.live_facts[live] = facts_of(r);
-      fp = &s.live_facts[live];
-    }
-    const rep_facts& f = *fp;
-    if (!f.active) {
-      exclude(m, r, "inactive", "inactive");
-      continue;
-    }
-    if (!f.accepts_leads) {
-      exclude(m, r, "not_accepting", "does not accept new leads");
-      continue;
-    }
-    if (f.has_leave && r.on_leave(now)) {
-      exclude(m, r, "on_leave", "on leave");
-      continue;
-    }
-    if (f.has_daily_cap && f.assigned_today >= f.daily_cap) {
-      ++capped;
-      exclude(m, r, "daily_cap",
-              explain ? "daily cap " + std::to_string(*r.daily_cap) + " reached (" +
-                            std::to_string(r.assigned_today) + " today)"
-                      : std::string());
-      continue;
-    }
-    if (f.has_open_cap && f.open_leads >= f.open_cap) {
-      ++capped;
-      exclude(m, r, "open_cap",
-              explain ? "open cap " + std::to_string(*r.open_cap) + " reached (" +
-                            std::to_string(r.open_leads) + " open)"
-                      : std::string());
-      continue;
-    }
-    const bool new_hire = f.has_hired_at && now - f.hired_at < p.cold_start_period;
-    if (new_hire && s.cold_start.f != nullptr) {
-      if (cold_start_verdict < 0) cold_start_verdict = s.cold_start.lead_test(l, now, true) ? 1 : 0;
-      if (cold_start_verdict == 0) {
-        exclude(m, r, "cold_start", "in cold start: only low-competition leads");
-        continue;
+    const std::uint32_t pos = member_pos(m);
+    const rep& r = reps[pos];
+    // The checks, over the loaded rep's facts or the facts read from the record here (a
+    // temporary the compiler keeps in registers, reading only the fields it needs).
+    auto checks = [&](const rep_facts& f) -> bool {
+      if (!f.active) {
+        exclude(m, r, "inactive", "inactive");
+        return false;
       }
-    }
-    const double load = load_value(p.load, f, r, now);
-    if (!std::isfinite(load)) {  // absurd counters or weights: never a number to rank on
-      exclude(m, r, "score_error", explain ? "rep.load is not a finite number" : "");
-      continue;
-    }
-    s.live[live] = &r;
-    s.loads[live] = formula_value::of_number(load);
-    s.new_hire[live] = new_hire ? 1 : 0;
+      if (!f.accepts_leads) {
+        exclude(m, r, "not_accepting", "does not accept new leads");
+        return false;
+      }
+      if (f.has_leave && r.on_leave(now)) {
+        exclude(m, r, "on_leave", "on leave");
+        return false;
+      }
+      if (f.has_daily_cap && f.assigned_today >= f.daily_cap) {
+        ++capped;
+        exclude(m, r, "daily_cap",
+                explain ? "daily cap " + std::to_string(f.daily_cap) + " reached (" +
+                              std::to_string(f.assigned_today) + " today)"
+                        : std::string());
+        return false;
+      }
+      if (f.has_open_cap && f.open_leads >= f.open_cap) {
+        ++capped;
+        exclude(m, r, "open_cap",
+                explain ? "open cap " + std::to_string(f.open_cap) + " reached (" +
+                              std::to_string(f.open_leads) + " open)"
+                        : std::string());
+        return false;
+      }
+      const bool new_hire = f.has_hired_at && now - f.hired_at < p.cold_start_period;
+      if (new_hire && s.cold_start.f != nullptr) {
+        if (cold_start_verdict < 0)
+          cold_start_verdict = s.cold_start.lead_test(l, now, true) ? 1 : 0;
+        if (cold_start_verdict == 0) {
+          exclude(m, r, "cold_start", "in cold start: only low-competition leads");
+          return false;
+        }
+      }
+      const double load = load_value(p.load, f, r, now);
+      if (!std::isfinite(load)) {  // absurd counters or weights: never a number to rank on
+        exclude(m, r, "score_error", explain ? "rep.load is not a finite number" : "");
+        return false;
+      }
+      s.loads[live] = formula_value::of_number(load);
+      s.new_hire[live] = new_hire ? 1 : 0;
+      s.live_turn[live] = {f.has_last_assigned, f.last_assigned_at, f.assigned_today};
+      return true;
+    };
+    if (!(loaded ? checks(s.facts[pos]) : checks(facts_of(r)))) continue;
+    if (!loaded) s.live[live] = &r;
     s.member_index[live] = static_cast<std::uint32_t>(m);
-    s.live_at[live] = s.member_at[m];
+    s.live_at[live] = pos;
     ++live;
   }
-  s.live.resize(live);
-  s.loads.resize(live);
-  s.new_hire.resize(live);
-  s.member_index.resize(live);
-  s.live_at.resize(live);
-  s.live_facts.resize(live);
 
   // The facts of live rep i (phase 3 and explanations).
-  auto facts_at = [&](std::size_t i) -> const rep_facts& {
-    return loaded ? s.facts[s.live_at[i]] : s.live_facts[i];
+  auto live_rep = [&](std::size_t i) -> const rep& { return reps[s.live_at[i]]; };
+  // Formula input and output over the live reps.
+  auto evaluate_live = [&](const formula& f, activation& act, const record_batch* batch) {
+    grow(s.values, live);
+    evaluate_batch(f, act, loaded ? batch : nullptr,
+                   std::span<const std::uint32_t>(s.live_at.data(), live),
+                   std::span<const rep* const>(s.live.data(), loaded ? 0 : live),
+                   std::span<const formula_value>(s.loads.data(), live),
+                   std::span<formula_value>(s.values.data(), live));
   };
 
   // 2. Eligibility over the whole batch; the ineligible leave the columns.
-  if (s.eligible.f != nullptr && !s.live.empty()) {
-    s.values.resize(s.live.size());
-    evaluate_batch(*s.eligible.f, *s.eligible.act, loaded ? &s.eligible_batch : nullptr, s.live_at,
-                   s.live, s.loads, s.values);
+  if (s.eligible.f != nullptr && live > 0) {
+    evaluate_live(*s.eligible.f, *s.eligible.act, &s.eligible_batch);
     std::size_t kept = 0;
-    for (std::size_t i = 0; i < s.live.size(); ++i) {
+    for (std::size_t i = 0; i < live; ++i) {
       const formula_value& ok = s.values[i];
       if (ok.is_error() || ok.is_blank() || !ok.as_bool()) {
-        exclude(s.member_index[i], *s.live[i], "not_eligible",
+        exclude(s.member_index[i], live_rep(i), "not_eligible",
                 explain ? "eligible is " + ok.to_string() + ": " + s.eligible.f->text() : "");
         continue;
       }
-      s.live[kept] = s.live[i];
+      if (!loaded) s.live[kept] = s.live[i];
       s.loads[kept] = s.loads[i];
       s.new_hire[kept] = s.new_hire[i];
       s.member_index[kept] = s.member_index[i];
       s.live_at[kept] = s.live_at[i];
-      if (!loaded) s.live_facts[kept] = s.live_facts[i];
+      s.live_turn[kept] = s.live_turn[i];
       ++kept;
     }
-    s.live.resize(kept);
-    s.loads.resize(kept);
-    s.new_hire.resize(kept);
-    s.member_index.resize(kept);
-    s.live_at.resize(kept);
-    if (!loaded) s.live_facts.resize(kept);
+    live = kept;
   }
 
   // 3. The score over the batch (term by term: see formula::evaluate_each), then the choice.
-  s.values.resize(s.live.size());
-  if (!s.live.empty()) {
-    evaluate_batch(*s.score.f, score_act, loaded ? &s.score_batch : nullptr, s.live_at, s.live,
-                   s.loads, s.values);
-  }
-  for (std::size_t i = 0; i < s.live.size(); ++i) {
-    const rep& r = *s.live[i];
+  if (live > 0) evaluate_live(*s.score.f, score_act, &s.score_batch);
+  for (std::size_t i = 0; i < live; ++i) {
+    const rep& r = live_rep(i);
     const formula_value& v = s.values[i];
     if (v.is_error()) {
       exclude(s.member_index[i], r, "score_error",
@@ -507,10 +512,10 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
       if (it != p.role_coefficients.end()) coefficient = it->second;
     }
     const double score = base * coefficient;
-    const rep_facts& f = facts_at(i);
-    const double key = rank_key(r, f, score);
+    const turn& t = s.live_turn[i];
+    const double key = rank_key(r, t, score);
     if (best == nullptr || key > best_key ||
-        (key == best_key && earlier_in_turn(f, r, facts_at(best_at), *best))) {
+        (key == best_key && earlier_in_turn(t, r, s.live_turn[best_at], *best))) {
       best = &r;
       best_at = i;
       best_key = key;
@@ -550,10 +555,10 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
       idx[i] = i;
     std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
       const std::size_t ia = candidate_reps[a], ib = candidate_reps[b];
-      const double ka = rank_key(*s.live[ia], facts_at(ia), out.candidates[a].score);
-      const double kb = rank_key(*s.live[ib], facts_at(ib), out.candidates[b].score);
+      const double ka = rank_key(live_rep(ia), s.live_turn[ia], out.candidates[a].score);
+      const double kb = rank_key(live_rep(ib), s.live_turn[ib], out.candidates[b].score);
       if (ka != kb) return ka > kb;
-      return earlier_in_turn(facts_at(ia), *s.live[ia], facts_at(ib), *s.live[ib]);
+      return earlier_in_turn(s.live_turn[ia], live_rep(ia), s.live_turn[ib], live_rep(ib));
     });
     std::vector<candidate> sorted;
     sorted.reserve(idx.size());
@@ -568,7 +573,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
     const bool all_capped = capped > 0;
     return fall_back(
         all_capped ? fallback_reason::all_over_cap : fallback_reason::no_eligible_rep,
-        std::to_string(excluded) + " of " + std::to_string(s.members.size()) + " reps excluded");
+        std::to_string(excluded) + " of " + std::to_string(member_count) + " reps excluded");
   }
   out.kind = outcome::assigned;
   out.rep = best->id;

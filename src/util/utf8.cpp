@@ -53,10 +53,9 @@ char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept {
   return cp;
 }
 
-std::size_t utf8_valid_prefix(std::string_view s) noexcept {
+std::size_t utf8_valid_prefix_from(std::string_view s, std::size_t i) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  std::size_t i = 0;
   while (i < n) {
     // ASCII runs eight bytes at a time.
     if (i + 8 <= n) {

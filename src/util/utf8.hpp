@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,9 +18,25 @@ inline constexpr char32_t invalid_code_point = 0xFFFFFFFF;
 /// `invalid_code_point` and advances `i` by one byte.
 char32_t decode_utf8(std::string_view s, std::size_t& i) noexcept;
 
+/// utf8_valid_prefix from byte `i` on (s[..i) being valid).
+std::size_t utf8_valid_prefix_from(std::string_view s, std::size_t i) noexcept;
+
 /// Byte offset of the first ill-formed sequence, or s.size() when `s` is valid UTF-8 (the
-/// plain-integer form: validation of every record runs on it).
-std::size_t utf8_valid_prefix(std::string_view s) noexcept;
+/// plain-integer form: validation of every record runs on it). ASCII text (ids, codes,
+/// phones, emails) is checked inline, eight bytes at a time.
+inline std::size_t utf8_valid_prefix(std::string_view s) noexcept {
+  const std::size_t n = s.size();
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, s.data() + i, 8);
+    if ((word & 0x8080808080808080ULL) != 0) return utf8_valid_prefix_from(s, i);
+  }
+  for (; i < n; ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return utf8_valid_prefix_from(s, i);
+  }
+  return n;
+}
 
 /// Byte offset of the first ill-formed sequence, or nullopt when `s` is valid UTF-8.
 inline std::optional<std::size_t> first_invalid_utf8(std::string_view s) noexcept {

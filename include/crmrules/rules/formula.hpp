@@ -537,11 +537,11 @@ class activation {
   friend class eval_context;
   friend struct detail::fx::access;
   [[nodiscard]] status bind_error(std::size_t scope, record_kind kind) const;
-  // formula::evaluate_each, out of line: the checks, and the batch run (or nullptr-free
-  // fallback: record by record through `bind_record`).
+  // formula::evaluate_each, out of line: the checks (`retype`: some variable value is a
+  // blank typed `blank`, stored as the variable's type); the scratch batch of a one-off call.
   [[nodiscard]] status check_each(std::size_t scope, record_kind kind, std::size_t records,
                                   std::size_t out, std::size_t variable,
-                                  std::span<const formula_value> values) const;
+                                  std::span<const formula_value> values, bool& retype) const;
   [[nodiscard]] record_batch& scratch_batch() noexcept;
   struct state;
   const formula& f_;
@@ -668,12 +668,8 @@ status formula::evaluate_each(activation& act, std::size_t scope, std::span<cons
                               std::span<const formula_value> variable_values) const {
   if (&act.f_ != this)
     return status::invalid_argument("the activation was made for another formula");
-  if (status st = act.check_each(scope, record_traits<R>::kind, records.size(), out.size(),
-                                 variable, variable_values);
-      !st.ok())
-    return st;
-  if (records.empty()) return {};
-  // A batch used once: loaded into the activation's scratch, without list indexes.
+  // A batch used once: loaded into the activation's scratch, without list indexes; the
+  // batch form checks the rest before it writes anything.
   record_batch& batch = act.scratch_batch();
   if (status st = batch.load(*this, scope, records, /*index_lists=*/false); !st.ok()) return st;
   return evaluate_each(act, batch, {}, out, variable, variable_values);

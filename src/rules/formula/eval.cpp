@@ -865,7 +865,8 @@ status activation::set_variable(std::size_t index, const formula_value& v) {
 
 status activation::check_each(std::size_t scope, record_kind kind, std::size_t records,
                               std::size_t out, std::size_t variable,
-                              std::span<const formula_value> values) const {
+                              std::span<const formula_value> values, bool& retype) const {
+  retype = false;
   if (scope >= scope_count_ || scopes_[scope].kind != kind) return bind_error(scope, kind);
   if (out != records) {
     return status::invalid_argument("evaluate_each: " + std::to_string(records) +
@@ -890,6 +891,7 @@ status activation::check_each(std::size_t scope, record_kind kind, std::size_t r
     all_ok &= typed & finite;
   }
   if (all_ok) return {};
+  retype = true;  // a blank typed `blank` is all that can remain once the checks pass
   for (std::size_t i = 0; i < values.size(); ++i) {
     const formula_value& v = values[i];
     if (v.type() != def.type && !(v.is_blank() && v.type() == formula_type::blank)) {
@@ -989,6 +991,19 @@ std::string_view folded(std::string_view s, char* buf, std::size_t cap, std::str
 }
 }  // namespace
 
+std::size_t list_index::probe(std::string_view key) const noexcept {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a: keys are short, a few per lead
+  for (const char c : key)
+    h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  const std::size_t mask = table.size() - 1;
+  std::size_t at = static_cast<std::size_t>(h ^ (h >> 29)) & mask;
+  // At most max_items keys in twice as many entries: an empty entry is always found.
+  while (table[at] >= 0 &&
+         !crmrules::detail::bytes_equal(keys[static_cast<std::size_t>(table[at])], key))
+    at = (at + 1) & mask;
+  return at;
+}
+
 bool list_index::add(std::size_t i, const formula_value& list) {
   if (list.is_error()) return false;
   const std::vector<std::string>* items = access::list(list);
@@ -998,22 +1013,30 @@ bool list_index::add(std::size_t i, const formula_value& list) {
   std::string spill;
   for (const std::string& item : *items) {
     const std::string_view key = folded(item, buf, sizeof buf, spill);
-    auto it = symbols.find(key);
-    if (it == symbols.end()) {
-      if (symbols.size() == 64) return false;
-      it = symbols.emplace(std::string(key), static_cast<std::uint8_t>(symbols.size())).first;
+    const std::size_t at = probe(key);
+    if (table[at] < 0) {
+      if (keys.size() == max_items) return false;
+      table[at] = static_cast<std::int8_t>(keys.size());
+      keys.emplace_back(key);
     }
-    mask |= std::uint64_t{1} << it->second;
+    mask |= std::uint64_t{1} << table[at];
   }
   masks[i] = mask;
   return true;
 }
 
-int list_index::bit_of(std::string_view subject) const {
+int list_index::bit_of(std::string_view subject) const noexcept {
   char buf[64];
-  std::string spill;
-  const auto it = symbols.find(folded(subject, buf, sizeof buf, spill));
-  return it == symbols.end() ? -1 : it->second;
+  if (subject.size() > sizeof buf) {  // longer than any short key: fold on the heap
+    try {
+      std::string spill;
+      return table[probe(folded(subject, buf, sizeof buf, spill))];
+    } catch (...) {
+      return -2;  // out of memory: the caller compares item by item
+    }
+  }
+  std::string none;
+  return table[probe(folded(subject, buf, sizeof buf, none))];
 }
 
 }  // namespace detail::fx
@@ -1027,15 +1050,17 @@ status formula::evaluate_each(activation& act, const record_batch& batch,
   if (batch.f_ != this)
     return status::invalid_argument("the record_batch was loaded for another formula");
   const std::size_t count = which.empty() ? batch.size() : which.size();
-  if (status st =
-          act.check_each(batch.scope_, batch.kind_, count, out.size(), variable, variable_values);
+  bool retype = false;
+  if (status st = act.check_each(batch.scope_, batch.kind_, count, out.size(), variable,
+                                 variable_values, retype);
       !st.ok())
     return st;
-  for (const std::uint32_t i : which) {
-    if (i >= batch.size()) {
-      return status::invalid_argument("evaluate_each: position " + std::to_string(i) +
-                                      " is past the batch of " + std::to_string(batch.size()));
-    }
+  std::uint32_t last = 0;  // the largest position, found without a branch per position
+  for (const std::uint32_t i : which)
+    last = std::max(last, i);
+  if (!which.empty() && last >= batch.size()) {
+    return status::invalid_argument("evaluate_each: position " + std::to_string(last) +
+                                    " is past the batch of " + std::to_string(batch.size()));
   }
   if (count == 0) return {};
   auto record_at = [&](std::size_t i) { return which.empty() ? i : std::size_t{which[i]}; };
@@ -1058,16 +1083,13 @@ status formula::evaluate_each(activation& act, const record_batch& batch,
   const bool prepared = act.prepared_ && (act.prepared_scopes_ & varying) == 0;
   // The variable's values, retyped as set_variable stores them (blank typed `blank`).
   const formula_value* var_values = variable_values.data();
-  if (variable != no_variable) {
+  if (retype) {
     const formula_type want = p.variables[variable].type;
     auto& retyped = act.s_->batch_vars;
-    if (std::any_of(variable_values.begin(), variable_values.end(),
-                    [&](const formula_value& v) { return v.type() != want; })) {
-      retyped.resize(count);
-      for (std::size_t i = 0; i < count; ++i)
-        retyped[i] = access::retype(variable_values[i], want);
-      var_values = retyped.data();
-    }
+    retyped.resize(count);
+    for (std::size_t i = 0; i < count; ++i)
+      retyped[i] = access::retype(variable_values[i], want);
+    var_values = retyped.data();
   }
   act.s_->batch_sums.resize(count);
   detail::fx::run_score_each(p, *act.s_, prepared, batch, which, variable, var_values,

@@ -5,6 +5,7 @@
 // in `kids`; `a`, `b`, `c` hold non-node operands (a constant, a slot, a table).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -295,19 +296,19 @@ namespace detail::fx {
 /// record_batch's index of one list column: every distinct item (ASCII letters folded, so
 /// that byte equality of keys is text `=`) numbered, and per record the bit set of its items.
 struct list_index {
-  struct key_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-  std::unordered_map<std::string, std::uint8_t, key_hash, std::equal_to<>> symbols;
-  std::vector<std::uint64_t> masks;  // per record
-  bool usable = true;                // false: more than 64 distinct items, or an error value
+  static constexpr std::size_t max_items = 64;   // a bit each in a record's mask
+  std::vector<std::string> keys;                 // folded items; item b has bit b
+  std::array<std::int8_t, 2 * max_items> table;  // open addressing over keys; -1 empty
+  std::vector<std::uint64_t> masks;              // per record
+  bool usable = true;  // false: more than max_items distinct items, or an error value
+  list_index() { table.fill(-1); }
   /// Adds record i's list (`list` a column value); false when the index must be given up.
   bool add(std::size_t i, const formula_value& list);
-  /// The bit of `subject` (folded), or -1 when no record's list holds it.
-  [[nodiscard]] int bit_of(std::string_view subject) const;
+  /// The bit of `subject` (folded), -1 when no record's list holds it, -2 when it cannot be
+  /// looked up (out of memory folding a long subject: compare item by item).
+  [[nodiscard]] int bit_of(std::string_view subject) const noexcept;
+  /// The table position of folded key `key`: its entry, or the empty entry it would take.
+  [[nodiscard]] std::size_t probe(std::string_view key) const noexcept;
 };
 struct list_indexes {
   std::vector<list_index> by_binding;  // parallel to the scope's bindings (unused when not lists)

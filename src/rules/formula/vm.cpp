@@ -1410,13 +1410,16 @@ void run_score_each(const access::program& p, const access::act_state& st, bool 
         const list_index& index =
             indexes->by_binding[static_cast<std::size_t>(indexes->by_slot[term.b])];
         const int bit = index.bit_of(subject);
-        const std::uint64_t want = bit < 0 ? 0 : std::uint64_t{1} << bit;
-        const double sign = term.minus ? -1.0 : 1.0;
-        const double hit_n = sign * access::num(then_v), miss_n = sign * access::num(else_v);
-        const std::uint64_t* masks = index.masks.data();
-        for (std::size_t i = 0; i < n; ++i)
-          acc[i] += (masks[record_at(i)] & want) != 0 ? hit_n : miss_n;
-        continue;
+        if (bit >= -1) {
+          const std::uint64_t want = bit < 0 ? 0 : std::uint64_t{1} << bit;
+          const double sign = term.minus ? -1.0 : 1.0;
+          // Chosen by index, not by branch: a rep's match is as likely as not.
+          const double add_n[2] = {sign * access::num(else_v), sign * access::num(then_v)};
+          const std::uint64_t* masks = index.masks.data();
+          for (std::size_t i = 0; i < n; ++i)
+            acc[i] += add_n[(masks[record_at(i)] & want) != 0 ? 1 : 0];
+          continue;
+        }
       }
       // Without an ASCII letter in the subject (a Chinese industry or region), text `=` is
       // byte equality.

@@ -404,7 +404,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
     const rep& r = reps[pos];
     // The checks, over the loaded rep's facts or the facts read from the record here (a
     // temporary the compiler keeps in registers, reading only the fields it needs).
-    auto checks = [&](const rep_facts& f) __attribute__((always_inline)) -> bool {
+    auto checks = [&](const rep_facts& f) __attribute__((always_inline))->bool {
       if (!f.active) {
         exclude(m, r, "inactive", "inactive");
         return false;

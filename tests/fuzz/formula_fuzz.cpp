@@ -155,6 +155,50 @@ void check_diagnostics(std::string_view text, const diagnostics& errors) {
   }
 }
 
+/// One lead against every rep at once (formula::evaluate_each, with and without a loaded,
+/// indexed record_batch) gives what binding each rep gives, prepared or not.
+void check_each(std::string_view text, const formula& f, const world& w) {
+  std::vector<const rep*> reps;
+  std::vector<formula_value> loads;
+  for (std::size_t ri = 0; ri < w.reps.size(); ++ri) {
+    reps.push_back(&w.reps[ri]);
+    loads.push_back(formula_value::of_number(static_cast<double>(ri) * 3 - 1));
+  }
+  record_batch batch;
+  if (!batch.load(f, w.rep_scope, std::span<const rep* const>(reps)).ok())
+    fail("record_batch load", text, "", "");
+  activation act(f), ref(f);
+  act.set_now(w.now);
+  ref.set_now(w.now);
+  std::vector<formula_value> out(reps.size());
+  for (const lead& l : w.leads) {
+    (void)ref.bind(w.lead_scope, l);
+    std::vector<std::string> want;
+    for (std::size_t ri = 0; ri < reps.size(); ++ri) {
+      (void)ref.bind(w.rep_scope, *reps[ri]);
+      (void)ref.set_variable(w.load_var, loads[ri]);
+      want.push_back(detail::fx::evaluate_tree(f, ref).to_string());
+    }
+    for (int round = 0; round < 4; ++round) {
+      (void)act.bind(w.lead_scope, l);
+      if (round % 2 == 1) f.prepare(act, (1u << w.lead_scope) | formula::fixed_now);
+      const status st =
+          round < 2
+              ? f.evaluate_each(act, w.rep_scope, std::span<const rep* const>(reps),
+                                std::span<formula_value>(out), w.load_var, loads)
+              : f.evaluate_each(act, batch, {}, std::span<formula_value>(out), w.load_var, loads);
+      if (!st.ok()) fail("evaluate_each refused", text, st.message(), "");
+      for (std::size_t ri = 0; ri < reps.size(); ++ri) {
+        const std::string got = out[ri].to_string();
+        if (got != want[ri])
+          fail("evaluate_each and tree disagree", text,
+               "each (round " + std::to_string(round) + ", rep " + std::to_string(ri) + "): " + got,
+               "tree: " + want[ri]);
+      }
+    }
+  }
+}
+
 void run_one(std::string_view text) {
   const world& w = the_world();
   auto compiled = formula::compile(text, w.env);
@@ -195,6 +239,7 @@ void run_one(std::string_view text) {
     const std::string tree = detail::fx::evaluate_tree(f, act).to_string();
     if (vm != tree) fail("VM and tree disagree (no lead)", text, "vm:   " + vm, "tree: " + tree);
   }
+  check_each(text, f, w);
 }
 
 }  // namespace

@@ -104,8 +104,11 @@ class assigner {
   /// read once and list fields are indexed (see formula's record_batch), so each choose()
   /// costs little more than the score's terms. The reps are viewed, not copied: keep them
   /// alive, at the same addresses, and call refresh(i) after changing reps[i] (a counter after
-  /// an assignment, say); load again after adding or removing reps. Results are exactly those
-  /// of choose(lead, reps, now).
+  /// an assignment, say); load again after adding or removing reps. A rep changed and not
+  /// refreshed gives stale results, or reads freed memory if its lists or text were
+  /// reallocated (as for any record a formula views). Results are exactly those of
+  /// choose(lead, reps, now). Allocates (std::bad_alloc on exhaustion); replaces what was
+  /// loaded before.
   void load(std::span<const rep> reps);
   /// Reads reps[i] of the loaded reps again after the host changed it. invalid_argument when
   /// nothing is loaded or `i` is past the loaded reps.

@@ -18,6 +18,7 @@
 #include "crmrules/model/value.hpp"
 #include "crmrules/rules/diagnostic.hpp"
 #include "crmrules/rules/rule_set.hpp"
+#include "crmrules/stage/pipeline.hpp"
 #include "crmrules/status.hpp"
 #include "crmrules/store/clock.hpp"
 #include "crmrules/store/memory_storage.hpp"

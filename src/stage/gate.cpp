@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "crmrules/stage/pipeline.hpp"
@@ -48,8 +50,8 @@ namespace {
 
 /// A boolean formula over the opportunity: TRUE passes; FALSE, blank or an error does not.
 /// `why` gets the value when it is not TRUE.
-bool holds(const formula& f, const opportunity& o, timestamp now, std::string* why) {
-  activation act(f);
+bool holds(const formula& f, activation& act, const opportunity& o, timestamp now,
+           std::string* why) {
   act.set_now(now);
   if (!act.bind(pipeline::opportunity_scope, o).ok()) {
     if (why != nullptr) *why = "cannot be evaluated";
@@ -91,8 +93,9 @@ bool blank(const field_view& v) {
 }
 
 /// Everything `s` asks for before a deal leaves it forward.
-void check_exit(const stage_def& s, const opportunity& o, std::span<const evidence_item> submitted,
-                timestamp now, bool evidence_only, std::vector<requirement_gap>& out) {
+void check_exit(const stage_def& s, std::vector<std::unique_ptr<activation>>& guard_acts,
+                const opportunity& o, std::span<const evidence_item> submitted, timestamp now,
+                bool evidence_only, std::vector<requirement_gap>& out) {
   for (const auto& req : s.evidence) {
     const std::int64_t have = count_evidence(o, submitted, s.id, req.type);
     if (have < req.min) {
@@ -107,9 +110,10 @@ void check_exit(const stage_def& s, const opportunity& o, std::span<const eviden
     if (blank(view_field(o, f)))
       out.push_back({s.id, "field", "field '" + f.name + "' must be filled in"});
   }
-  for (const auto& g : s.guards) {
+  for (std::size_t k = 0; k < s.guards.size(); ++k) {
+    const guard& g = s.guards[k];
     std::string why;
-    if (!holds(*g.rule, o, now, &why))
+    if (!holds(*g.rule, *guard_acts[k], o, now, &why))
       out.push_back({s.id, "guard", g.message + " (" + g.rule->text() + " is " + why + ")"});
   }
 }
@@ -139,19 +143,55 @@ void check_lost_reasons(const pipeline& p, const opportunity& o, std::vector<req
 
 }  // namespace
 
+/// One activation per formula of the pipeline, in its shape.
+struct gate::formulas {
+  std::vector<std::vector<std::unique_ptr<activation>>> guards;  // [stage][guard]
+  std::vector<std::unique_ptr<activation>> shortcuts, backward;  // null: no condition
+};
+
+gate::gate(std::shared_ptr<const pipeline> p) : p_(std::move(p)) {
+  if (!p_) throw std::invalid_argument("stage::gate needs a pipeline");
+  f_ = std::make_unique<formulas>();
+  for (const auto& s : p_->stages) {
+    auto& acts = f_->guards.emplace_back();
+    for (const auto& g : s.guards)
+      acts.push_back(std::make_unique<activation>(*g.rule));
+  }
+  for (const auto& t : p_->shortcuts)
+    f_->shortcuts.push_back(t.when ? std::make_unique<activation>(*t.when) : nullptr);
+  for (const auto& t : p_->backward)
+    f_->backward.push_back(t.when ? std::make_unique<activation>(*t.when) : nullptr);
+}
+
+gate::~gate() = default;
+gate::gate(gate&&) noexcept = default;
+gate& gate::operator=(gate&&) noexcept = default;
+
 move_verdict validate_move(const pipeline& p, const opportunity& o, std::string_view target,
                            std::span<const evidence_item> submitted, timestamp now) {
+  // A gate for this call, viewing `p` (the aliasing constructor: no ownership taken).
+  gate g(std::shared_ptr<const pipeline>(std::shared_ptr<const pipeline>(), &p));
+  return g.validate(o, target, submitted, now);
+}
+
+move_verdict gate::validate(const opportunity& o, std::string_view target,
+                            std::span<const evidence_item> submitted, timestamp now) {
+  const pipeline& p = *p_;
+  formulas& f = *f_;
+  auto stage_index = [&](const stage_def* s) {
+    return static_cast<std::size_t>(s - p.stages.data());
+  };
   move_verdict v;
   const stage_def* from = p.find(o.stage);
   const stage_def* to = p.find(target);
-  const std::string target_id(target);
   if (from == nullptr) {
     v.unmet.push_back(
         {o.stage, "stage", "the deal's stage '" + o.stage + "' is not in the pipeline"});
     return v;
   }
   if (to == nullptr) {
-    v.unmet.push_back({target_id, "stage", "no stage '" + target_id + "' in the pipeline"});
+    v.unmet.push_back(
+        {std::string(target), "stage", "no stage '" + std::string(target) + "' in the pipeline"});
     return v;
   }
   if (from->kind != stage_kind::open) {
@@ -170,9 +210,10 @@ move_verdict validate_move(const pipeline& p, const opportunity& o, std::string_
     v.kind = move_kind::back;
     bool allowed = false;
     std::string why;
-    for (const auto& t : p.backward) {
+    for (std::size_t k = 0; k < p.backward.size(); ++k) {
+      const transition& t = p.backward[k];
       if (t.from != from->id || t.to != to->id) continue;
-      if (!t.when || holds(*t.when, o, now, &why)) {
+      if (!t.when || holds(*t.when, *f.backward[k], o, now, &why)) {
         allowed = true;
         break;
       }
@@ -194,9 +235,10 @@ move_verdict validate_move(const pipeline& p, const opportunity& o, std::string_
     bool by_shortcut = false;
     std::string why;
     if (!passed.empty()) {
-      for (const auto& t : p.shortcuts) {
+      for (std::size_t k = 0; k < p.shortcuts.size(); ++k) {
+        const transition& t = p.shortcuts[k];
         if (t.from != from->id || t.to != to->id) continue;
-        if (!t.when || holds(*t.when, o, now, &why)) {
+        if (!t.when || holds(*t.when, *f.shortcuts[k], o, now, &why)) {
           by_shortcut = true;
           break;
         }
@@ -206,10 +248,13 @@ move_verdict validate_move(const pipeline& p, const opportunity& o, std::string_
              : by_shortcut               ? move_kind::shortcut
              : passed.empty()            ? move_kind::next
                                          : move_kind::skip;
-    check_exit(*from, o, submitted, now, /*evidence_only=*/false, v.unmet);
+    check_exit(*from, f.guards[stage_index(from)], o, submitted, now, /*evidence_only=*/false,
+               v.unmet);
     for (const stage_def* s : passed) {
       v.skipped.push_back(s->id);
-      if (!by_shortcut) check_exit(*s, o, submitted, now, /*evidence_only=*/true, v.unmet);
+      if (!by_shortcut)
+        check_exit(*s, f.guards[stage_index(s)], o, submitted, now, /*evidence_only=*/true,
+                   v.unmet);
     }
     if (!why.empty() && !by_shortcut && !v.unmet.empty()) {
       v.unmet.push_back({to->id, "transition",

@@ -18,6 +18,8 @@
 #include "crmrules/model/value.hpp"
 #include "crmrules/rules/diagnostic.hpp"
 #include "crmrules/rules/rule_set.hpp"
+#include "crmrules/stage/commit.hpp"
+#include "crmrules/stage/dwell.hpp"
 #include "crmrules/stage/pipeline.hpp"
 #include "crmrules/status.hpp"
 #include "crmrules/store/clock.hpp"

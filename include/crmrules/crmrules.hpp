@@ -18,6 +18,7 @@
 #include "crmrules/model/value.hpp"
 #include "crmrules/rules/diagnostic.hpp"
 #include "crmrules/rules/rule_set.hpp"
+#include "crmrules/stage/analytics.hpp"
 #include "crmrules/stage/commit.hpp"
 #include "crmrules/stage/dwell.hpp"
 #include "crmrules/stage/pipeline.hpp"

@@ -53,8 +53,11 @@ result<move_result> move_and_commit(storage& store, gate& g, const move_request&
   const int attempts = std::max(1, request.max_attempts);
   for (int attempt = 1; attempt <= attempts; ++attempt) {
     out.attempts = attempt;
-    auto o = store.opportunities().get(request.id);
-    if (!o) return o.error();
+    auto stored = store.opportunities().get(request.id);
+    if (!stored) return stored.error();
+    // The deal as the move would leave it: with the lost reasons that come with the request.
+    auto o = stored;
+    if (!request.lost_reasons.empty()) o->lost_reasons = request.lost_reasons;
     out.verdict = g.validate(*o, request.target, request.evidence, now);
     const move_verdict& v = out.verdict;
 
@@ -99,11 +102,12 @@ result<move_result> move_and_commit(storage& store, gate& g, const move_request&
                                       std::string(to_string(v.kind)) + ")";
       batch.update(std::move(moved));
     } else {
-      // A refusal changes nothing but the log; the deal's version still guards against a
-      // concurrent move that might have made this one valid.
+      // A refusal changes nothing on the deal, but the deal is written back (its version
+      // bumps) so that the refusal and any concurrent move are ordered: a refusal is never
+      // logged against a deal that had already moved.
       d.kind = decision_kind::gate_refusal;
       d.reason = "refused: " + out.refusal;
-      batch.update(*o);
+      batch.update(*stored);
     }
     batch.append(std::move(d));
     auto receipt = store.commit(batch);

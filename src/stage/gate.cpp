@@ -87,6 +87,8 @@ bool blank(const field_view& v) {
       return v.size == 0;
     case value_type::string_list:
       return v.list == nullptr || v.list->empty();
+    case value_type::money:
+      return v.integer == 0;  // an amount of 0: no amount yet
     default:
       return false;
   }

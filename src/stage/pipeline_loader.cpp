@@ -240,7 +240,7 @@ std::shared_ptr<const stage::pipeline> load_pipeline(object_reader& section,
   load_stages(section, schemas, env, options, *p);
   load_transitions(section, "shortcuts", /*forward=*/true, env, options, *p);
   load_transitions(section, "backward", /*forward=*/false, env, options, *p);
-  if (auto lost = section.object("lost_reasons")) {
+  if (auto lost = section.object("lost_reasons", /*required=*/true)) {
     if (auto codes = lost->string_list("codes", /*required=*/true)) {
       for (std::size_t i = 0; i < codes->size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
@@ -257,7 +257,9 @@ std::shared_ptr<const stage::pipeline> load_pipeline(object_reader& section,
   }
   if (auto roles = section.string_list("override_roles")) p->override_roles = std::move(*roles);
   section.finish();
-  if (!ctx.failed() && !p->stages.empty()) {
+  if (p->stages.empty() && !ctx.failed())
+    ctx.error(section.child("stages"), "the pipeline has no stages");
+  if (!ctx.failed()) {
     for (const std::string& problem : check_pipeline_graph(*p))
       ctx.error(section.child("stages"), problem);
   }

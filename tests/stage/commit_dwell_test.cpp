@@ -161,6 +161,27 @@ TEST_CASE("only an authorised role overrides a refusal, with a reason, and it is
   CHECK(r->refusal.starts_with("an invalid move cannot be overridden"));
 }
 
+TEST_CASE("lost reasons given with the move are checked and stored with it; a refusal keeps none",
+          "[stage][commit]") {
+  memory_storage store;
+  REQUIRE(store.opportunities().insert(deal("O1", "方案演示", 100000, 1)));
+  stage::gate g(load());
+  stage::move_request req{opportunity_id{"O1"}, "输单", {}, "u", "sales", {}};
+  req.lost_reasons = {{"price", true, "note-1"}};
+  auto r = stage::move_and_commit(store, g, req, now);
+  REQUIRE(r);
+  CHECK_FALSE(r->moved);
+  CHECK(store.opportunities().get(opportunity_id{"O1"})->lost_reasons.empty());
+  req.lost_reasons.push_back({"competitor", false, "call-2"});
+  req.lost_reasons.push_back({"timing", false, "note-3"});
+  r = stage::move_and_commit(store, g, req, now);
+  REQUIRE(r);
+  CHECK(r->moved);
+  const auto o = store.opportunities().get(opportunity_id{"O1"});
+  CHECK(o->stage == "输单");
+  CHECK(o->lost_reasons == req.lost_reasons);
+}
+
 TEST_CASE("a deal won or lost is closed; an unknown deal or an anonymous actor is an error",
           "[stage][commit]") {
   memory_storage store;

@@ -2,6 +2,8 @@
 #include "crmrules/stage/pipeline.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -330,4 +332,47 @@ TEST_CASE("invalid pipelines are refused with the place and a clear message", "[
   // Lost reasons: codes are required and distinct.
   CHECK(first_error(seed_rules("", R"(, "lost_reasons2": {})")).find("lost_reasons2") !=
         std::string::npos);
+}
+
+TEST_CASE("the rules-file example in docs/STAGE_GATES.md loads and gates a move", "[stage][docs]") {
+  std::ifstream in(CRMRULES_SOURCE_DIR "/docs/STAGE_GATES.md");
+  REQUIRE(in);
+  const std::string page{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const auto start = page.find("```jsonc\n");
+  REQUIRE(start != std::string::npos);
+  const auto body = start + 9;
+  const auto end = page.find("```", body);
+  REQUIRE(end != std::string::npos);
+  auto rules = rule_set::load_string(page.substr(body, end - body), "docs/STAGE_GATES.md");
+  INFO((rules ? std::string() : rules.error().to_string()));
+  REQUIRE(rules);
+  const auto p = (*rules)->stage_pipeline();
+  REQUIRE(p != nullptr);
+  CHECK(p->stages.size() == 6);
+  const opportunity o = deal(p->start().id.c_str());
+  CHECK_FALSE(stage::validate_move(*p, o, p->stages[2].id, {}, now).allowed);  // a skip, no proof
+}
+
+TEST_CASE(
+    "required fields count an amount of 0 as missing; a pipeline needs stages and lost "
+    "reasons",
+    "[stage][rules]") {
+  auto rules = rule_set::load_string(R"js({"pipeline": {
+    "stages": [{"id": "a", "order": 1, "fields": ["amount"]}, {"id": "b", "order": 2},
+               {"id": "won", "terminal": "won"}, {"id": "lost", "terminal": "lost"}],
+    "lost_reasons": {"codes": ["price"], "secondary": 0}}})js");
+  REQUIRE(rules);
+  const auto& p = *(*rules)->stage_pipeline();
+  opportunity o = deal("a");
+  o.amount = money{};
+  auto v = stage::validate_move(p, o, "b", {}, now);
+  REQUIRE(v.unmet.size() == 1);
+  CHECK(v.unmet[0].detail == "field 'amount' must be filled in");
+  o.amount = money::from_minor(1);
+  CHECK(stage::validate_move(p, o, "b", {}, now).allowed);
+  CHECK(first_error(R"js({"pipeline": {"stages": [], "lost_reasons": {"codes": ["x"]}}})js")
+            .find("the pipeline has no stages") != std::string::npos);
+  CHECK(first_error(R"js({"pipeline": {"stages": [{"id": "a", "order": 1},
+    {"id": "w", "terminal": "won"}, {"id": "l", "terminal": "lost"}]}})js")
+            .find("missing required key 'lost_reasons'") != std::string::npos);
 }

@@ -3,8 +3,9 @@
 // `move_and_commit` is the one way a deal changes stage under crmrules: it validates the move
 // with a gate, and writes the deal (new stage, time of entry, the proof submitted with the move)
 // and the decision in one versioned batch, retrying when another writer got there first. A
-// refusal is written to the decision log too, with every unmet requirement. An authorised role
-// may override a refusal with a reason; the override is its own decision, listing what was
+// refusal is written to the decision log too, with every unmet requirement (and the deal is
+// written back unchanged, bumping its version, so refusals and moves are ordered). An authorised
+// role may override a refusal with a reason; the override is its own decision, listing what was
 // missing. Nothing else moves a deal: hosts route their own screens, imports and admin tools
 // through here (the stores themselves do not know about stages).
 #pragma once
@@ -26,6 +27,9 @@ struct move_request {
   std::string actor_role;               ///< checked against pipeline::override_roles
   /// Set to override a refusal: the reason, in words (an empty reason is refused).
   std::optional<std::string> override_reason;
+  /// For a move to a lost terminal: the coded reasons, checked and stored with the move (in
+  /// place of any on the deal). Empty: the deal's own opportunity::lost_reasons are checked.
+  std::vector<lost_reason> lost_reasons{};
   int max_attempts = 256;  ///< on version conflicts (each re-reads the deal)
 };
 

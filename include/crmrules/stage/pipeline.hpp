@@ -27,7 +27,8 @@
 // work was done, checked when a deal moves forward out of it. Open stages follow one another by
 // `order`; a deal moves to the next one, or skips ahead with the proof of every stage it skips
 // (unless a shortcut's condition holds), or back where a backward transition allows, or to a
-// terminal: won from the last open stage, lost from any open stage with coded reasons.
+// terminal: won from the last open stage (from an earlier one it is a skip, with the later
+// stages' proof), lost from any open stage with coded reasons.
 //
 // A `pipeline` is immutable once loaded: share it across threads through
 // `std::shared_ptr<const pipeline>` (rule_set::stage_pipeline). See docs/STAGE_GATES.md.
@@ -70,7 +71,9 @@ struct stage_def {
   double win_probability = 0;     ///< 0..1 (won: 1, lost: 0 unless given)
   std::string forecast_category;  ///< e.g. pipeline, best_case, commit, closed
   std::vector<evidence_requirement> evidence;
-  std::vector<field_def> required_fields;  ///< opportunity fields that must not be blank
+  /// Opportunity fields that must be filled in: not blank, not an empty text or list, and not
+  /// a zero amount (a deal's amount of 0 is "no amount yet").
+  std::vector<field_def> required_fields;
   std::vector<guard> guards;
   std::optional<duration> dwell_limit;  ///< longer in the stage: the deal is frozen
 };
@@ -125,7 +128,7 @@ enum class move_kind : std::uint8_t {
 struct requirement_gap {
   std::string stage;        ///< the stage whose requirement it is (or the target)
   std::string requirement;  ///< a code: evidence, field, guard, transition, lost_reason, stage
-  std::string detail;       ///< "2 × meeting_minutes with attendees (have 1)"
+  std::string detail;  ///< "2 x meeting_minutes with attendees for stage '需求分析' (have 1)"
 };
 
 struct move_verdict {
@@ -169,7 +172,8 @@ class gate {
 /// they skip stages, every skipped stage's evidence unless a shortcut from the current stage to
 /// the target holds; a move back needs a backward transition whose condition holds; won is
 /// reached from the last open stage (with its exit criteria); lost from any open stage with
-/// exactly the configured primary and secondary reason codes, each with a ref. A closed deal,
+/// exactly the configured primary and secondary reason codes (opportunity::lost_reasons), each
+/// with a ref. A closed deal,
 /// an unknown stage or the current stage as target is refused as `invalid`.
 [[nodiscard]] move_verdict validate_move(const pipeline& p, const opportunity& o,
                                          std::string_view target,

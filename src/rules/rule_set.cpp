@@ -5,11 +5,11 @@
 #include <fstream>
 
 #include "assign/policy_loader.hpp"
-#include "stage/pipeline_loader.hpp"
 #include "crmrules/assign/policy.hpp"
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
+#include "stage/pipeline_loader.hpp"
 #include "util/suggest.hpp"
 
 namespace crmrules {

@@ -40,7 +40,8 @@ struct demo_options {
       "usage: crmrules_demo [--db FILE] [--rules FILE] [--seed N] [--leads N] [--reps N]\n"
       "                     [--customers N]\n"
       "  Generates the sample CRM data, stores it in a SQLite file (replaced if it exists),\n"
-      "  prints a summary, and assigns the day's new leads under the rules file.\n",
+      "  prints a summary, assigns the day's new leads under the rules file and moves a few\n"
+      "  deals through its stage gate.\n",
       code == 0 ? stdout : stderr);
   std::exit(code);
 }
@@ -304,6 +305,182 @@ void assign_step(storage& db, const rule_set& rules, const sample::dataset& data
   fmt::print("  decision log: {} entries\n", *seq);
 }
 
+/// Step 4: stage gates. A dozen deals opened for sample customers, moved through the gate with
+/// move_and_commit on the same SQLite store (some refused, one overridden by the director),
+/// then the frozen deals and the forecast.
+void stage_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now) {
+  const auto pipeline = rules.stage_pipeline();
+  if (!pipeline) {
+    heading("Stage gates");
+    fmt::print("  the rules file has no \"pipeline\" section\n");
+    return;
+  }
+  std::string path;
+  for (const auto& s : pipeline->stages) {
+    if (s.kind == stage::stage_kind::open) path += (path.empty() ? "" : " -> ") + s.id;
+  }
+  heading("Stage gates (" + path + ")");
+
+  // Each deal: its stage and days there, the proof on file, and the move asked for.
+  struct script {
+    const char* stage;
+    int days;
+    std::vector<std::pair<const char*, evidence_type>> on_file;
+    const char* target;  // nullptr: stays where it is
+    std::vector<std::pair<const char*, evidence_type>> submitted;
+    bool repeat_customer = false;
+    bool lost_reasons = false;
+  };
+  using et = evidence_type;
+  const std::vector<script> plan{
+      {"初步接触", 2, {}, "需求分析", {{"初步接触", et::call_recording}}},
+      {"初步接触", 9, {}, "需求分析", {}},
+      {"初步接触", 3, {}, "方案演示", {{"初步接触", et::call_recording}}},
+      {"需求分析", 4, {{"需求分析", et::meeting_minutes}}, "报价审批", {}, true},
+      {"需求分析", 12, {{"需求分析", et::meeting_minutes}}, "方案演示", {}},
+      {"方案演示", 2, {}, "报价审批", {}},
+      {"方案演示", 7, {{"方案演示", et::pdf}}, nullptr, {}},
+      {"报价审批", 1, {{"报价审批", et::approval}, {"报价审批", et::signed_document}}, "赢单", {}},
+      {"报价审批", 2, {}, "方案演示", {}},
+      {"方案演示", 3, {}, "输单", {}, false, true},
+      {"需求分析", 2, {}, nullptr, {}},
+      {"报价审批", 6, {{"报价审批", et::approval}}, nullptr, {}},
+  };
+  auto evidence = [&](const std::string& deal, std::size_t k, const char* stage, et type) {
+    evidence_item e;
+    e.id = fmt::format("{}-E{}", deal, k);
+    e.stage = stage;
+    e.type = type;
+    e.ref = fmt::format("doc://{}/{}", deal, k);
+    e.added_at = now - std::chrono::hours(2);
+    if (type == et::meeting_minutes) e.attendees = {"销售", "客户"};
+    return e;
+  };
+  write_batch batch;
+  std::vector<opportunity_id> ids;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const script& s = plan[i];
+    opportunity o;
+    o.id = opportunity_id{fmt::format("OPP{:04}", i + 1)};
+    if (!data.customers.empty()) {
+      const customer& c = data.customers[i % data.customers.size()];
+      o.customer = c.id;
+      o.owner = c.owner;
+      o.name = c.name;
+    }
+    o.stage = s.stage;
+    o.amount = money::from_major(static_cast<std::int64_t>(80000 + 35000 * (i % 7)));
+    o.created_at = now - std::chrono::days(30);
+    o.entered_stage_at = now - std::chrono::days(s.days);
+    for (const auto& [stage_id, type] : s.on_file)
+      o.evidence.push_back(evidence(o.id.str(), o.evidence.size() + 1, stage_id, type));
+    if (s.repeat_customer) o.custom.set("repeat_customer", true);
+    if (s.lost_reasons)
+      o.lost_reasons = {
+          {"price", true, "note-1"}, {"competitor", false, "call-2"}, {"timing", false, "note-3"}};
+    ids.push_back(o.id);
+    batch.insert(std::move(o));
+  }
+  if (auto r = db.commit(batch); !r) fail("store the deals", r.error());
+  const auto seq_before = db.decisions().last_seq();
+  if (!seq_before) fail("read the decision log", seq_before.error());
+
+  // The director of the sample (R001) may override; everyone else asks as a rep.
+  const rep* director = nullptr;
+  for (const auto& r : data.reps) {
+    if (r.role == "director") {
+      director = &r;
+      break;
+    }
+  }
+  stage::gate g(pipeline);
+  auto t = clock_type::now();
+  std::map<std::string, std::size_t> moved;
+  std::size_t refused = 0, moves = 0;
+  std::vector<std::string> refusals;
+  std::string overridden;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const script& s = plan[i];
+    if (s.target == nullptr) continue;
+    stage::move_request req;
+    req.id = ids[i];
+    req.target = s.target;
+    for (const auto& [stage_id, type] : s.submitted)
+      req.evidence.push_back(evidence(ids[i].str(), 10 + req.evidence.size(), stage_id, type));
+    req.actor = "R-sales";
+    req.actor_role = "sales";
+    auto done = stage::move_and_commit(db, g, req, now);
+    if (!done) fail("move " + ids[i].str(), done.error());
+    ++moves;
+    if (done->moved) {
+      ++moved[std::string(to_string(done->verdict.kind))];
+      continue;
+    }
+    ++refused;
+    refusals.push_back(fmt::format("{} {} -> {} ({}): {}", ids[i].str(), s.stage, s.target,
+                                   to_string(done->verdict.kind), done->refusal));
+    if (director != nullptr && overridden.empty()) {
+      // The first refusal (OPP0002, whose call recording is missing) goes to the director, who
+      // overrides it with a reason.
+      req.actor = director->id.str();
+      req.actor_role = director->role;
+      req.override_reason = "the call happened; its recording was lost in the phone system";
+      done = stage::move_and_commit(db, g, req, now);
+      if (!done) fail("override " + ids[i].str(), done.error());
+      ++moves;
+      if (done->overridden) overridden = ids[i].str();
+    }
+  }
+  std::string kinds;
+  std::size_t moved_total = 0;
+  for (const auto& [kind, n] : moved) {
+    kinds += fmt::format("{}{} {}", kinds.empty() ? "" : ", ", n, kind);
+    moved_total += n;
+  }
+  fmt::print(
+      "  {} deals opened for sample customers; {} moves through the gate in {:.0f} ms, "
+      "committed to SQLite:\n",
+      plan.size(), moves, ms_since(t));
+  fmt::print("    moved {} ({}), refused {}", moved_total, kinds, refused);
+  if (!overridden.empty()) fmt::print(", of which the director overrode 1 ({})", overridden);
+  fmt::print("\n");
+  for (const auto& r : refusals)
+    fmt::print("    refused {}\n", r);
+  auto log = db.decisions().read(*seq_before);
+  if (!log) fail("read the decision log", log.error());
+  std::map<std::string, std::size_t> by_kind;
+  for (const auto& d : *log)
+    ++by_kind[std::string(to_string(d.kind))];
+  std::string logged;
+  for (const auto& [kind, n] : by_kind)
+    logged += fmt::format("{}{} {}", logged.empty() ? "" : ", ", n, kind);
+  fmt::print("    decision log: {} new entries ({})\n", log->size(), logged);
+  for (const auto& d : *log) {
+    if (d.kind == decision_kind::override)
+      fmt::print("    {} {} by {}: {}\n", to_string(d.kind), d.subject.id, d.actor, d.reason);
+  }
+
+  // Read the deals back from the file: the frozen ones, their reminders, and the forecast.
+  const auto deals = read_all(db.opportunities());
+  const auto frozen = stage::frozen_deals(*pipeline, deals, now);
+  fmt::print("  frozen (past the stage's dwell limit):\n");
+  for (const auto& f : frozen) {
+    fmt::print("    {} in {} for {:.1f} days, {:.1f} over\n", f.id.str(), f.stage,
+               std::chrono::duration<double, std::ratio<86400>>(f.in_stage).count(),
+               std::chrono::duration<double, std::ratio<86400>>(f.over_by).count());
+  }
+  memory_notifier reminders;
+  fmt::print("    {} reminders sent (stage.dwell_exceeded, to each deal's owner)\n",
+             stage::remind_frozen(reminders, *pipeline, deals, now));
+  const auto f = stage::forecast_of(*pipeline, deals, now);
+  std::string categories;
+  for (const auto& [category, amount] : f.by_category)
+    categories +=
+        fmt::format("{}{} ¥{}", categories.empty() ? "" : ", ", category, amount.to_string());
+  fmt::print("  forecast: {} open deals ¥{}, weighted ¥{} ({}); {} frozen left out\n", f.counted,
+             f.unweighted.to_string(), f.weighted.to_string(), categories, f.frozen);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -338,6 +515,7 @@ int main(int argc, char** argv) {
     fail("loading " + opt.rules.string(), status::invalid_argument("the rules file has errors"));
   }
   assign_step(**db, **rules, data, opt.data.now);
+  stage_step(**db, **rules, data, opt.data.now);
 
   fmt::print("\ndemo finished in {:.0f} ms; database at {}\n", ms_since(start),
              fs::absolute(opt.db).string());

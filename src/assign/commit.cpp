@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "assign/backoff.hpp"
+#include "util/backoff.hpp"
 
 namespace crmrules::assign {
 

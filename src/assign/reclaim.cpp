@@ -1,6 +1,6 @@
 #include "crmrules/assign/reclaim.hpp"
 
-#include "assign/backoff.hpp"
+#include "util/backoff.hpp"
 
 namespace crmrules::assign {
 

@@ -9,6 +9,7 @@
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
+#include "stage/pipeline_loader.hpp"
 #include "util/suggest.hpp"
 
 namespace crmrules {
@@ -240,6 +241,8 @@ struct rule_set_loader {
       load_formulas(*formulas, set->schemas_, options, set->formulas_);
     if (auto section = top.object("assign"))
       set->assign_ = detail::load_assign_policy(*section, set->schemas_, options);
+    if (auto section = top.object("pipeline"))
+      set->pipeline_ = detail::load_pipeline(*section, set->schemas_, options);
     top.finish();
 
     if (diags.has_errors()) return diags;

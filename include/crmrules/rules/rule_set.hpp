@@ -40,6 +40,9 @@ namespace crmrules {
 namespace assign {
 struct policy;
 }
+namespace stage {
+struct pipeline;
+}
 
 /// What a rules file may use beyond the built-ins.
 struct rules_options {
@@ -91,6 +94,11 @@ class rule_set {
   [[nodiscard]] std::shared_ptr<const assign::policy> assign_policy() const noexcept {
     return assign_;
   }
+  /// The sales pipeline of the "pipeline" section (crmrules/stage/pipeline.hpp), or nullptr
+  /// when the file has none.
+  [[nodiscard]] std::shared_ptr<const stage::pipeline> stage_pipeline() const noexcept {
+    return pipeline_;
+  }
 
  private:
   friend struct rule_set_loader;
@@ -102,6 +110,7 @@ class rule_set {
   diagnostics warnings_;
   std::map<std::string, std::shared_ptr<const formula>, std::less<>> formulas_;
   std::shared_ptr<const assign::policy> assign_;
+  std::shared_ptr<const stage::pipeline> pipeline_;
 };
 
 /// Holds the rules in force and replaces them atomically.

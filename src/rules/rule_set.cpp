@@ -6,9 +6,11 @@
 
 #include "assign/policy_loader.hpp"
 #include "crmrules/assign/policy.hpp"
+#include "crmrules/sla/calendar.hpp"
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
+#include "sla/calendar_loader.hpp"
 #include "stage/pipeline_loader.hpp"
 #include "util/suggest.hpp"
 
@@ -241,6 +243,11 @@ struct rule_set_loader {
       load_formulas(*formulas, set->schemas_, options, set->formulas_);
     if (auto section = top.object("assign"))
       set->assign_ = detail::load_assign_policy(*section, set->schemas_, options);
+    if (auto section = top.object("calendars")) {
+      for (auto& [name, cal] : detail::load_calendars(*section))
+        set->calendars_.emplace(name,
+                                std::make_shared<const sla::business_calendar>(std::move(cal)));
+    }
     if (auto section = top.object("pipeline"))
       set->pipeline_ = detail::load_pipeline(*section, set->schemas_, options);
     top.finish();
@@ -331,6 +338,18 @@ std::shared_ptr<const formula> rule_set::find_formula(std::string_view name) con
 std::vector<std::string> rule_set::formula_names() const {
   std::vector<std::string> out;
   for (const auto& [name, f] : formulas_)
+    out.push_back(name);
+  return out;
+}
+
+std::shared_ptr<const sla::business_calendar> rule_set::calendar(std::string_view name) const {
+  const auto it = calendars_.find(name);
+  return it == calendars_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> rule_set::calendar_names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, cal] : calendars_)
     out.push_back(name);
   return out;
 }

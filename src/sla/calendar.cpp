@@ -6,6 +6,7 @@
 #include <boost/date_time/gregorian/gregorian.hpp>
 #include <boost/date_time/local_time/local_time.hpp>
 #include <boost/date_time/posix_time/posix_time.hpp>
+#include <cctype>
 #include <exception>
 #include <string>
 
@@ -146,6 +147,19 @@ struct business_calendar::impl {
 
 result<business_calendar> business_calendar::make(calendar_spec spec) {
   auto p = std::make_shared<impl>();
+  // Boost reads "Mars" as a zone at UTC+0; insist on the offset: letters, then a sign and digits.
+  const std::string& tz = spec.time_zone;
+  std::size_t letters = 0;
+  while (letters < tz.size() && std::isalpha(static_cast<unsigned char>(tz[letters])) != 0)
+    ++letters;
+  const bool has_offset = letters >= 3 && letters + 1 < tz.size() &&
+                          (tz[letters] == '+' || tz[letters] == '-') &&
+                          std::isdigit(static_cast<unsigned char>(tz[letters + 1])) != 0;
+  if (!has_offset) {
+    return status::invalid_argument("calendar '" + spec.name + "': time zone '" + tz +
+                                    "' is not a POSIX time zone string with an offset (such as "
+                                    "\"CST+08\" for China, \"EST-05EDT,M3.2.0/2,M11.1.0/2\")");
+  }
   try {
     p->zone.reset(new bl::posix_time_zone(spec.time_zone));
   } catch (const std::exception& e) {

@@ -4,6 +4,9 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
+
+#include "crmrules/rules/rule_set.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
@@ -177,4 +180,54 @@ TEST_CASE("bad calendars are refused with the reason", "[sla]") {
   REQUIRE(cal);
   CHECK_FALSE(cal->add(at("2026-06-01T09:00:00+08:00"), 1h));
   CHECK_FALSE(cal->next_open(at("2026-06-01T09:00:00+08:00")));
+}
+
+TEST_CASE("the rules file's calendars section makes the calendars; mistakes are placed",
+          "[sla][rules]") {
+  auto rules = rule_set::load_string(R"js({
+  "calendars": {
+    "华东": {
+      "time_zone": "CST+08",
+      "week": {"mon-fri": ["09:00-12:00", "13:30-18:00"]},
+      "holidays": [{"name": "春节", "from": "2026-02-15", "to": "2026-02-23"},
+                   {"name": "元旦", "yearly": "01-01"},
+                   {"name": "国庆", "date": "2026-10-01"}],
+      "workdays": ["2026-02-14", "2026-02-28"]
+    },
+    "New York": {
+      "time_zone": "EST-05EDT,M3.2.0/2,M11.1.0/2",
+      "week": {"mon-fri": ["09:00-18:00"]},
+      "holidays": [{"name": "Thanksgiving", "nth": 4, "weekday": "thu", "month": 11}]
+    }
+  }
+})js");
+  INFO((rules ? std::string() : rules.error().to_string()));
+  REQUIRE(rules);
+  CHECK((*rules)->calendar_names() == std::vector<std::string>{"New York", "华东"});
+  const auto east = (*rules)->calendar("华东");
+  REQUIRE(east);
+  CHECK(show(east->add(at("2026-02-14T17:00:00+08:00"), 2h)) == "2026-02-24T02:00:00Z");
+  CHECK_FALSE(east->is_working_day(ymd(2026, 10, 1)));
+  const auto ny = (*rules)->calendar("New York");
+  REQUIRE(ny);
+  CHECK_FALSE(ny->is_working_day(ymd(2026, 11, 26)));
+  CHECK((*rules)->calendar("nowhere") == nullptr);
+
+  auto bad = rule_set::load_string(R"js({"calendars": {"x": {
+    "week": {"mon-fry": ["09:00-18:00"], "sat": ["9-5"]},
+    "holidays": [{"date": "2026-13-01"}, {"from": "2026-02-10", "to": "2026-02-01"}, {}],
+    "workdays": ["tomorrow"],
+    "time_zone": "CST+08"}}})js");
+  REQUIRE_FALSE(bad);
+  const std::string all = bad.error().to_string();
+  CHECK(all.find("'mon-fry' is not a day or a range of days") != std::string::npos);
+  CHECK(all.find("'9-5' is not a time range such as \"09:00-12:00\"") != std::string::npos);
+  CHECK(all.find("'2026-13-01' is not a date") != std::string::npos);
+  CHECK(all.find("the holiday ends before it starts") != std::string::npos);
+  CHECK(all.find("a holiday needs \"date\"") != std::string::npos);
+  CHECK(all.find("'tomorrow' is not a date") != std::string::npos);
+  auto tz = rule_set::load_string(
+      R"js({"calendars": {"x": {"time_zone": "Mars", "week": {"mon": ["09:00-18:00"]}}}})js");
+  REQUIRE_FALSE(tz);
+  CHECK(tz.error().to_string().find("time zone 'Mars'") != std::string::npos);
 }

@@ -43,6 +43,9 @@ struct policy;
 namespace stage {
 struct pipeline;
 }
+namespace sla {
+class business_calendar;
+}
 
 /// What a rules file may use beyond the built-ins.
 struct rules_options {
@@ -99,6 +102,11 @@ class rule_set {
   [[nodiscard]] std::shared_ptr<const stage::pipeline> stage_pipeline() const noexcept {
     return pipeline_;
   }
+  /// The business calendar named `name` in the "calendars" section (crmrules/sla/calendar.hpp),
+  /// or nullptr.
+  [[nodiscard]] std::shared_ptr<const sla::business_calendar> calendar(std::string_view name) const;
+  /// The names in the "calendars" section, sorted.
+  [[nodiscard]] std::vector<std::string> calendar_names() const;
 
  private:
   friend struct rule_set_loader;
@@ -111,6 +119,7 @@ class rule_set {
   std::map<std::string, std::shared_ptr<const formula>, std::less<>> formulas_;
   std::shared_ptr<const assign::policy> assign_;
   std::shared_ptr<const stage::pipeline> pipeline_;
+  std::map<std::string, std::shared_ptr<const sla::business_calendar>, std::less<>> calendars_;
 };
 
 /// Holds the rules in force and replaces them atomically.

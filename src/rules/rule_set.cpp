@@ -10,7 +10,9 @@
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
+#include "crmrules/sla/policy.hpp"
 #include "sla/calendar_loader.hpp"
+#include "sla/policy_loader.hpp"
 #include "stage/pipeline_loader.hpp"
 #include "util/suggest.hpp"
 
@@ -210,6 +212,7 @@ struct rule_set_loader {
     diags.append(doc->issues());  // duplicate keys: reported, and loading goes on to find the rest
     detail::load_context ctx(*doc, diags);
     auto set = std::shared_ptr<rule_set>(new rule_set());
+    set->sla_ = std::make_shared<const sla::policy_set>();
     set->source_ = source;
 
     detail::object_reader top(ctx, doc->root(), "", "a JSON object at the top of the rules file");
@@ -247,6 +250,10 @@ struct rule_set_loader {
       for (auto& [name, cal] : detail::load_calendars(*section))
         set->calendars_.emplace(name,
                                 std::make_shared<const sla::business_calendar>(std::move(cal)));
+    }
+    if (auto section = top.object("sla")) {
+      set->sla_ = std::make_shared<const sla::policy_set>(
+          detail::load_sla_policies(*section, set->calendars_));
     }
     if (auto section = top.object("pipeline"))
       set->pipeline_ = detail::load_pipeline(*section, set->schemas_, options);

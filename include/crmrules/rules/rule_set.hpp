@@ -45,6 +45,7 @@ struct pipeline;
 }
 namespace sla {
 class business_calendar;
+class policy_set;
 }
 
 /// What a rules file may use beyond the built-ins.
@@ -107,6 +108,11 @@ class rule_set {
   [[nodiscard]] std::shared_ptr<const sla::business_calendar> calendar(std::string_view name) const;
   /// The names in the "calendars" section, sorted.
   [[nodiscard]] std::vector<std::string> calendar_names() const;
+  /// The SLA policies of the "sla" section (crmrules/sla/policy.hpp); never null, empty when
+  /// the file has none.
+  [[nodiscard]] std::shared_ptr<const sla::policy_set> sla_policies() const noexcept {
+    return sla_;
+  }
 
  private:
   friend struct rule_set_loader;
@@ -120,6 +126,7 @@ class rule_set {
   std::shared_ptr<const assign::policy> assign_;
   std::shared_ptr<const stage::pipeline> pipeline_;
   std::map<std::string, std::shared_ptr<const sla::business_calendar>, std::less<>> calendars_;
+  std::shared_ptr<const sla::policy_set> sla_;
 };
 
 /// Holds the rules in force and replaces them atomically.

@@ -1,0 +1,475 @@
+// The SLA engine: policies from the rules file, ladders fired in order on a manual clock with
+// business time, stop / pause / resume / restart, refused notifications retried, and recovery
+// from the timer store after a restart (late steps fire once, skip policies skip).
+#include "crmrules/sla/engine.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "crmrules/rules/rule_set.hpp"
+#include "crmrules/store/memory_storage.hpp"
+
+using namespace crmrules;
+using namespace std::chrono_literals;
+
+namespace {
+
+timestamp at(const char* text) {
+  auto t = parse_timestamp(text);
+  REQUIRE(t);
+  return *t;
+}
+
+constexpr const char* rules_text = R"({
+  "calendars": {
+    "华东": {
+      "time_zone": "CST+08",
+      "week": {"mon-fri": ["09:00-12:00", "13:30-18:00"]},
+      "holidays": [{"name": "春节", "from": "2027-02-06", "to": "2027-02-14"}],
+      "workdays": ["2027-02-20"]
+    }
+  },
+  "sla": {
+    "first_touch": {
+      "about": "lead",
+      "calendar": "华东",
+      "due": "2h",
+      "steps": [
+        {"name": "warn", "at": "-30m", "action": "remind", "to": ["$owner"]},
+        {"name": "breach", "at": "0m", "action": "remind", "to": ["$owner", "$manager"]},
+        {"name": "reassign", "at": "2h", "action": "reclaim", "to": ["$manager"]}
+      ]
+    },
+    "golden_72h": {
+      "about": "lead",
+      "due": "72h",
+      "on_recovery": "skip",
+      "steps": [{"at": "0m", "action": "escalate", "to": ["marketing_lead", "sales_director"]}]
+    },
+    "promise": {
+      "about": "promise",
+      "steps": [
+        {"name": "pre_warning", "at": "-24h", "action": "remind",
+         "to": ["$owner", "$delivery_owner"]},
+        {"name": "missed", "at": "0m", "action": "notify", "to": ["$owner", "sales_director"]}
+      ]
+    }
+  }
+})";
+
+std::shared_ptr<const rule_set> load_rules() {
+  auto r = rule_set::load_string(rules_text, "sla-test.json");
+  if (!r) FAIL(r.error().to_string());
+  return *r;
+}
+
+record_ref lead_ref(const char* id) { return {record_kind::lead, id}; }
+
+sla::start_request first_touch(const char* lead, timestamp from) {
+  sla::start_request r;
+  r.policy = "first_touch";
+  r.subject = lead_ref(lead);
+  r.from = from;
+  r.parties.set("owner", "R7");
+  r.parties.set("manager", "M1");
+  return r;
+}
+
+std::vector<std::string> steps_of(const memory_notifier& n) {
+  std::vector<std::string> out;
+  for (const auto& x : n.snapshot()) {
+    const value* step = x.data.find("step");
+    out.push_back(x.subject.id + ":" + (step ? step->to_string() : "?"));
+  }
+  return out;
+}
+
+struct fixture {
+  std::shared_ptr<const rule_set> rules = load_rules();
+  memory_storage store;
+  manual_clock clk{at("2026-11-20T17:30:00+08:00")};  // a Friday
+  memory_notifier sent;
+};
+
+}  // namespace
+
+TEST_CASE("the sla section loads policies with their calendars and ladders", "[sla][engine]") {
+  const auto rules = load_rules();
+  const auto& set = *rules->sla_policies();
+  CHECK(set.names() == std::vector<std::string>{"first_touch", "golden_72h", "promise"});
+  const sla::policy* ft = set.find("first_touch");
+  REQUIRE(ft != nullptr);
+  CHECK(ft->calendar != nullptr);
+  CHECK(ft->calendar_name == "华东");
+  CHECK(ft->due == std::optional<duration>(2h));
+  REQUIRE(ft->steps.size() == 3);
+  CHECK(ft->steps[0].level == notification_level::warning);
+  CHECK(ft->steps[1].level == notification_level::escalation);
+  CHECK(ft->parties() == std::vector<std::string>{"manager", "owner"});
+  CHECK(set.find("golden_72h")->calendar == nullptr);
+  CHECK(set.find("golden_72h")->on_recovery == sla::recovery_mode::skip);
+  CHECK_FALSE(set.find("promise")->due.has_value());
+
+  auto empty = rule_set::load_string("{}");
+  REQUIRE(empty);
+  CHECK((*empty)->sla_policies()->empty());
+}
+
+TEST_CASE("mistakes in the sla section are reported at their place", "[sla][engine]") {
+  auto errors_of = [](const std::string& sla) {
+    const std::string text = R"({"calendars": {"华东": {"week": {"mon-fri": ["09:00-18:00"]}}},
+      "sla": )" + sla + "}";
+    auto r = rule_set::load_string(text, "bad.json");
+    REQUIRE_FALSE(r);
+    return r.error().to_string();
+  };
+  CHECK_THAT(errors_of(R"({"p": {"about": "lead", "calendar": "华冬", "due": "2h",
+                              "steps": [{"at": "0m", "action": "remind"}]}})"),
+             Catch::Contains("no calendar named '华冬'") && Catch::Contains("华东") &&
+                 Catch::Contains("bad.json:2:"));
+  CHECK_THAT(errors_of(R"({"p": {"about": "lead", "steps": [
+                              {"name": "b", "at": "1h", "action": "x"},
+                              {"name": "a", "at": "0m", "action": "y"}]}})"),
+             Catch::Contains("comes before step 'b'"));
+  CHECK_THAT(errors_of(R"({"p": {"about": "lead", "steps": [
+                              {"at": "0m", "action": "remind"},
+                              {"at": "1h", "action": "remind"}]}})"),
+             Catch::Contains("a second step named 'remind'"));
+  CHECK_THAT(errors_of(R"({"p": {"about": "leed", "steps": [{"at": "0m", "action": "x"}]}})"),
+             Catch::Contains("lead"));
+  CHECK_THAT(errors_of(R"({"p": {"about": "lead", "steps": []}})"),
+             Catch::Contains("at least one step"));
+  CHECK_THAT(errors_of(R"({"p": {"about": "lead", "due": "soon", "steps": [{"at": "0m",
+                              "action": "x", "to": [""]}]}})"),
+             Catch::Contains("soon") && Catch::Contains("a recipient is"));
+  CHECK_THAT(errors_of(R"({"p": {"about": "lead", "steps": [{"at": "0m", "action": "x",
+                              "levle": "alert"}]}})"),
+             Catch::Contains("levle") && Catch::Contains("level"));
+}
+
+TEST_CASE("a first-touch ladder fires in business time: warning, breach, reassignment",
+          "[sla][engine]") {
+  fixture f;
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  // Friday 17:30 + 2 business hours (09:00-12:00, 13:30-18:00) = Monday 10:30.
+  auto t = sla.start(first_touch("L1", f.clk.now()));
+  REQUIRE(t);
+  CHECK(t->id.str() == "first_touch/lead/L1");
+  CHECK(t->due_at == at("2026-11-23T10:00:00+08:00"));  // the warning, 30 min before
+  CHECK(sla.next_due() == std::optional(at("2026-11-23T10:00:00+08:00")));
+  auto stored = f.store.timers().get(t->id);
+  REQUIRE(stored);
+  CHECK(stored->state == timer_state::pending);
+
+  f.clk.set(at("2026-11-23T09:59:59+08:00"));
+  CHECK(sla.advance().fired == 0);
+  f.clk.set(at("2026-11-23T10:00:00+08:00"));
+  auto r = sla.advance();
+  CHECK(r.fired == 1);
+  REQUIRE(f.sent.size() == 1);
+  const notification warn = f.sent.snapshot()[0];
+  CHECK(warn.topic == "sla.warning");
+  CHECK(warn.level == notification_level::warning);
+  CHECK(warn.recipients == std::vector<std::string>{"R7"});
+  CHECK(warn.subject == lead_ref("L1"));
+  CHECK(warn.data.find("key")->to_string() == "first_touch/lead/L1#0");
+  CHECK(*warn.data.find("deadline") == value(at("2026-11-23T10:30:00+08:00")));
+  CHECK(*warn.data.find("late") == value(false));
+  CHECK_THAT(warn.message, Catch::Contains("30m left"));
+
+  // The breach at 10:30; the reassignment 2 business hours later, over lunch: 14:00.
+  f.clk.set(at("2026-11-23T13:59:00+08:00"));
+  r = sla.advance();
+  CHECK(r.fired == 1);
+  CHECK(sla.find(t->id)->due_at == at("2026-11-23T14:00:00+08:00"));
+  f.clk.set(at("2026-11-23T14:00:00+08:00"));
+  r = sla.advance();
+  CHECK(r.fired == 1);
+  CHECK(r.completed == 1);
+  CHECK(steps_of(f.sent) ==
+        std::vector<std::string>{"L1:warn", "L1:breach", "L1:reassign"});
+  const auto all = f.sent.snapshot();
+  CHECK(all[1].topic == "sla.breach");
+  CHECK(all[1].recipients == std::vector<std::string>{"R7", "M1"});
+  CHECK(*all[1].data.find("late_by") == value(duration(3h + 29min)));  // advanced late
+  CHECK(all[2].topic == "sla.escalation");
+  CHECK(*all[2].data.find("action") == value("reclaim"));
+
+  CHECK(sla.running() == 0);
+  CHECK_FALSE(sla.find(t->id));
+  stored = f.store.timers().get(t->id);
+  REQUIRE(stored);
+  CHECK(stored->state == timer_state::fired);
+  CHECK(stored->step == 3);
+  auto log = f.store.decisions().for_subject(lead_ref("L1"));
+  REQUIRE(log);
+  REQUIRE(log->size() == 3);
+  CHECK((*log)[0].kind == decision_kind::escalation);
+  CHECK((*log)[2].reason == "first_touch: step 'reassign' (reclaim)");
+  CHECK_THAT((*log)[2].detail, Catch::Contains("\"timer\":\"first_touch/lead/L1\""));
+}
+
+TEST_CASE("stopping a deadline when the first touch is recorded silences its ladder",
+          "[sla][engine]") {
+  fixture f;
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  REQUIRE(sla.start(first_touch("L1", f.clk.now())));
+  REQUIRE(sla.start(first_touch("L2", f.clk.now())));
+  CHECK(sla.stop("first_touch", lead_ref("L1")).ok());
+  CHECK(sla.stop("first_touch", lead_ref("L1")).code() == status_code::not_found);
+  f.clk.set(at("2026-11-30T00:00:00+08:00"));
+  const auto r = sla.advance();
+  CHECK(r.fired == 3);
+  CHECK(steps_of(f.sent) == std::vector<std::string>{"L2:warn", "L2:breach", "L2:reassign"});
+  CHECK(f.store.timers().get(sla::timer_id_of("first_touch", lead_ref("L1")))->state ==
+        timer_state::cancelled);
+}
+
+TEST_CASE("a paused deadline keeps its business time left and counts again from resume",
+          "[sla][engine]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));  // Monday
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  const auto t = sla.start(first_touch("L1", f.clk.now()));  // due 11:00
+  REQUIRE(t);
+  f.clk.set(at("2026-11-23T10:00:00+08:00"));  // 1 business hour left
+  REQUIRE(sla.pause(t->id).ok());
+  CHECK(sla.pause(t->id).code() == status_code::invalid_argument);
+  CHECK(sla.paused() == 1);
+  CHECK(sla.running() == 0);
+  CHECK(f.store.timers().get(t->id)->state == timer_state::paused);
+  CHECK(f.store.timers().get(t->id)->remaining == std::optional<duration>(1h));
+
+  f.clk.set(at("2026-11-25T17:30:00+08:00"));  // Wednesday, waiting for the customer
+  CHECK(sla.advance().fired == 0);
+  REQUIRE(sla.resume(t->id).ok());
+  CHECK(sla.resume(t->id).code() == status_code::invalid_argument);
+  // 30 min on Wednesday, 30 min on Thursday: the deadline is Thursday 09:30, the warning
+  // 30 wall-clock minutes before it.
+  const auto running = sla.find(t->id);
+  REQUIRE(running);
+  CHECK(*running->custom.find("deadline") == value(at("2026-11-26T09:30:00+08:00")));
+  CHECK(running->due_at == at("2026-11-26T09:00:00+08:00"));
+  f.clk.set(at("2026-11-26T09:30:00+08:00"));
+  CHECK(sla.advance().fired == 2);
+  CHECK(steps_of(f.sent) == std::vector<std::string>{"L1:warn", "L1:breach"});
+}
+
+TEST_CASE("starting a running deadline again restarts it with the new owner", "[sla][engine]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  REQUIRE(sla.start(first_touch("L1", f.clk.now())));
+  f.clk.set(at("2026-11-23T11:00:00+08:00"));
+  CHECK(sla.advance().fired == 2);  // warning and breach to R7
+  auto again = first_touch("L1", f.clk.now());
+  again.parties.set("owner", "R9");  // reassigned
+  const auto t = sla.start(again);
+  REQUIRE(t);
+  CHECK(t->step == 0);
+  CHECK(sla.running() == 1);
+  f.clk.set(at("2026-11-23T14:30:00+08:00"));  // 11:00 + 2h over lunch = 14:30
+  CHECK(sla.advance().fired == 2);
+  const auto all = f.sent.snapshot();
+  REQUIRE(all.size() == 4);
+  CHECK(all[2].recipients == std::vector<std::string>{"R9"});
+  CHECK(all[3].recipients == std::vector<std::string>{"R9", "M1"});
+  // Completed, then started once more: the stored copy is overwritten, not duplicated.
+  f.clk.set(at("2026-11-24T18:00:00+08:00"));
+  CHECK(sla.advance().fired == 1);
+  REQUIRE_FALSE(sla.find(t->id));
+  REQUIRE(sla.start(first_touch("L1", f.clk.now())));
+  CHECK(f.store.timers().count().value() == 1);
+}
+
+TEST_CASE("a promise warns both owners 24 hours before its due date", "[sla][engine]") {
+  fixture f;
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  sla::start_request r;
+  r.policy = "promise";
+  r.subject = {record_kind::promise, "P1"};
+  r.from = f.clk.now();
+  r.due_at = at("2026-11-25T18:00:00+08:00");  // "the proposal by Wednesday"
+  r.parties.set("owner", "R7");
+  r.parties.set("delivery_owner", value::string_list{"D1", "D2"});
+  const auto t = sla.start(r);
+  REQUIRE(t);
+  CHECK(t->due_at == at("2026-11-24T18:00:00+08:00"));
+  f.clk.set(at("2026-11-24T18:00:00+08:00"));
+  REQUIRE(sla.advance().fired == 1);
+  CHECK(f.sent.snapshot()[0].recipients == std::vector<std::string>{"R7", "D1", "D2"});
+  f.clk.set(at("2026-11-25T18:00:00+08:00"));
+  REQUIRE(sla.advance().fired == 1);
+  CHECK(f.sent.snapshot()[1].recipients == std::vector<std::string>{"R7", "sales_director"});
+}
+
+TEST_CASE("bad start requests are refused with the reason", "[sla][engine]") {
+  fixture f;
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  sla::start_request r = first_touch("L1", f.clk.now());
+  r.policy = "first_tuch";
+  CHECK(sla.start(r).error().code() == status_code::not_found);
+  r = first_touch("L1", f.clk.now());
+  r.parties.erase("manager");
+  CHECK_THAT(sla.start(r).error().message(), Catch::Contains("needs the party 'manager'"));
+  r = first_touch("L1", f.clk.now());
+  r.subject = {record_kind::customer, "C1"};
+  CHECK_THAT(sla.start(r).error().message(), Catch::Contains("is about a lead, not a customer"));
+  r = first_touch("L1", f.clk.now());
+  r.subject.id.clear();
+  CHECK(sla.start(r).error().code() == status_code::invalid_argument);
+  sla::start_request p;
+  p.policy = "promise";
+  p.subject = {record_kind::promise, "P1"};
+  p.parties.set("owner", "R7");
+  p.parties.set("delivery_owner", "D1");
+  CHECK_THAT(sla.start(p).error().message(), Catch::Contains("give due_in or due_at"));
+  p.due_in = -1h;
+  CHECK(sla.start(p).error().code() == status_code::invalid_argument);
+  CHECK(sla.running() == 0);
+  CHECK(f.store.timers().count().value() == 0);
+  CHECK(sla.pause(sla::timer_id_of("first_touch", lead_ref("L1"))).code() ==
+        status_code::not_found);
+}
+
+TEST_CASE("a notification the host refuses is tried again later, never lost",
+          "[sla][engine]") {
+  fixture f;
+  int refusals = 2;
+  std::vector<notification> got;
+  callback_notifier flaky([&](const notification& n) -> status {
+    if (refusals > 0) {
+      --refusals;
+      return status::unavailable("WeChat Work is down");
+    }
+    got.push_back(n);
+    return {};
+  });
+  sla::engine_options o;
+  o.retry_after = 5min;
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &flaky, o);
+  sla::start_request r;
+  r.policy = "golden_72h";
+  r.subject = lead_ref("L1");
+  r.from = f.clk.now();
+  REQUIRE(sla.start(r));
+  f.clk.advance(72h);
+  auto rep = sla.advance();
+  CHECK(rep.retried == 1);
+  CHECK(rep.fired == 0);
+  f.clk.advance(4min);
+  CHECK(sla.advance().fired == 0);
+  f.clk.advance(1min);
+  CHECK(sla.advance().retried == 1);
+  f.clk.advance(5min);
+  rep = sla.advance();
+  CHECK(rep.fired == 1);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].recipients == std::vector<std::string>{"marketing_lead", "sales_director"});
+  CHECK(*got[0].data.find("late_by") == value(duration(10min)));
+  CHECK(flaky.failed() == 2);
+}
+
+TEST_CASE("the step callback may restart deadlines from inside advance", "[sla][engine]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));
+  sla::engine* self = nullptr;
+  std::vector<std::string> actions;
+  sla::engine_options o;
+  o.on_step = [&](const sla::fired_step& s) -> status {
+    const auto& st = s.rules->steps[s.index];
+    actions.push_back(st.action + "@" + format_timestamp(s.step_at));
+    if (st.action == "reclaim") {  // the lead goes to a new owner: a new first-touch clock
+      auto again = first_touch(s.deadline.subject.id.c_str(), s.fired_at);
+      again.parties.set("owner", "R9");
+      auto t = self->start(again);
+      return t ? status{} : t.error();
+    }
+    return {};
+  };
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent, o);
+  self = &sla;
+  REQUIRE(sla.start(first_touch("L1", f.clk.now())));  // due 11:00, reclaim 14:30
+  f.clk.set(at("2026-11-23T14:30:00+08:00"));
+  const auto r = sla.advance();
+  CHECK(r.fired == 3);
+  CHECK(r.errors.empty());
+  CHECK(actions.size() == 3);
+  CHECK(sla.running() == 1);
+  const auto t = sla.find(sla::timer_id_of("first_touch", lead_ref("L1")));
+  REQUIRE(t);
+  CHECK(t->step == 0);
+  CHECK(*t->custom.find("deadline") == value(at("2026-11-23T16:30:00+08:00")));
+}
+
+TEST_CASE("after a restart, pending deadlines are reloaded and missed steps fire once, late",
+          "[sla][engine][recovery]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));
+  {
+    sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+    REQUIRE(sla.start(first_touch("L1", f.clk.now())));  // 10:30 warn, 11:00 breach, 14:30
+    REQUIRE(sla.start(first_touch("L2", f.clk.now())));
+    REQUIRE(sla.pause(sla::timer_id_of("first_touch", lead_ref("L2"))).ok());
+    sla::start_request g;
+    g.policy = "golden_72h";
+    g.subject = lead_ref("L3");
+    g.from = f.clk.now();
+    REQUIRE(sla.start(g));
+    f.clk.set(at("2026-11-23T10:30:00+08:00"));
+    CHECK(sla.advance().fired == 1);  // L1's warning, then the process "dies"
+  }
+  f.sent.clear();
+  f.clk.set(at("2026-11-27T12:00:00+08:00"));  // four days later
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  const auto rep = sla.recover();
+  REQUIRE(rep);
+  CHECK(rep->loaded == 3);
+  CHECK(rep->paused == 1);
+  CHECK(rep->overdue == 2);  // L1's breach and reassignment
+  CHECK(rep->skipped == 1);  // golden_72h skips what it missed
+  CHECK(sla.running() == 1);
+  CHECK(sla.paused() == 1);
+  CHECK(f.store.timers().get(sla::timer_id_of("golden_72h", lead_ref("L3")))->state ==
+        timer_state::fired);
+
+  auto r = sla.advance();
+  CHECK(r.fired == 2);
+  CHECK(steps_of(f.sent) == std::vector<std::string>{"L1:breach", "L1:reassign"});
+  for (const auto& n : f.sent.snapshot()) {
+    CHECK(*n.data.find("late") == value(true));
+    CHECK_THAT(n.message, Catch::Contains("came due while the engine was down"));
+  }
+  CHECK(sla.advance().fired == 0);  // nothing fires twice
+  f.sent.clear();
+  // A second recovery in the same process finds nothing new.
+  const auto again = sla.recover();
+  REQUIRE(again);
+  CHECK(again->loaded == 0);
+  // The paused one resumes with what it had left, 2 business hours, from 12:00 Friday, after
+  // lunch: 15:30.
+  REQUIRE(sla.resume(sla::timer_id_of("first_touch", lead_ref("L2"))).ok());
+  f.clk.set(at("2026-11-27T15:30:00+08:00"));
+  r = sla.advance();
+  CHECK(steps_of(f.sent) == std::vector<std::string>{"L2:warn", "L2:breach"});
+  for (const auto& n : f.sent.snapshot())
+    CHECK(*n.data.find("late") == value(false));
+}
+
+TEST_CASE("timers of policies the rules no longer have are left alone on recovery",
+          "[sla][engine][recovery]") {
+  fixture f;
+  timer t;
+  t.id = timer_id{"retired/lead/L1"};
+  t.policy = "retired";
+  t.subject = lead_ref("L1");
+  t.due_at = f.clk.now();
+  REQUIRE(f.store.timers().insert(t));
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  const auto rep = sla.recover();
+  REQUIRE(rep);
+  CHECK(rep->orphaned == 1);
+  CHECK(rep->loaded == 0);
+  CHECK(f.store.timers().get(t.id)->state == timer_state::pending);
+}

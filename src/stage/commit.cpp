@@ -55,9 +55,15 @@ result<move_result> move_and_commit(storage& store, gate& g, const move_request&
     out.attempts = attempt;
     auto stored = store.opportunities().get(request.id);
     if (!stored) return stored.error();
-    // The deal as the move would leave it: with the lost reasons that come with the request.
-    auto o = stored;
-    if (!request.lost_reasons.empty()) o->lost_reasons = request.lost_reasons;
+    // The deal as the move would leave it: with the lost reasons that come with the request
+    // (a copy only then).
+    opportunity with_reasons;
+    const opportunity* o = &*stored;
+    if (!request.lost_reasons.empty()) {
+      with_reasons = *stored;
+      with_reasons.lost_reasons = request.lost_reasons;
+      o = &with_reasons;
+    }
     out.verdict = g.validate(*o, request.target, request.evidence, now);
     const move_verdict& v = out.verdict;
 

@@ -87,9 +87,8 @@ forecast forecast_of(const pipeline& p, std::span<const opportunity> deals, time
     out.unweighted += o.amount;
     const double w = std::round(static_cast<double>(o.amount.minor()) * s->win_probability);
     // w <= the amount (probabilities are at most 1); clamped where a double rounds past int64.
-    const money weighted = money::from_minor(w >= 9.2e18    ? o.amount.minor()
-                                             : w <= -9.2e18 ? o.amount.minor()
-                                                            : static_cast<std::int64_t>(w));
+    const money weighted =
+        money::from_minor(static_cast<std::int64_t>(std::clamp(w, -9.2e18, 9.2e18)));
     out.weighted += weighted;
     out.by_category[s->forecast_category] += weighted;
   }

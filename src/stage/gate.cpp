@@ -120,6 +120,19 @@ void check_exit(const stage_def& s, std::vector<std::unique_ptr<activation>>& gu
   }
 }
 
+/// Whether `list` declares a move from `from` to `to` whose condition holds (`acts` parallel to
+/// `list`). `why` gets the value of the last condition that did not.
+bool declared(const std::vector<transition>& list, std::vector<std::unique_ptr<activation>>& acts,
+              const std::string& from, const std::string& to, const opportunity& o, timestamp now,
+              std::string& why) {
+  for (std::size_t k = 0; k < list.size(); ++k) {
+    const transition& t = list[k];
+    if (t.from != from || t.to != to) continue;
+    if (!t.when || holds(*t.when, *acts[k], o, now, &why)) return true;
+  }
+  return false;
+}
+
 void check_lost_reasons(const pipeline& p, const opportunity& o, std::vector<requirement_gap>& out,
                         const std::string& target) {
   std::int64_t primary = 0, secondary = 0;
@@ -210,17 +223,8 @@ move_verdict gate::validate(const opportunity& o, std::string_view target,
     check_lost_reasons(p, o, v.unmet, to->id);
   } else if (to->kind == stage_kind::open && to->order < from->order) {
     v.kind = move_kind::back;
-    bool allowed = false;
     std::string why;
-    for (std::size_t k = 0; k < p.backward.size(); ++k) {
-      const transition& t = p.backward[k];
-      if (t.from != from->id || t.to != to->id) continue;
-      if (!t.when || holds(*t.when, *f.backward[k], o, now, &why)) {
-        allowed = true;
-        break;
-      }
-    }
-    if (!allowed) {
+    if (!declared(p.backward, f.backward, from->id, to->id, o, now, why)) {
       v.unmet.push_back({to->id, "transition",
                          "no backward move from '" + from->id + "' to '" + to->id + "'" +
                              (why.empty() ? std::string(" is declared")
@@ -234,18 +238,9 @@ move_verdict gate::validate(const opportunity& o, std::string_view target,
       if (to->kind == stage_kind::open && s.order >= to->order) continue;
       passed.push_back(&s);
     }
-    bool by_shortcut = false;
     std::string why;
-    if (!passed.empty()) {
-      for (std::size_t k = 0; k < p.shortcuts.size(); ++k) {
-        const transition& t = p.shortcuts[k];
-        if (t.from != from->id || t.to != to->id) continue;
-        if (!t.when || holds(*t.when, *f.shortcuts[k], o, now, &why)) {
-          by_shortcut = true;
-          break;
-        }
-      }
-    }
+    const bool by_shortcut =
+        !passed.empty() && declared(p.shortcuts, f.shortcuts, from->id, to->id, o, now, why);
     v.kind = to->kind == stage_kind::won ? move_kind::won
              : by_shortcut               ? move_kind::shortcut
              : passed.empty()            ? move_kind::next

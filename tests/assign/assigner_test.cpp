@@ -3,13 +3,12 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <iterator>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "crmrules/rules/rule_set.hpp"
+#include "doc_example.hpp"
 
 using namespace crmrules;
 
@@ -333,15 +332,10 @@ TEST_CASE("mistakes in the assign section are reported with their place", "[assi
 }
 
 TEST_CASE("the rules-file example in docs/ASSIGNMENT.md loads and assigns", "[assign][docs]") {
-  std::ifstream in(CRMRULES_SOURCE_DIR "/docs/ASSIGNMENT.md");
-  REQUIRE(in);
-  const std::string page{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  const auto start = page.find("```jsonc\n");
-  REQUIRE(start != std::string::npos);
-  const auto body = start + 9;
-  const auto end = page.find("```", body);
-  REQUIRE(end != std::string::npos);
-  auto rules = rule_set::load_string(page.substr(body, end - body), "docs/ASSIGNMENT.md");
+  const std::string example =
+      test_docs::first_jsonc_block(CRMRULES_SOURCE_DIR "/docs/ASSIGNMENT.md");
+  REQUIRE_FALSE(example.empty());
+  auto rules = rule_set::load_string(example, "docs/ASSIGNMENT.md");
   INFO((rules ? std::string() : rules.error().to_string()));
   REQUIRE(rules);
   REQUIRE((*rules)->assign_policy() != nullptr);

@@ -2,7 +2,6 @@
 #include "crmrules/assign/reclaim.hpp"
 
 #include <catch2/catch.hpp>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -39,21 +38,6 @@ lead assigned_lead() {
   l.assigned_at = t0;
   return l;
 }
-
-class recording_notifier final : public notifier {
- public:
-  std::vector<notification> sent;
-
- protected:
-  status do_notify(const notification& n) override {
-    std::lock_guard lock(mu_);
-    sent.push_back(n);
-    return {};
-  }
-
- private:
-  std::mutex mu_;
-};
 
 }  // namespace
 
@@ -106,22 +90,22 @@ TEST_CASE("a reclaimed lead is released, the manager told, and it goes to someon
   }
   REQUIRE(store.leads().insert(assigned_lead()));
   const auto p = ladder_policy();
-  recording_notifier n;
+  memory_notifier n;
 
   // The reminder goes to the owner and changes nothing.
   auto r = assign::reclaim_and_commit(store, *p, lead_id{"L1"}, t0 + 61min, &n);
   REQUIRE(r);
   CHECK(r->decision.step == assign::reclaim_step::remind_owner);
   CHECK_FALSE(r->released);
-  REQUIRE(n.sent.size() == 1);
-  CHECK(n.sent[0].topic == "assign.first_touch_reminder");
-  CHECK(n.sent[0].recipients == std::vector<std::string>{"R1"});
+  REQUIRE(n.size() == 1);
+  CHECK(n.snapshot()[0].topic == "assign.first_touch_reminder");
+  CHECK(n.snapshot()[0].recipients == std::vector<std::string>{"R1"});
   // The manager step goes to the owner's team manager.
   r = assign::reclaim_and_commit(store, *p, lead_id{"L1"}, t0 + 95min, &n);
   REQUIRE(r);
-  REQUIRE(n.sent.size() == 2);
-  CHECK(n.sent[1].topic == "assign.first_touch_overdue");
-  CHECK(n.sent[1].recipients == std::vector<std::string>{"M1"});
+  REQUIRE(n.size() == 2);
+  CHECK(n.snapshot()[1].topic == "assign.first_touch_overdue");
+  CHECK(n.snapshot()[1].recipients == std::vector<std::string>{"M1"});
   CHECK(store.leads().get(lead_id{"L1"})->status == lead_status::assigned);
 
   // Past the last rung: released.
@@ -132,8 +116,8 @@ TEST_CASE("a reclaimed lead is released, the manager told, and it goes to someon
   CHECK(released->status == lead_status::to_reassign);
   CHECK(released->owner == rep_id{"R1"});  // kept, so the next assignment skips R1
   CHECK(store.reps().get(rep_id{"R1"})->open_leads == 0);
-  REQUIRE(n.sent.size() == 3);
-  CHECK(n.sent[2].topic == "assign.reclaimed");
+  REQUIRE(n.size() == 3);
+  CHECK(n.snapshot()[2].topic == "assign.reclaimed");
   auto log = store.decisions().read(0, 10);
   REQUIRE(log->size() == 1);
   CHECK((*log)[0].kind == decision_kind::reclaim);

@@ -60,17 +60,6 @@ evidence_item call(const char* id) {
   return e;
 }
 
-class recording_notifier final : public notifier {
- public:
-  std::vector<notification> sent;
-
- protected:
-  status do_notify(const notification& n) override {
-    sent.push_back(n);
-    return {};
-  }
-};
-
 }  // namespace
 
 TEST_CASE("a move with its proof is committed with the proof and a stage_move decision",
@@ -260,12 +249,12 @@ TEST_CASE(
   CHECK(frozen[0].over_by == std::chrono::days(3));
   CHECK(frozen[0].in_stage == std::chrono::days(6));
   CHECK(frozen[1].id.str() == "O1");
-  recording_notifier n;
+  memory_notifier n;
   CHECK(stage::remind_frozen(n, *p, deals, now) == 2);
-  REQUIRE(n.sent.size() == 2);
-  CHECK(n.sent[0].topic == "stage.dwell_exceeded");
-  CHECK(n.sent[0].recipients == std::vector<std::string>{"R1"});
-  CHECK(n.sent[0].message.find("has been in '初步接触' for 8.0 days (limit 7.0)") !=
+  REQUIRE(n.size() == 2);
+  CHECK(n.snapshot()[0].topic == "stage.dwell_exceeded");
+  CHECK(n.snapshot()[0].recipients == std::vector<std::string>{"R1"});
+  CHECK(n.snapshot()[0].message.find("has been in '初步接触' for 8.0 days (limit 7.0)") !=
         std::string::npos);
   const auto f = stage::forecast_of(*p, deals, now);
   CHECK(f.counted == 2);  // O2 and O3

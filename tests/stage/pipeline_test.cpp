@@ -2,12 +2,11 @@
 #include "crmrules/stage/pipeline.hpp"
 
 #include <catch2/catch.hpp>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
 #include "crmrules/rules/rule_set.hpp"
+#include "doc_example.hpp"
 
 using namespace crmrules;
 
@@ -335,15 +334,10 @@ TEST_CASE("invalid pipelines are refused with the place and a clear message", "[
 }
 
 TEST_CASE("the rules-file example in docs/STAGE_GATES.md loads and gates a move", "[stage][docs]") {
-  std::ifstream in(CRMRULES_SOURCE_DIR "/docs/STAGE_GATES.md");
-  REQUIRE(in);
-  const std::string page{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  const auto start = page.find("```jsonc\n");
-  REQUIRE(start != std::string::npos);
-  const auto body = start + 9;
-  const auto end = page.find("```", body);
-  REQUIRE(end != std::string::npos);
-  auto rules = rule_set::load_string(page.substr(body, end - body), "docs/STAGE_GATES.md");
+  const std::string example =
+      test_docs::first_jsonc_block(CRMRULES_SOURCE_DIR "/docs/STAGE_GATES.md");
+  REQUIRE_FALSE(example.empty());
+  auto rules = rule_set::load_string(example, "docs/STAGE_GATES.md");
   INFO((rules ? std::string() : rules.error().to_string()));
   REQUIRE(rules);
   const auto p = (*rules)->stage_pipeline();

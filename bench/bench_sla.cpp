@@ -7,7 +7,11 @@
 //   BM_heap_schedule_cancel/pending:N    the same on a binary heap with lazy cancellation (a
 //                                        cancelled flag, skipped when popped)
 //   BM_heap_lifecycle/pending:N
-// The 10 M sizes are registered but only run with --benchmark_filter naming them (about 1 GB).
+//   BM_engine_start_fire/pending:N      the deadline engine on memory_storage: one deadline
+//                                        started (stored), its one step fired (notified, stored
+//                                        with its decision-log entry), with N deadlines running
+//   BM_engine_start_stop/pending:N      one deadline started and stopped (two store writes)
+// The 10 M sizes take about 1 GB.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -15,7 +19,10 @@
 #include <random>
 #include <vector>
 
+#include "crmrules/rules/rule_set.hpp"
+#include "crmrules/sla/engine.hpp"
 #include "crmrules/sla/timer_wheel.hpp"
+#include "crmrules/store/memory_storage.hpp"
 
 namespace {
 
@@ -120,6 +127,60 @@ void BM_heap_lifecycle(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_heap_lifecycle)->ArgName("pending")->Arg(1'000'000);
+BENCHMARK(BM_heap_lifecycle)->ArgName("pending")->Arg(10'000'000);
+
+// ---- the engine, with a store --------------------------------------------------------------
+
+constexpr const char* engine_rules = R"({"sla": {
+  "quick": {"about": "lead", "due": "1ms", "steps": [{"at": "0m", "action": "remind",
+                                                       "to": ["$owner"]}]},
+  "slow": {"about": "lead", "due": "30d", "steps": [{"at": "0m", "action": "remind",
+                                                      "to": ["$owner"]}]}}})";
+
+struct engine_fixture {
+  std::shared_ptr<const crmrules::rule_set> rules = *crmrules::rule_set::load_string(engine_rules);
+  crmrules::memory_storage store;
+  crmrules::manual_clock clk{crmrules::from_unix_micros(start_ms * 1000)};
+  crmrules::null_notifier out;
+  crmrules::sla::engine sla{rules->sla_policies(), store, clk, &out};
+
+  crmrules::sla::start_request request(const char* policy, std::int64_t i) {
+    crmrules::sla::start_request r;
+    r.policy = policy;
+    r.subject = {crmrules::record_kind::lead, "L" + std::to_string(i)};
+    r.from = clk.now();
+    r.parties.set("owner", "R7");
+    return r;
+  }
+  explicit engine_fixture(std::int64_t pending) {
+    for (std::int64_t i = 0; i < pending; ++i)
+      (void)sla.start(request("slow", i));
+  }
+};
+
+void BM_engine_start_fire(benchmark::State& state) {
+  engine_fixture f(state.range(0));
+  std::int64_t i = state.range(0);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(f.sla.start(f.request("quick", i++)));
+    f.clk.advance(std::chrono::milliseconds(1));
+    benchmark::DoNotOptimize(f.sla.advance());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_engine_start_fire)->ArgName("pending")->Arg(0)->Arg(100'000);
+
+void BM_engine_start_stop(benchmark::State& state) {
+  engine_fixture f(state.range(0));
+  std::int64_t i = state.range(0);
+  for (auto _ : state) {
+    auto r = f.request("slow", i++);
+    benchmark::DoNotOptimize(f.sla.start(r));
+    benchmark::DoNotOptimize(f.sla.stop("slow", r.subject));
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_engine_start_stop)->ArgName("pending")->Arg(100'000);
 
 }  // namespace
 

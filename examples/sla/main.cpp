@@ -20,7 +20,9 @@ namespace {
 using namespace crmrules;
 using namespace std::chrono_literals;
 
-timestamp beijing(const char* text) { return *parse_timestamp(text, std::chrono::hours(8)); }
+timestamp beijing(const char* text) {
+  return *parse_timestamp(text, std::chrono::hours(8));
+}
 
 /// "2027-02-15 Mon 10:00" in Beijing time.
 std::string local(timestamp t) {
@@ -90,9 +92,10 @@ int main(int argc, char** argv) {
     }
   };
 
-  fmt::print("Rules: {} (calendar 华东: 09:00-12:00, 13:30-18:00; 春节 02-06..02-14 off; "
-             "Saturday 02-20 worked)\n\n",
-             (*rules)->name());
+  fmt::print(
+      "Rules: {} (calendar 华东: 09:00-12:00, 13:30-18:00; 春节 02-06..02-14 off; "
+      "Saturday 02-20 worked)\n\n",
+      (*rules)->name());
   start("L-1001", "R-张伟");  // one business hour today, one after the holiday
   start("L-1002", "R-李娜");
   start("L-1003", "R-王芳");

@@ -21,7 +21,9 @@ std::int64_t ms_up(timestamp t) {
   if (us <= 0) return 0;
   return us / 1000 + (us % 1000 != 0 ? 1 : 0);
 }
-std::int64_t ms_down(timestamp t) { return std::max<std::int64_t>(0, to_unix_micros(t) / 1000); }
+std::int64_t ms_down(timestamp t) {
+  return std::max<std::int64_t>(0, to_unix_micros(t) / 1000);
+}
 
 std::optional<timestamp> time_attr(const timer& t, std::string_view key) {
   const value* v = t.custom.find(key);
@@ -99,7 +101,8 @@ struct engine::state {
   std::vector<entry> slots;
   std::vector<std::uint32_t> free_slots;
   std::unordered_map<std::string, std::uint32_t> by_id;
-  std::vector<timer> unsaved;  // finished timers whose last write failed
+  std::vector<timer> unsaved;        // finished timers whose last write failed
+  std::vector<std::uint32_t> dirty;  // slots whose last write failed
   std::size_t paused_count = 0;
   timestamp recovered_at = timestamp::min();
 
@@ -195,7 +198,7 @@ struct engine::state {
   }
 
   notification notice(const entry& e, const step& s, std::size_t index, timestamp step_at,
-                       timestamp now, bool late, std::vector<std::string> recipients) const {
+                      timestamp now, bool late, std::vector<std::string> recipients) const {
     notification n;
     n.at = now;
     n.level = s.level;
@@ -322,8 +325,7 @@ result<timer> engine::start(const start_request& r) {
   }
   for (const auto& party : pol->parties()) {
     const value* v = r.parties.find(party);
-    if (v == nullptr ||
-        (v->type() != value_type::string && v->type() != value_type::string_list)) {
+    if (v == nullptr || (v->type() != value_type::string && v->type() != value_type::string_list)) {
       return status::invalid_argument("policy '" + pol->name + "' needs the party '" + party +
                                       "' (a string or a string list)");
     }
@@ -457,14 +459,18 @@ advance_report engine::advance() {
         ++it;
       }
     }
-    for (auto& e : st.slots) {
-      if (!e.dirty || e.pol == nullptr) continue;
+    std::vector<std::uint32_t> still_dirty;
+    for (const std::uint32_t i : st.dirty) {
+      state::entry& e = st.slots[i];
+      if (!e.dirty || e.pol == nullptr) continue;  // written since, or the slot was reused
       if (status s = st.write(e.rec, nullptr); s.ok()) {
         e.dirty = false;
       } else {
         rep.errors.push_back(s);
+        still_dirty.push_back(i);
       }
     }
+    st.dirty = std::move(still_dirty);
 
     // A step that fires can make the next one of its ladder due at once (missed while down, or
     // time advanced far): keep going until nothing is due at `now`.
@@ -507,6 +513,7 @@ advance_report engine::advance() {
       fs.recipients = std::move(recipients);
       fired.push_back(std::move(fs));
       if (e.rec.state == timer_state::pending) {
+        if (!ws.ok() && !e.dirty) st.dirty.push_back(i);
         e.dirty = !ws.ok();
         st.schedule(i);
       } else {

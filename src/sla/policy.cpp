@@ -47,8 +47,8 @@ status policy::check() const {
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const step& s = steps[i];
-    if (s.name.empty()) return status::invalid_argument(where + "step " + std::to_string(i) +
-                                                        " has no name");
+    if (s.name.empty())
+      return status::invalid_argument(where + "step " + std::to_string(i) + " has no name");
     if (!names.insert(s.name).second)
       return status::invalid_argument(where + "two steps named '" + s.name + "'");
     if (s.action.empty())

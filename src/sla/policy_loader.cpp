@@ -43,8 +43,8 @@ void load_steps(object_reader& r, sla::policy& p) {
       }
       st.to = std::move(*to);
     }
-    st.level = st.offset < duration::zero() ? notification_level::warning
-                                            : notification_level::escalation;
+    st.level =
+        st.offset < duration::zero() ? notification_level::warning : notification_level::escalation;
     if (auto level = s.choice("level", {levels.begin(), levels.end()})) {
       for (std::size_t k = 0; k < levels.size(); ++k) {
         if (levels[k] == *level) st.level = static_cast<notification_level>(k);
@@ -57,8 +57,7 @@ void load_steps(object_reader& r, sla::policy& p) {
     }
     for (const auto& other : p.steps) {
       if (other.name == st.name) {
-        ctx.error(at, "a second step named '" + st.name + "'",
-                  "give each step its own \"name\"");
+        ctx.error(at, "a second step named '" + st.name + "'", "give each step its own \"name\"");
       }
     }
     p.steps.push_back(std::move(st));

@@ -42,7 +42,9 @@ constexpr const char* rules_text = R"({
   }
 })";
 
-timestamp start_time() { return *parse_timestamp("2026-11-23T09:00:00+08:00"); }
+timestamp start_time() {
+  return *parse_timestamp("2026-11-23T09:00:00+08:00");
+}
 
 void send_line(int fd, const std::string& line) {
   const std::string msg = line + "\n";  // one write: atomic on a pipe below PIPE_BUF
@@ -172,8 +174,7 @@ TEST_CASE("deadlines survive a kill: missed steps fire once on recovery, none is
   const std::vector<int> kill_points = {
       std::uniform_int_distribution<int>(5, deadlines - 5)(rng),
       std::uniform_int_distribution<int>(deadlines + 10, total_lines / 2)(rng),
-      std::uniform_int_distribution<int>(total_lines / 2, total_lines - 10)(rng),
-      total_lines + 1};
+      std::uniform_int_distribution<int>(total_lines / 2, total_lines - 10)(rng), total_lines + 1};
   for (std::size_t round = 0; round < kill_points.size(); ++round) {
     INFO("round " << round << ", kill after line " << kill_points[round]);
     const fs::path path = dir / ("sla-crash-" + std::to_string(round) + ".db");

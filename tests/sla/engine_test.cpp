@@ -3,12 +3,17 @@
 // from the timer store after a restart (late steps fire once, skip policies skip).
 #include "crmrules/sla/engine.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crmrules/rules/rule_set.hpp"
 #include "crmrules/store/memory_storage.hpp"
+#include "doc_example.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
@@ -64,7 +69,9 @@ std::shared_ptr<const rule_set> load_rules() {
   return *r;
 }
 
-record_ref lead_ref(const char* id) { return {record_kind::lead, id}; }
+record_ref lead_ref(const char* id) {
+  return {record_kind::lead, id};
+}
 
 sla::start_request first_touch(const char* lead, timestamp from) {
   sla::start_request r;
@@ -187,8 +194,7 @@ TEST_CASE("a first-touch ladder fires in business time: warning, breach, reassig
   r = sla.advance();
   CHECK(r.fired == 1);
   CHECK(r.completed == 1);
-  CHECK(steps_of(f.sent) ==
-        std::vector<std::string>{"L1:warn", "L1:breach", "L1:reassign"});
+  CHECK(steps_of(f.sent) == std::vector<std::string>{"L1:warn", "L1:breach", "L1:reassign"});
   const auto all = f.sent.snapshot();
   CHECK(all[1].topic == "sla.breach");
   CHECK(all[1].recipients == std::vector<std::string>{"R7", "M1"});
@@ -333,8 +339,7 @@ TEST_CASE("bad start requests are refused with the reason", "[sla][engine]") {
         status_code::not_found);
 }
 
-TEST_CASE("a notification the host refuses is tried again later, never lost",
-          "[sla][engine]") {
+TEST_CASE("a notification the host refuses is tried again later, never lost", "[sla][engine]") {
   fixture f;
   int refusals = 2;
   std::vector<notification> got;
@@ -472,4 +477,94 @@ TEST_CASE("timers of policies the rules no longer have are left alone on recover
   CHECK(rep->orphaned == 1);
   CHECK(rep->loaded == 0);
   CHECK(f.store.timers().get(t.id)->state == timer_state::pending);
+}
+
+TEST_CASE("concurrent starts, stops and advances fire every step of every deadline once",
+          "[sla][engine][threads]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  callback_notifier counting([&](const notification& n) -> status {
+    std::lock_guard lock(mu);
+    ++seen[n.data.find("key")->to_string()];
+    return {};
+  });
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &counting);
+  constexpr int threads = 4, per_thread = 200;
+  std::atomic<bool> stop_advancing{false};
+  std::thread advancer([&] {
+    while (!stop_advancing.load()) {
+      const auto r = sla.advance();
+      CHECK(r.errors.empty());
+    }
+  });
+  std::vector<std::thread> workers;
+  for (int w = 0; w < threads; ++w) {
+    workers.emplace_back([&, w] {
+      for (int i = 0; i < per_thread; ++i) {
+        const std::string id = "L" + std::to_string(w) + "-" + std::to_string(i);
+        auto t = sla.start(first_touch(id.c_str(), f.clk.now()));
+        CHECK(t);
+        if (i % 4 == 0) CHECK(sla.stop("first_touch", lead_ref(id.c_str())).ok());
+      }
+    });
+  }
+  for (int k = 0; k < 40; ++k) {
+    f.clk.advance(10min);  // 09:00 -> 15:40: every ladder started at 09:00 has run out
+    std::this_thread::sleep_for(1ms);
+  }
+  for (auto& t : workers)
+    t.join();
+  f.clk.set(at("2026-11-24T18:00:00+08:00"));
+  stop_advancing = true;
+  advancer.join();
+  (void)sla.advance();  // the last steps, after the workers stopped
+  CHECK(sla.advance().fired == 0);
+  CHECK(sla.running() == 0);
+  std::size_t expected = 0;
+  for (int w = 0; w < threads; ++w) {
+    for (int i = 0; i < per_thread; ++i) {
+      if (i % 4 == 0) continue;
+      ++expected;
+      const std::string key = "first_touch/lead/L" + std::to_string(w) + "-" + std::to_string(i);
+      for (int s = 0; s < 3; ++s) {
+        INFO(key << "#" << s);
+        CHECK(seen[key + "#" + std::to_string(s)] == 1);
+      }
+    }
+  }
+  CHECK(seen.size() >= expected * 3);
+  for (const auto& [key, n] : seen)
+    CHECK(n == 1);
+}
+
+TEST_CASE("the rules-file example in docs/SLA.md and examples/rules/sla-rules.json load",
+          "[sla][engine][docs]") {
+  const std::string text = test_docs::first_jsonc_block(CRMRULES_SOURCE_DIR "/docs/SLA.md");
+  REQUIRE_FALSE(text.empty());
+  auto rules = rule_set::load_string(text, "docs/SLA.md");
+  if (!rules) FAIL(rules.error().to_string());
+  CHECK((*rules)->sla_policies()->names() ==
+        std::vector<std::string>{"dwell", "first_touch", "golden_72h", "promise"});
+  CHECK((*rules)->calendar_names() == std::vector<std::string>{"New York", "华东"});
+  auto example = rule_set::load_file(CRMRULES_SOURCE_DIR "/examples/rules/sla-rules.json");
+  if (!example) FAIL(example.error().to_string());
+  CHECK((*example)->sla_policies()->find("first_touch")->steps.size() == 4);
+
+  // A stage's own dwell limit, passed at start: 3 business days from Friday 17:00 on the
+  // 华东 calendar (7.5 working hours a day) end on Wednesday at 17:00.
+  memory_storage store;
+  manual_clock clk(at("2026-11-20T17:00:00+08:00"));
+  memory_notifier sent;
+  sla::engine sla((*rules)->sla_policies(), store, clk, &sent);
+  sla::start_request r;
+  r.policy = "dwell";
+  r.subject = {record_kind::opportunity, "OPP1"};
+  r.from = clk.now();
+  r.due_in = 3 * 7h + 3 * 30min;  // three working days of business time
+  r.parties.set("owner", "R7");
+  const auto t = sla.start(r);
+  REQUIRE(t);
+  CHECK(t->due_at == at("2026-11-25T17:00:00+08:00"));
 }

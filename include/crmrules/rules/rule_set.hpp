@@ -46,7 +46,7 @@ struct pipeline;
 namespace sla {
 class business_calendar;
 class policy_set;
-}
+}  // namespace sla
 
 /// What a rules file may use beyond the built-ins.
 struct rules_options {

@@ -66,13 +66,13 @@ struct start_request {
 
 /// A step that fired, as given to `engine_options::on_step` (the notification has the same facts).
 struct fired_step {
-  timer deadline;           ///< the stored timer after the step (its `step` already advanced)
+  timer deadline;  ///< the stored timer after the step (its `step` already advanced)
   const policy* rules = nullptr;
-  std::size_t index = 0;    ///< the step's index in `rules->steps`
-  timestamp deadline_at{};  ///< the deadline itself
-  timestamp step_at{};      ///< when the step was due
-  timestamp fired_at{};     ///< when it fired
-  bool late = false;        ///< it came due while no process ran (fired by recovery)
+  std::size_t index = 0;                ///< the step's index in `rules->steps`
+  timestamp deadline_at{};              ///< the deadline itself
+  timestamp step_at{};                  ///< when the step was due
+  timestamp fired_at{};                 ///< when it fired
+  bool late = false;                    ///< it came due while no process ran (fired by recovery)
   std::vector<std::string> recipients;  ///< resolved
 };
 
@@ -84,10 +84,10 @@ struct advance_report {
 };
 
 struct recovery_report {
-  std::size_t loaded = 0;   ///< pending and paused deadlines reloaded
-  std::size_t paused = 0;   ///< of which paused
-  std::size_t overdue = 0;  ///< steps that came due while down and will fire at the next advance
-  std::size_t skipped = 0;  ///< steps dropped by policies whose `on_recovery` is skip
+  std::size_t loaded = 0;    ///< pending and paused deadlines reloaded
+  std::size_t paused = 0;    ///< of which paused
+  std::size_t overdue = 0;   ///< steps that came due while down and will fire at the next advance
+  std::size_t skipped = 0;   ///< steps dropped by policies whose `on_recovery` is skip
   std::size_t orphaned = 0;  ///< timers of policies the rules no longer have (left untouched)
 };
 
@@ -104,10 +104,9 @@ struct engine_options {
 
 class engine {
  public:
-
   /// `policies` must not be null. `n` may be null (steps are then only logged and reported).
-  engine(std::shared_ptr<const policy_set> policies, storage& store, const clock& clk,
-         notifier* n, engine_options opts = {});
+  engine(std::shared_ptr<const policy_set> policies, storage& store, const clock& clk, notifier* n,
+         engine_options opts = {});
   ~engine();
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;

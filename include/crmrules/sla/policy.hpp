@@ -44,7 +44,7 @@ struct step {
 };
 
 struct policy {
-  std::string name;                     ///< "first_touch", "golden_72h", "promise", ...
+  std::string name;                       ///< "first_touch", "golden_72h", "promise", ...
   record_kind about = record_kind::lead;  ///< the kind of record its deadlines are about
   /// Time allowed from the start; nullopt when every deadline is given explicitly (a promise's
   /// due date, a stage's dwell limit passed at start).

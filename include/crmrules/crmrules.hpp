@@ -34,4 +34,7 @@
 #include "crmrules/store/storage.hpp"
 #include "crmrules/store/stores.hpp"
 #include "crmrules/store/wrappers.hpp"
+#include "crmrules/tier/engine.hpp"
+#include "crmrules/tier/policy.hpp"
+#include "crmrules/tier/windows.hpp"
 #include "crmrules/version.hpp"

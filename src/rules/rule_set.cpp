@@ -13,6 +13,7 @@
 #include "rules/reader.hpp"
 #include "sla/calendar_loader.hpp"
 #include "sla/policy_loader.hpp"
+#include "tier/policy_loader.hpp"
 #include "stage/pipeline_loader.hpp"
 #include "util/suggest.hpp"
 
@@ -255,6 +256,8 @@ struct rule_set_loader {
       set->sla_ = std::make_shared<const sla::policy_set>(
           detail::load_sla_policies(*section, set->calendars_));
     }
+    if (auto section = top.object("tiers"))
+      set->tiers_ = detail::load_tier_policy(*section, set->schemas_, options, set->sla_.get());
     if (auto section = top.object("pipeline"))
       set->pipeline_ = detail::load_pipeline(*section, set->schemas_, options);
     top.finish();

@@ -46,6 +46,9 @@ struct pipeline;
 namespace sla {
 class business_calendar;
 class policy_set;
+}
+namespace tier {
+struct tier_policy;
 }  // namespace sla
 
 /// What a rules file may use beyond the built-ins.
@@ -113,6 +116,11 @@ class rule_set {
   [[nodiscard]] std::shared_ptr<const sla::policy_set> sla_policies() const noexcept {
     return sla_;
   }
+  /// The customer tiers of the "tiers" section (crmrules/tier/policy.hpp), or nullptr when the
+  /// file has none.
+  [[nodiscard]] std::shared_ptr<const tier::tier_policy> tier_policy() const noexcept {
+    return tiers_;
+  }
 
  private:
   friend struct rule_set_loader;
@@ -127,6 +135,7 @@ class rule_set {
   std::shared_ptr<const stage::pipeline> pipeline_;
   std::map<std::string, std::shared_ptr<const sla::business_calendar>, std::less<>> calendars_;
   std::shared_ptr<const sla::policy_set> sla_;
+  std::shared_ptr<const tier::tier_policy> tiers_;
 };
 
 /// Holds the rules in force and replaces them atomically.

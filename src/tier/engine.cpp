@@ -1,0 +1,399 @@
+#include "crmrules/tier/engine.hpp"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "crmrules/sla/engine.hpp"
+#include "tier/functions.hpp"
+
+namespace crmrules::tier {
+
+namespace {
+
+struct customer_state {
+  customer rec;
+  int tier = -1;               // index into the policy's tiers; -1: none
+  std::uint64_t upgrades = 0;  // bit i: upgrade i's condition held at the last re-tier
+};
+
+std::string tier_name(const tier_policy& p, int i) {
+  return i < 0 ? std::string() : p.tiers[static_cast<std::size_t>(i)].name;
+}
+
+}  // namespace
+
+struct engine::state {
+  state(std::shared_ptr<const tier_policy> p, engine_options o)
+      : policy(std::move(p)),
+        opts(std::move(o)),
+        windows(window_options{policy->horizon, policy->cap_per_type}) {
+    for (const auto& t : policy->tiers)
+      tier_acts.push_back(t.when ? std::make_unique<activation>(*t.when) : nullptr);
+    for (const auto& u : policy->upgrades)
+      upgrade_acts.push_back(u.when ? std::make_unique<activation>(*u.when) : nullptr);
+  }
+
+  std::shared_ptr<const tier_policy> policy;
+  engine_options opts;
+  event_windows windows;
+  std::vector<customer_state> customers;  // by window slot
+  std::vector<std::unique_ptr<activation>> tier_acts;
+  std::vector<std::unique_ptr<activation>> upgrade_acts;
+  std::vector<tier_change> changes;
+
+  /// Evaluates a condition for a customer; an error counts as false and is reported.
+  bool holds(const formula* f, activation* act, const customer& c, timestamp now,
+             std::string_view what, std::vector<std::string>& errors) {
+    if (f == nullptr || act == nullptr) return false;
+    if (status s = act->bind(0, c); !s.ok()) {
+      errors.push_back(std::string(what) + ": " + s.message());
+      return false;
+    }
+    act->set_now(now);
+    const formula_value v = f->evaluate(*act);
+    if (v.is_error()) {
+      errors.push_back(std::string(what) + ": " + v.to_string());
+      return false;
+    }
+    return !v.is_blank() && v.as_bool();
+  }
+
+  std::vector<std::string> recipients(const action_def& a, const customer& c) const {
+    std::vector<std::string> out;
+    for (const auto& who : a.to) {
+      std::string r = who;
+      if (who == "$owner") {
+        if (!c.owner) continue;
+        r = c.owner->str();
+      }
+      if (std::find(out.begin(), out.end(), r) == out.end()) out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  void fire(const std::vector<action_def>& actions, const std::string& source, bool upgrade,
+            const customer& c, timestamp now, apply_result& out) {
+    for (const action_def& a : actions) {
+      fired_action f;
+      f.customer = c.id;
+      f.source = source;
+      f.upgrade = upgrade;
+      f.action = &a;
+      f.recipients = recipients(a, c);
+      f.at = now;
+      if (opts.notify != nullptr) {
+        notification n;
+        n.at = now;
+        n.level = notification_level::reminder;
+        n.topic = upgrade ? "tier.upgrade" : "tier.action";
+        n.subject = {record_kind::customer, c.id.str()};
+        n.recipients = f.recipients;
+        n.message = "customer " + c.id.str() + " (" + c.name + ") " +
+                    (upgrade ? "shows " + source : "entered tier " + source) + ": " + a.action;
+        n.data.set(upgrade ? "upgrade" : "tier", source);
+        n.data.set("action", a.action);
+        for (const auto& [k, v] : a.params)
+          n.data.set("param." + k, v);
+        if (status s = opts.notify->notify(n); !s.ok())
+          out.errors.push_back("notify " + a.action + ": " + s.message());
+      }
+      if (!a.sla.empty() && opts.deadlines != nullptr) {
+        sla::start_request r;
+        r.policy = a.sla;
+        r.subject = {record_kind::customer, c.id.str()};
+        r.from = now;
+        r.parties.set("owner", c.owner ? c.owner->str() : std::string());
+        if (auto t = opts.deadlines->start(r); !t)
+          out.errors.push_back("start " + a.sla + ": " + t.error().message());
+      }
+      if (opts.on_action) {
+        status s = crmrules::detail::guarded("on_action",
+                                             [&]() -> status { return opts.on_action(f); });
+        if (!s.ok()) out.errors.push_back(a.action + ": " + s.message());
+      }
+      out.actions.push_back(std::move(f));
+    }
+  }
+
+  apply_result evaluate(event_windows::slot slot, timestamp now, const event* cause) {
+    apply_result out;
+    customer_state& cs = customers[slot];
+    const detail::window_view view{&windows, slot};
+    const detail::view_scope in_view(view);
+    int next = -1;
+    for (std::size_t i = 0; i < policy->tiers.size(); ++i) {
+      if (holds(policy->tiers[i].when.get(), tier_acts[i].get(), cs.rec, now,
+                policy->tiers[i].name, out.errors)) {
+        next = static_cast<int>(i);
+        break;
+      }
+    }
+    std::uint64_t held = 0;
+    for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
+      if (holds(policy->upgrades[i].when.get(), upgrade_acts[i].get(), cs.rec, now,
+                policy->upgrades[i].name, out.errors))
+        held |= std::uint64_t{1} << i;
+    }
+    if (next != cs.tier) {
+      tier_change ch;
+      ch.customer = cs.rec.id;
+      ch.from = tier_name(*policy, cs.tier);
+      ch.to = tier_name(*policy, next);
+      ch.at = now;
+      if (cause != nullptr) {
+        ch.cause = cause->id;
+        ch.cause_type = cause->type;
+      }
+      for (const auto& [type, n] : windows.counts(slot, policy->horizon, now))
+        ch.counts.emplace_back(windows.type_name(type), n);
+      record_change(ch, out);
+      cs.tier = next;
+      cs.rec.tier = ch.to;
+      out.changed = true;
+      if (next >= 0) {
+        const tier_def& t = policy->tiers[static_cast<std::size_t>(next)];
+        fire(t.actions, t.name, false, cs.rec, now, out);
+      }
+      changes.push_back(ch);
+      out.change = std::move(ch);
+    }
+    const std::uint64_t rising = held & ~cs.upgrades;
+    for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
+      if ((rising >> i) & 1u)
+        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, cs.rec, now, out);
+    }
+    cs.upgrades = held;
+    out.tier = cs.rec.tier;
+    return out;
+  }
+
+  void record_change(const tier_change& ch, apply_result& out) {
+    const std::string from = ch.from.empty() ? "(none)" : ch.from;
+    const std::string to = ch.to.empty() ? "(none)" : ch.to;
+    std::string why = ch.cause.empty() ? std::string("windows moved on")
+                                       : "event " + ch.cause.str() + " (" + ch.cause_type + ")";
+    if (opts.log != nullptr) {
+      decision d;
+      d.at = ch.at;
+      d.kind = decision_kind::tier_change;
+      d.subject = {record_kind::customer, ch.customer.str()};
+      d.actor = opts.actor;
+      d.reason = "tier " + from + " -> " + to + ": " + why;
+      nlohmann::json counts = nlohmann::json::object();
+      for (const auto& [type, n] : ch.counts)
+        counts[type] = n;
+      nlohmann::json detail = {{"from", ch.from},
+                               {"to", ch.to},
+                               {"cause", ch.cause.str()},
+                               {"cause_type", ch.cause_type},
+                               {"counts", counts}};
+      d.detail = detail.dump();
+      if (auto seq = opts.log->append(d); !seq)
+        out.errors.push_back("log the tier change: " + seq.error().message());
+    }
+    if (opts.notify != nullptr) {
+      notification n;
+      n.at = ch.at;
+      n.level = notification_level::info;
+      n.topic = "tier.change";
+      n.subject = {record_kind::customer, ch.customer.str()};
+      const customer& c = customers[*windows.find(ch.customer.str())].rec;
+      if (c.owner) n.recipients.push_back(c.owner->str());
+      n.message = "customer " + ch.customer.str() + " (" + c.name + "): tier " + from + " -> " +
+                  to + " after " + why;
+      n.data.set("from", ch.from);
+      n.data.set("to", ch.to);
+      if (!ch.cause.empty()) n.data.set("cause", ch.cause.str());
+      if (status s = opts.notify->notify(n); !s.ok())
+        out.errors.push_back("notify the tier change: " + s.message());
+    }
+  }
+
+  result<event_windows::slot> slot_for_event(const event& e) {
+    if (!e.customer || e.customer->empty())
+      return status::invalid_argument("event " + e.id.str() + " has no customer");
+    if (e.type.empty()) return status::invalid_argument("event " + e.id.str() + " has no type");
+    const auto slot = windows.find(e.customer->str());
+    if (!slot) return status::not_found("customer " + e.customer->str() + " was never added");
+    return *slot;
+  }
+
+  status record(const event& e, event_windows::slot slot) {
+    const auto type = windows.intern(e.type);
+    if (!type) return status::resource_exhausted("too many event types");
+    windows.add(slot, *type, e.at);
+    return {};
+  }
+};
+
+engine::engine(std::shared_ptr<const tier_policy> policy, engine_options options)
+    : s_(std::make_unique<state>(policy ? std::move(policy)
+                                        : std::make_shared<const tier_policy>(),
+                                 std::move(options))) {}
+
+engine::~engine() = default;
+
+status engine::add_customer(const customer& c) {
+  if (c.id.empty()) return status::invalid_argument("empty customer id");
+  int tier = -1;
+  if (!c.tier.empty()) {
+    const auto t = s_->policy->find(c.tier);
+    if (!t) {
+      return status::invalid_argument("customer " + c.id.str() + " has tier '" + c.tier +
+                                      "', which the tiers section does not have");
+    }
+    tier = static_cast<int>(*t);
+  }
+  const auto slot = s_->windows.slot_of(c.id.str());
+  if (slot >= s_->customers.size()) s_->customers.resize(slot + 1);
+  customer_state& cs = s_->customers[slot];
+  cs.rec = c;
+  cs.tier = tier;
+  return {};
+}
+
+result<apply_result> engine::apply(const event& e, timestamp now) {
+  auto slot = s_->slot_for_event(e);
+  if (!slot) return slot.error();
+  if (status st = s_->record(e, *slot); !st.ok()) return st;
+  return s_->evaluate(*slot, now, &e);
+}
+
+status engine::record(const event& e) {
+  auto slot = s_->slot_for_event(e);
+  if (!slot) return slot.error();
+  return s_->record(e, *slot);
+}
+
+result<apply_result> engine::retier(const customer_id& id, timestamp now) {
+  const auto slot = s_->windows.find(id.str());
+  if (!slot) return status::not_found("customer " + id.str() + " was never added");
+  return s_->evaluate(*slot, now, nullptr);
+}
+
+sweep_report engine::sweep(timestamp now) {
+  sweep_report rep;
+  for (event_windows::slot s = 0; s < s_->customers.size(); ++s) {
+    if (s_->customers[s].rec.id.empty()) continue;
+    s_->windows.prune(s, now);
+    apply_result r = s_->evaluate(s, now, nullptr);
+    ++rep.customers;
+    rep.changed += r.changed ? 1 : 0;
+    rep.actions += r.actions.size();
+    for (auto& e : r.errors)
+      rep.errors.push_back(s_->customers[s].rec.id.str() + ": " + std::move(e));
+  }
+  return rep;
+}
+
+status engine::rebuild(const event_store& events) {
+  s_->windows.clear_events();
+  event_id after;
+  for (;;) {
+    auto page = events.list(after, 10'000);
+    if (!page) return page.error();
+    if (page->empty()) return {};
+    after = page->back().id;
+    for (const event& e : *page) {
+      if (!e.customer || e.type.empty()) continue;
+      const auto slot = s_->windows.find(e.customer->str());
+      if (!slot) continue;  // a customer this engine does not tier
+      if (status st = s_->record(e, *slot); !st.ok()) return st;
+    }
+  }
+}
+
+result<std::string> engine::tier_of(const customer_id& id) const {
+  const auto slot = s_->windows.find(id.str());
+  if (!slot) return status::not_found("customer " + id.str() + " was never added");
+  return s_->customers[*slot].rec.tier;
+}
+
+result<std::int64_t> engine::count(const customer_id& id, std::string_view type,
+                                   duration window, timestamp now) const {
+  const auto slot = s_->windows.find(id.str());
+  if (!slot) return status::not_found("customer " + id.str() + " was never added");
+  if (window <= duration::zero() || window > s_->policy->horizon)
+    return status::invalid_argument("the window is longer than the horizon, or not positive");
+  const auto t = s_->windows.type_of(type);
+  if (!t) return std::int64_t{0};
+  return s_->windows.count(*slot, *t, window, now);
+}
+
+std::vector<must_do_gap> engine::must_do(const rep_id& owner, timestamp day_start,
+                                         timestamp day_end) const {
+  std::vector<must_do_gap> out;
+  for (event_windows::slot s = 0; s < s_->customers.size(); ++s) {
+    const customer_state& cs = s_->customers[s];
+    if (cs.tier < 0 || !cs.rec.owner || *cs.rec.owner != owner) continue;
+    const tier_def& t = s_->policy->tiers[static_cast<std::size_t>(cs.tier)];
+    for (const daily_requirement& req : t.daily) {
+      const auto type = s_->windows.type_of(req.event);
+      const std::int64_t done = type ? s_->windows.count_between(s, *type, day_start, day_end) : 0;
+      if (done < req.min) out.push_back({cs.rec.id, t.name, req.event, req.min, done});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const must_do_gap& a, const must_do_gap& b) {
+    return a.customer < b.customer;
+  });
+  return out;
+}
+
+const std::vector<tier_change>& engine::changes() const noexcept { return s_->changes; }
+const event_windows& engine::windows() const noexcept { return s_->windows; }
+std::size_t engine::customers() const noexcept { return s_->windows.customers(); }
+
+std::vector<funnel_month> funnel(const std::vector<tier_change>& changes,
+                                 const std::vector<std::pair<customer_id, std::string>>& initial,
+                                 std::string_view from, std::string_view to,
+                                 std::chrono::minutes utc_offset) {
+  using namespace std::chrono;
+  if (changes.empty()) return {};
+  auto month_of = [&](timestamp t) {
+    const year_month_day d{floor<days>(t + utc_offset)};
+    return static_cast<int>(d.year()) * 12 + static_cast<int>(static_cast<unsigned>(d.month())) -
+           1;
+  };
+  std::vector<const tier_change*> sorted;
+  for (const auto& c : changes)
+    sorted.push_back(&c);
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const tier_change* a, const tier_change* b) { return a->at < b->at; });
+  const int first = month_of(sorted.front()->at), last = month_of(sorted.back()->at);
+  std::vector<funnel_month> out(static_cast<std::size_t>(last - first + 1));
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int m = first + static_cast<int>(i);
+    out[i].year = m / 12;
+    out[i].month = static_cast<unsigned>(m % 12 + 1);
+  }
+  // Each customer's months in `from`: from the start (or the change into it) to the change out.
+  std::map<std::string, int> in_since;  // month index the customer entered `from`
+  std::vector<std::set<std::string>> present(out.size());
+  for (const auto& [id, t] : initial) {
+    if (t == from) in_since[id.str()] = first;
+  }
+  auto mark = [&](const std::string& id, int a, int b) {
+    for (int m = std::max(a, first); m <= std::min(b, last); ++m)
+      present[static_cast<std::size_t>(m - first)].insert(id);
+  };
+  for (const tier_change* c : sorted) {
+    const std::string& id = c->customer.str();
+    const int m = month_of(c->at);
+    if (c->from == from) {  // in `from` since it entered, or since before the first change
+      const auto since = in_since.find(id);
+      mark(id, since == in_since.end() ? first : since->second, m);
+      if (since != in_since.end()) in_since.erase(since);
+      if (c->to == to) ++out[static_cast<std::size_t>(m - first)].moved;
+    }
+    if (c->to == from) in_since[id] = m;
+  }
+  for (const auto& [id, m] : in_since)
+    mark(id, m, last);
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i].in_from = present[i].size();
+  return out;
+}
+
+}  // namespace crmrules::tier

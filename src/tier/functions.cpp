@@ -1,0 +1,118 @@
+#include <chrono>
+
+#include "crmrules/rules/formula.hpp"
+#include "crmrules/tier/policy.hpp"
+#include "tier/functions.hpp"
+
+namespace crmrules::tier {
+
+namespace detail {
+
+const window_view*& current_view() noexcept {
+  thread_local const window_view* view = nullptr;
+  return view;
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::current_view;
+
+/// The view and the type id for a call; nullopt type when the type was never seen (count 0).
+struct lookup {
+  const detail::window_view* view = nullptr;
+  std::optional<event_windows::type_id> type;
+};
+
+lookup find(const formula_value& type_arg) {
+  lookup l;
+  l.view = current_view();
+  if (l.view != nullptr) l.type = l.view->windows->type_of(type_arg.as_string());
+  return l;
+}
+
+formula_value count_events(std::span<const formula_value> args, const eval_context& ctx,
+                           const void*) {
+  if (args[0].is_blank() || args[1].is_blank()) return formula_value::blank(formula_type::number);
+  const lookup l = find(args[0]);
+  if (l.view == nullptr) return formula_value::error(formula_type::number, formula_error::na);
+  const duration window = args[1].as_duration();
+  if (window <= duration::zero() || window > l.view->windows->options().horizon)
+    return formula_value::error(formula_type::number, formula_error::num);
+  if (!l.type) return formula_value::of_number(0);
+  return formula_value::of_number(static_cast<double>(
+      l.view->windows->count(l.view->customer, *l.type, window, ctx.now())));
+}
+
+formula_value has_event(std::span<const formula_value> args, const eval_context& ctx,
+                        const void* user) {
+  const formula_value n = count_events(args, ctx, user);
+  if (n.is_error()) return formula_value::error(formula_type::boolean, n.error());
+  if (n.is_blank()) return formula_value::blank(formula_type::boolean);
+  return formula_value::of_bool(n.as_number() >= 1);
+}
+
+formula_value last_event_at(std::span<const formula_value> args, const eval_context& ctx,
+                            const void*) {
+  if (args[0].is_blank()) return formula_value::blank(formula_type::time);
+  const lookup l = find(args[0]);
+  if (l.view == nullptr) return formula_value::error(formula_type::time, formula_error::na);
+  if (!l.type) return formula_value::blank(formula_type::time);
+  const auto at = l.view->windows->last(l.view->customer, *l.type, ctx.now());
+  return at ? formula_value::of_time(*at) : formula_value::blank(formula_type::time);
+}
+
+formula_value days_since_last(std::span<const formula_value> args, const eval_context& ctx,
+                              const void* user) {
+  const formula_value at = last_event_at(args, ctx, user);
+  if (at.is_error()) return formula_value::error(formula_type::number, at.error());
+  if (at.is_blank()) return formula_value::blank(formula_type::number);
+  return formula_value::of_number(
+      std::chrono::duration<double, std::ratio<86400>>(ctx.now() - at.as_time()).count());
+}
+
+function_def make(const char* name, std::vector<formula_type> params, formula_type returns,
+                  function_def::impl_fn impl, const char* description) {
+  function_def f;
+  f.name = name;
+  f.params = std::move(params);
+  f.returns = returns;
+  f.impl = impl;
+  f.pure = false;  // reads the customer's events
+  f.reads_scopes = 1;
+  f.reads_now = true;
+  f.description = description;
+  return f;
+}
+
+}  // namespace
+
+std::optional<std::size_t> tier_policy::find(std::string_view name) const {
+  for (std::size_t i = 0; i < tiers.size(); ++i) {
+    if (tiers[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
+formula_env tier_env(const schema_set& schemas, const std::vector<function_def>& extra) {
+  formula_env env(schemas);
+  (void)env.add_scope("customer", record_kind::customer,
+                      {std::string(chinese_name(record_kind::customer))});
+  (void)env.add_function(make("COUNT_EVENTS", {formula_type::string, formula_type::interval},
+                              formula_type::number, count_events,
+                              "events of a type in the last window: COUNT_EVENTS(\"site_visit\", "
+                              "30d)"));
+  (void)env.add_function(make("HAS_EVENT", {formula_type::string, formula_type::interval},
+                              formula_type::boolean, has_event,
+                              "at least one event of a type in the last window"));
+  (void)env.add_function(make("LAST_EVENT_AT", {formula_type::string}, formula_type::time,
+                              last_event_at, "the time of the last event of a type"));
+  (void)env.add_function(make("DAYS_SINCE_LAST", {formula_type::string}, formula_type::number,
+                              days_since_last, "days since the last event of a type"));
+  for (const auto& f : extra)
+    (void)env.add_function(f);  // a bad one is reported by the "formulas" section too
+  return env;
+}
+
+}  // namespace crmrules::tier

@@ -15,17 +15,13 @@
 #include "crmrules/sla/engine.hpp"
 #include "crmrules/store/memory_storage.hpp"
 #include "crmrules/store/wrappers.hpp"
+#include "sla/sla_test_support.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
+using namespace sla_test;
 
 namespace {
-
-timestamp at(const char* text) {
-  auto t = parse_timestamp(text);
-  REQUIRE(t);
-  return *t;
-}
 
 constexpr const char* rules_text = R"({
   "calendars": {
@@ -70,13 +66,7 @@ constexpr const char* rules_text = R"({
 })";
 
 std::shared_ptr<const rule_set> load_rules() {
-  auto r = rule_set::load_string(rules_text, "faults-test.json");
-  if (!r) FAIL(r.error().to_string());
-  return *r;
-}
-
-record_ref lead_ref(const std::string& id) {
-  return {record_kind::lead, id};
+  return load_rules_text(rules_text, "faults-test.json");
 }
 
 sla::start_request ladder(const std::string& lead, timestamp from) {
@@ -127,16 +117,6 @@ class flaky_storage : public storage_wrapper {
     return storage_wrapper::do_commit(b);
   }
 };
-
-/// "<subject>:<step>" for every notification, in arrival order.
-std::vector<std::string> steps_of(const memory_notifier& n) {
-  std::vector<std::string> out;
-  for (const auto& x : n.snapshot()) {
-    const value* step = x.data.find("step");
-    out.push_back(x.subject.id + ":" + (step ? step->to_string() : "?"));
-  }
-  return out;
-}
 
 bool all_unavailable(const std::vector<status>& errors) {
   for (const auto& e : errors) {

@@ -14,17 +14,13 @@
 #include "crmrules/rules/rule_set.hpp"
 #include "crmrules/store/memory_storage.hpp"
 #include "doc_example.hpp"
+#include "sla/sla_test_support.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
+using namespace sla_test;
 
 namespace {
-
-timestamp at(const char* text) {
-  auto t = parse_timestamp(text);
-  REQUIRE(t);
-  return *t;
-}
 
 constexpr const char* rules_text = R"({
   "calendars": {
@@ -64,13 +60,7 @@ constexpr const char* rules_text = R"({
 })";
 
 std::shared_ptr<const rule_set> load_rules() {
-  auto r = rule_set::load_string(rules_text, "sla-test.json");
-  if (!r) FAIL(r.error().to_string());
-  return *r;
-}
-
-record_ref lead_ref(const char* id) {
-  return {record_kind::lead, id};
+  return load_rules_text(rules_text, "sla-test.json");
 }
 
 sla::start_request first_touch(const char* lead, timestamp from) {
@@ -81,15 +71,6 @@ sla::start_request first_touch(const char* lead, timestamp from) {
   r.parties.set("owner", "R7");
   r.parties.set("manager", "M1");
   return r;
-}
-
-std::vector<std::string> steps_of(const memory_notifier& n) {
-  std::vector<std::string> out;
-  for (const auto& x : n.snapshot()) {
-    const value* step = x.data.find("step");
-    out.push_back(x.subject.id + ":" + (step ? step->to_string() : "?"));
-  }
-  return out;
 }
 
 struct fixture {

@@ -247,14 +247,16 @@ struct rule_set_loader {
       load_formulas(*formulas, set->schemas_, options, set->formulas_);
     if (auto section = top.object("assign"))
       set->assign_ = detail::load_assign_policy(*section, set->schemas_, options);
+    std::vector<std::string> calendars_declared;
     if (auto section = top.object("calendars")) {
+      calendars_declared = section->member_names();
       for (auto& [name, cal] : detail::load_calendars(*section))
         set->calendars_.emplace(name,
                                 std::make_shared<const sla::business_calendar>(std::move(cal)));
     }
     if (auto section = top.object("sla")) {
       set->sla_ = std::make_shared<const sla::policy_set>(
-          detail::load_sla_policies(*section, set->calendars_));
+          detail::load_sla_policies(*section, set->calendars_, calendars_declared));
     }
     if (auto section = top.object("tiers"))
       set->tiers_ = detail::load_tier_policy(*section, set->schemas_, options, set->sla_.get());

@@ -11,6 +11,7 @@ namespace crmrules::sla {
 namespace {
 
 constexpr std::string_view deadline_key = "deadline";
+constexpr duration max_offset = policy::max_offset;
 constexpr std::string_view from_key = "from";
 constexpr std::string_view party_prefix = "party.";
 
@@ -78,7 +79,10 @@ struct engine::state {
     timestamp deadline{};
     timer_wheel::handle h{};
     bool scheduled = false;
-    bool dirty = false;  // the stored copy is behind: write it again at the next advance
+    bool dirty = false;      // the stored copy is behind: write it again at the next advance
+    bool recovered = false;  // loaded by recover(), not started in this process
+    int attempts = 0;        // refusals of the current step's notification
+    std::vector<decision> unlogged;  // decision-log entries of steps whose write failed
   };
 
   state(std::shared_ptr<const policy_set> p, storage& st, const clock& c, notifier* n,
@@ -101,8 +105,12 @@ struct engine::state {
   std::vector<entry> slots;
   std::vector<std::uint32_t> free_slots;
   std::unordered_map<std::string, std::uint32_t> by_id;
-  std::vector<timer> unsaved;        // finished timers whose last write failed
-  std::vector<std::uint32_t> dirty;  // slots whose last write failed
+  struct unsaved_write {
+    timer rec;
+    std::vector<decision> log;
+  };
+  std::vector<unsaved_write> unsaved;  // finished timers whose last write failed
+  std::vector<std::uint32_t> dirty;    // slots whose last write failed
   std::size_t paused_count = 0;
   timestamp recovered_at = timestamp::min();
 
@@ -132,6 +140,11 @@ struct engine::state {
     free_slots.push_back(i);
   }
 
+  bool is_unsaved(const timer_id& id) const {
+    return std::any_of(unsaved.begin(), unsaved.end(),
+                       [&](const unsaved_write& u) { return u.rec.id == id; });
+  }
+
   entry* find(const timer_id& id) {
     const auto it = by_id.find(id.str());
     return it == by_id.end() ? nullptr : &slots[it->second];
@@ -151,10 +164,11 @@ struct engine::state {
 
   // ---- the store ---------------------------------------------------------------------------
 
-  /// Writes `t` (insert when its version is 0) with `d` when given; on success `t.version` is
-  /// the stored one. A conflict re-reads the stored version once and writes again: the engine
-  /// owns its timers, so a newer stored copy is a write of ours whose answer was lost.
-  status write(timer& t, const decision* d) {
+  /// Writes `t` (insert when its version is 0) with the decision-log entries `log`, in one
+  /// batch; on success `t.version` is the stored one. A conflict re-reads the stored version
+  /// once and writes again: the engine owns its timers, so a newer stored copy is a write of
+  /// ours whose answer was lost.
+  status write(timer& t, const std::vector<decision>& log = {}) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       write_batch batch;
       if (t.version == 0) {
@@ -162,7 +176,8 @@ struct engine::state {
       } else {
         batch.update(t);
       }
-      if (d != nullptr) batch.append(*d);
+      for (const decision& d : log)
+        batch.append(d);
       auto receipt = store.commit(batch);
       if (receipt) {
         t.version = receipt->versions.front();
@@ -256,6 +271,10 @@ engine::engine(std::shared_ptr<const policy_set> policies, storage& store, const
                notifier* n, engine_options opts)
     : s_(std::make_unique<state>(std::move(policies), store, clk, n, std::move(opts))) {
   if (!s_->policies) s_->policies = std::make_shared<const policy_set>();
+  // A retry at "now" would come due again at once: advance() would never end.
+  s_->opts.retry_after = std::clamp<duration>(s_->opts.retry_after, std::chrono::milliseconds(1),
+                                              std::chrono::hours(24));
+  s_->opts.max_attempts = std::max(1, s_->opts.max_attempts);
 }
 
 engine::~engine() = default;
@@ -272,7 +291,8 @@ result<recovery_report> engine::recover() {
     if (page->empty()) break;
     after = page->back().id;
     for (timer& t : *page) {
-      if (st.find(t.id) != nullptr) continue;  // started in this process already
+      // Started in this process already, or finished here with its write still pending.
+      if (st.find(t.id) != nullptr || st.is_unsaved(t.id)) continue;
       const policy* pol = st.policies->find(t.policy);
       const auto deadline = time_attr(t, deadline_key);
       if (pol == nullptr || !deadline || t.step < 0 ||
@@ -285,18 +305,27 @@ result<recovery_report> engine::recover() {
       e.rec = std::move(t);
       e.pol = pol;
       e.deadline = *deadline;
+      e.recovered = true;
       if (e.rec.state == timer_state::paused) {
         ++rep.paused;
         st.add_slot(std::move(e));
         continue;
       }
       if (pol->on_recovery == recovery_mode::skip && e.rec.due_at <= now) {
-        while (e.rec.state == timer_state::pending && e.rec.due_at <= now) {
-          ++rep.skipped;
+        status failed;
+        std::size_t skipped = 0;
+        while (failed.ok() && e.rec.state == timer_state::pending && e.rec.due_at <= now) {
+          ++skipped;
           ++e.rec.step;
-          if (status s = st.aim(e); !s.ok()) return s;
+          failed = st.aim(e);
         }
-        if (status s = st.write(e.rec, nullptr); !s.ok()) return s;
+        if (failed.ok()) failed = st.write(e.rec);
+        if (!failed.ok()) {  // left as stored: the next recovery tries again
+          --rep.loaded;
+          rep.errors.push_back(status(failed.code(), e.rec.id.str() + ": " + failed.message()));
+          continue;
+        }
+        rep.skipped += skipped;
         if (e.rec.state != timer_state::pending) continue;
       } else {
         for (auto k = static_cast<std::size_t>(e.rec.step); k < pol->steps.size(); ++k) {
@@ -340,10 +369,19 @@ result<timer> engine::start(const start_request& r) {
       return status::invalid_argument("policy '" + pol->name +
                                       "' has no \"due\": give due_in or due_at");
     }
+    if (r.from == timestamp{})
+      return status::invalid_argument("start_request::from is not set (the clock's start)");
+    if (!in_supported_range(r.from) || *allowed > max_offset)
+      return status::invalid_argument("the deadline is out of range");
     auto d = pol->deadline_from(r.from, *allowed);
     if (!d) return d.error();
     e.deadline = *d;
   }
+  // Ten years either side leaves room for every step's offset without overflow.
+  if (!in_supported_range(e.deadline) || !in_supported_range(e.deadline - max_offset) ||
+      !in_supported_range(e.deadline + max_offset))
+    return status::invalid_argument("the deadline " + format_timestamp(e.deadline) +
+                                    " is out of range");
   const timestamp now = st.clk.now();
   timer& t = e.rec;
   t.id = timer_id_of(pol->name, r.subject);
@@ -371,7 +409,9 @@ result<timer> engine::start(const start_request& r) {
       return stored.error();
     }
   }
-  if (status s = st.write(t, nullptr); !s.ok()) return s;
+  // Log entries of the old ladder still waiting for the store go with the new start.
+  static const std::vector<decision> none;
+  if (status s = st.write(t, old != nullptr ? old->unlogged : none); !s.ok()) return s;
   if (old != nullptr) st.drop_slot(st.index_of(t.id));
   timer copy = e.rec;
   st.schedule(st.add_slot(std::move(e)));
@@ -386,7 +426,8 @@ status engine::stop(const timer_id& id) {
   timer t = e->rec;
   t.state = timer_state::cancelled;
   t.remaining.reset();
-  if (status s = st.write(t, nullptr); !s.ok()) return s;
+  // A stored copy removed by someone else (not_found) leaves nothing to cancel there.
+  if (status s = st.write(t, e->unlogged); !s.ok() && s.code() != status_code::not_found) return s;
   st.drop_slot(st.index_of(id));
   return {};
 }
@@ -407,8 +448,10 @@ status engine::pause(const timer_id& id) {
   } else {
     t.remaining = e->deadline - now;  // already over: kept as wall-clock time over
   }
-  if (status s = st.write(t, nullptr); !s.ok()) return s;
+  if (status s = st.write(t, e->unlogged); !s.ok()) return s;
   e->rec = std::move(t);
+  e->unlogged.clear();
+  e->dirty = false;
   st.unschedule(*e);
   ++st.paused_count;
   return {};
@@ -435,7 +478,9 @@ status engine::resume(const timer_id& id) {
   next.rec.remaining.reset();
   next.rec.custom.set(deadline_key, next.deadline);
   if (status s = st.aim(next); !s.ok()) return s;
-  if (status s = st.write(next.rec, nullptr); !s.ok()) return s;
+  if (status s = st.write(next.rec, next.unlogged); !s.ok()) return s;
+  next.unlogged.clear();
+  next.dirty = false;
   *e = std::move(next);
   --st.paused_count;
   st.schedule(st.index_of(id));
@@ -452,7 +497,17 @@ advance_report engine::advance() {
 
     // Writes that failed before go first, so the store catches up before it moves on.
     for (auto it = st.unsaved.begin(); it != st.unsaved.end();) {
-      if (status s = st.write(*it, nullptr); s.ok()) {
+      status s;
+      if (st.find(it->rec.id) != nullptr) {
+        // Started again since: the running deadline's state wins; only the log entries remain.
+        write_batch batch;
+        for (const decision& d : it->log)
+          batch.append(d);
+        if (auto r = st.store.commit(batch); !r) s = r.error();
+      } else {
+        s = st.write(it->rec, it->log);
+      }
+      if (s.ok()) {
         it = st.unsaved.erase(it);
       } else {
         rep.errors.push_back(s);
@@ -463,8 +518,9 @@ advance_report engine::advance() {
     for (const std::uint32_t i : st.dirty) {
       state::entry& e = st.slots[i];
       if (!e.dirty || e.pol == nullptr) continue;  // written since, or the slot was reused
-      if (status s = st.write(e.rec, nullptr); s.ok()) {
+      if (status s = st.write(e.rec, e.unlogged); s.ok()) {
         e.dirty = false;
+        e.unlogged.clear();
       } else {
         rep.errors.push_back(s);
         still_dirty.push_back(i);
@@ -481,27 +537,43 @@ advance_report engine::advance() {
       const auto index = static_cast<std::size_t>(e.rec.step);
       const step& s = e.pol->steps[index];
       const timestamp step_at = e.rec.due_at;
-      const bool late = step_at < st.recovered_at;
+      // Late: it came due while no process ran (a deadline reloaded by recover()); a step that
+      // was already due when its deadline started in this process is not late.
+      const bool late = e.recovered && step_at < st.recovered_at;
       auto recipients = resolve(s, e.rec);
+      bool undelivered = false;
       if (st.out != nullptr) {
         const notification n = st.notice(e, s, index, step_at, now, late, recipients);
         if (status ns = st.out->notify(n); !ns.ok()) {
-          ++rep.retried;
-          e.h = st.wheel.schedule(ms_up(now + st.opts.retry_after), i);
-          e.scheduled = true;
-          return;
+          if (++e.attempts < st.opts.max_attempts) {
+            ++rep.retried;
+            e.h = st.wheel.schedule(ms_up(now + st.opts.retry_after), i);
+            e.scheduled = true;
+            return;
+          }
+          undelivered = true;  // given up: the rest of the ladder must not wait for it
+          ++rep.undelivered;
+          rep.errors.push_back(
+              status(ns.code(), e.rec.id.str() + " step '" + s.name + "' undelivered after " +
+                                    std::to_string(e.attempts) + " attempts: " + ns.message()));
         }
       }
+      e.attempts = 0;
       ++rep.fired;
-      const decision d = st.log_entry(e, s, index, step_at, now, late);
+      e.unlogged.push_back(st.log_entry(e, s, index, step_at, now, late));
+      if (undelivered) e.unlogged.back().reason += "; the notifier refused it, given up";
       ++e.rec.step;
       if (status as = st.aim(e); !as.ok()) {
         // No working time left on the calendar for the next step: the ladder ends here.
         rep.errors.push_back(as);
         e.rec.state = timer_state::fired;
       }
-      const status ws = st.write(e.rec, &d);
-      if (!ws.ok()) rep.errors.push_back(ws);
+      const status ws = st.write(e.rec, e.unlogged);
+      if (ws.ok()) {
+        e.unlogged.clear();
+      } else {
+        rep.errors.push_back(ws);
+      }
       fired_step fs;
       fs.deadline = e.rec;
       fs.rules = e.pol;
@@ -510,6 +582,8 @@ advance_report engine::advance() {
       fs.step_at = step_at;
       fs.fired_at = now;
       fs.late = late;
+      fs.persisted = ws.ok();
+      fs.undelivered = undelivered;
       fs.recipients = std::move(recipients);
       fired.push_back(std::move(fs));
       if (e.rec.state == timer_state::pending) {
@@ -518,7 +592,7 @@ advance_report engine::advance() {
         st.schedule(i);
       } else {
         ++rep.completed;
-        if (!ws.ok()) st.unsaved.push_back(e.rec);
+        if (!ws.ok()) st.unsaved.push_back({e.rec, std::move(e.unlogged)});
         st.drop_slot(i);
       }
     };

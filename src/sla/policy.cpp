@@ -42,7 +42,10 @@ result<timestamp> policy::step_time(std::size_t i, timestamp deadline) const {
 status policy::check() const {
   if (name.empty()) return status::invalid_argument("a policy needs a name");
   const std::string where = "policy '" + name + "': ";
-  if (due && *due < duration::zero()) return status::invalid_argument(where + "negative due");
+  if (name.find('/') != std::string::npos)
+    return status::invalid_argument(where + "a policy name cannot contain '/'");
+  if (due && (*due < duration::zero() || *due > max_offset))
+    return status::invalid_argument(where + "due is negative or longer than ten years");
   if (steps.empty()) return status::invalid_argument(where + "no steps");
   std::set<std::string_view> names;
   for (std::size_t i = 0; i < steps.size(); ++i) {
@@ -51,6 +54,8 @@ status policy::check() const {
       return status::invalid_argument(where + "step " + std::to_string(i) + " has no name");
     if (!names.insert(s.name).second)
       return status::invalid_argument(where + "two steps named '" + s.name + "'");
+    if (s.offset > max_offset || s.offset < -max_offset)
+      return status::invalid_argument(where + "step '" + s.name + "' is more than ten years away");
     if (s.action.empty())
       return status::invalid_argument(where + "step '" + s.name + "' has no action");
     if (i > 0 && s.offset < steps[i - 1].offset)

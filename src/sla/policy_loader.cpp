@@ -1,5 +1,6 @@
 #include "sla/policy_loader.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 #include <vector>
@@ -69,7 +70,8 @@ void load_steps(object_reader& r, sla::policy& p) {
 sla::policy_set load_sla_policies(
     object_reader& section,
     const std::map<std::string, std::shared_ptr<const sla::business_calendar>, std::less<>>&
-        calendars) {
+        calendars,
+    const std::vector<std::string>& declared) {
   sla::policy_set out;
   load_context& ctx = section.context();
   for (const auto& name : section.member_names()) {
@@ -83,7 +85,10 @@ sla::policy_set load_sla_policies(
     if (auto due = r->duration_value("due")) p.due = *due;
     if (auto cal = r->string("calendar")) {
       const auto it = calendars.find(*cal);
-      if (it == calendars.end()) {
+      const bool has_errors = std::find(declared.begin(), declared.end(), *cal) != declared.end();
+      if (it == calendars.end() && has_errors) {
+        // The calendar is there but did not load: its own errors say why.
+      } else if (it == calendars.end()) {
         std::vector<std::string_view> known;
         for (const auto& [k, v] : calendars)
           known.push_back(k);

@@ -7,18 +7,14 @@
 #include <vector>
 
 #include "crmrules/rules/rule_set.hpp"
+#include "sla/sla_test_support.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
+using sla_test::at;
 using std::chrono::year_month_day;
 
 namespace {
-
-timestamp at(const char* text) {
-  auto t = parse_timestamp(text);
-  REQUIRE(t);
-  return *t;
-}
 
 std::string show(const result<timestamp>& t) {
   return t ? format_timestamp(*t) : t.error().message();

@@ -14,17 +14,13 @@
 #include "crmrules/rules/rule_set.hpp"
 #include "crmrules/store/memory_storage.hpp"
 #include "doc_example.hpp"
+#include "sla/sla_test_support.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
+using namespace sla_test;
 
 namespace {
-
-timestamp at(const char* text) {
-  auto t = parse_timestamp(text);
-  REQUIRE(t);
-  return *t;
-}
 
 constexpr const char* rules_text = R"({
   "calendars": {
@@ -64,13 +60,7 @@ constexpr const char* rules_text = R"({
 })";
 
 std::shared_ptr<const rule_set> load_rules() {
-  auto r = rule_set::load_string(rules_text, "sla-test.json");
-  if (!r) FAIL(r.error().to_string());
-  return *r;
-}
-
-record_ref lead_ref(const char* id) {
-  return {record_kind::lead, id};
+  return load_rules_text(rules_text, "sla-test.json");
 }
 
 sla::start_request first_touch(const char* lead, timestamp from) {
@@ -81,15 +71,6 @@ sla::start_request first_touch(const char* lead, timestamp from) {
   r.parties.set("owner", "R7");
   r.parties.set("manager", "M1");
   return r;
-}
-
-std::vector<std::string> steps_of(const memory_notifier& n) {
-  std::vector<std::string> out;
-  for (const auto& x : n.snapshot()) {
-    const value* step = x.data.find("step");
-    out.push_back(x.subject.id + ":" + (step ? step->to_string() : "?"));
-  }
-  return out;
 }
 
 struct fixture {
@@ -567,4 +548,131 @@ TEST_CASE("the rules-file example in docs/SLA.md and examples/rules/sla-rules.js
   const auto t = sla.start(r);
   REQUIRE(t);
   CHECK(t->due_at == at("2026-11-25T17:00:00+08:00"));
+}
+
+TEST_CASE("a notifier that always refuses cannot stall the ladder or the engine", "[sla][engine]") {
+  fixture f;
+  callback_notifier refuses(
+      [](const notification&) -> status { return status::unavailable("inbox full"); });
+  sla::engine_options o;
+  o.retry_after = duration::zero();  // clamped to 1 ms: advance() must still return
+  o.max_attempts = 3;
+  std::vector<std::string> steps;
+  o.on_step = [&](const sla::fired_step& s) -> status {
+    steps.push_back(s.rules->steps[s.index].name + (s.undelivered ? " undelivered" : ""));
+    return status::internal("the host's action failed");
+  };
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &refuses, o);
+  sla::start_request r;
+  r.policy = "golden_72h";
+  r.subject = lead_ref("L1");
+  r.from = f.clk.now();
+  REQUIRE(sla.start(r));
+  f.clk.advance(72h);
+  auto rep = sla.advance();
+  CHECK(rep.retried == 1);
+  CHECK(rep.fired == 0);
+  f.clk.advance(1ms);
+  CHECK(sla.advance().retried == 1);
+  f.clk.advance(1ms);
+  rep = sla.advance();
+  CHECK(rep.undelivered == 1);
+  CHECK(rep.fired == 1);
+  CHECK(rep.completed == 1);
+  REQUIRE(rep.errors.size() == 2);  // given up, and the host action's own error
+  CHECK_THAT(rep.errors[0].message(), Catch::Contains("undelivered after 3 attempts"));
+  CHECK_THAT(rep.errors[1].message(), Catch::Contains("the host's action failed"));
+  CHECK(steps == std::vector<std::string>{"escalate undelivered"});
+  const auto log = f.store.decisions().for_subject(lead_ref("L1"));
+  REQUIRE(log);
+  REQUIRE(log->size() == 1);
+  CHECK_THAT((*log)[0].reason, Catch::Contains("the notifier refused it, given up"));
+  CHECK(refuses.failed() == 3);
+}
+
+TEST_CASE("a calendar with a mistake is reported once, not again where a policy names it",
+          "[sla][engine]") {
+  auto r = rule_set::load_string(R"({
+    "calendars": {"A": {"week": {"mon-fri": ["09:00-18:00"]}, "holidayz": []},
+                  "华东": {"week": {"mon-fri": ["09:00-18:00"]}}},
+    "sla": {"p": {"about": "lead", "calendar": "A", "due": "2h",
+                  "steps": [{"at": "0m", "action": "remind"}]}}})",
+                                 "cal.json");
+  REQUIRE_FALSE(r);
+  const std::string text = r.error().to_string();
+  CHECK_THAT(text, Catch::Contains("holidayz"));
+  CHECK_THAT(text, !Catch::Contains("no calendar named"));
+}
+
+TEST_CASE("skip recovery drops only the missed steps; later ones still fire",
+          "[sla][engine][recovery]") {
+  auto rules = rule_set::load_string(R"({"sla": {"s": {"about": "lead", "due": "1h",
+      "on_recovery": "skip", "steps": [{"name": "a", "at": "0m", "action": "x"},
+                                       {"name": "b", "at": "1h", "action": "y"},
+                                       {"name": "c", "at": "5h", "action": "z"}]}}})");
+  REQUIRE(rules);
+  memory_storage store;
+  manual_clock clk(at("2026-11-23T09:00:00+08:00"));
+  memory_notifier sent;
+  {
+    sla::engine sla((*rules)->sla_policies(), store, clk, &sent);
+    sla::start_request r;
+    r.policy = "s";
+    r.subject = lead_ref("L1");
+    r.from = clk.now();
+    REQUIRE(sla.start(r));
+  }
+  clk.set(at("2026-11-23T12:00:00+08:00"));  // a (10:00) and b (11:00) missed
+  sla::engine sla((*rules)->sla_policies(), store, clk, &sent);
+  const auto rep = sla.recover();
+  REQUIRE(rep);
+  CHECK(rep->skipped == 2);
+  CHECK(rep->overdue == 0);
+  CHECK(sla.advance().fired == 0);
+  clk.set(at("2026-11-23T15:00:00+08:00"));
+  CHECK(sla.advance().fired == 1);
+  CHECK(steps_of(sent) == std::vector<std::string>{"L1:c"});
+}
+
+TEST_CASE("a deadline paused after it was missed keeps how far over it was", "[sla][engine]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  const auto t = sla.start(first_touch("L1", f.clk.now()));  // due 11:00
+  REQUIRE(t);
+  f.clk.set(at("2026-11-23T11:30:00+08:00"));
+  CHECK(sla.advance().fired == 2);
+  REQUIRE(sla.pause(t->id).ok());
+  CHECK(sla.find(t->id)->remaining == std::optional<duration>(-30min));
+  f.clk.set(at("2026-11-24T10:00:00+08:00"));
+  REQUIRE(sla.resume(t->id).ok());
+  CHECK(*sla.find(t->id)->custom.find("deadline") == value(at("2026-11-24T09:30:00+08:00")));
+  // The reclaim, 2 business hours after the new deadline: 11:30.
+  CHECK(sla.find(t->id)->due_at == at("2026-11-24T11:30:00+08:00"));
+}
+
+TEST_CASE("starts without a clock start or far out of range, and odd policy names, are refused",
+          "[sla][engine]") {
+  fixture f;
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  auto r = first_touch("L1", timestamp{});
+  CHECK_THAT(sla.start(r).error().message(), Catch::Contains("from is not set"));
+  sla::start_request p;
+  p.policy = "promise";
+  p.subject = {record_kind::promise, "P1"};
+  p.parties.set("owner", "R7");
+  p.parties.set("delivery_owner", "D1");
+  p.due_at = timestamp::max();
+  CHECK_THAT(sla.start(p).error().message(), Catch::Contains("out of range"));
+  r = first_touch("L1", f.clk.now());
+  r.due_in = std::chrono::days(365 * 20);
+  CHECK(sla.start(r).error().code() == status_code::invalid_argument);
+  CHECK(sla.running() == 0);
+
+  sla::policy bad;
+  bad.name = "a/b";
+  bad.steps.push_back({"s", 0min, "remind", {}, notification_level::escalation});
+  sla::policy_set set;
+  CHECK_THAT(set.add(bad).message(), Catch::Contains("cannot contain '/'"));
+  CHECK(sla.next_due() == std::nullopt);
 }

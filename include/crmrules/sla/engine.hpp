@@ -19,8 +19,9 @@
 // entry in the decision log, in one batch) right after. Within one process no step fires twice.
 // A process killed between the two sends that one step again after the restart: each
 // notification carries `data["key"]` = "<timer id>#<step>", which hosts may use to drop the
-// repeat. A notification the host refuses is retried at the next advance after
-// `engine_options::retry_after`, so none is lost.
+// repeat. A notification the host refuses is retried after `engine_options::retry_after`, up to
+// `engine_options::max_attempts` times; then the step is logged as undelivered and reported, and
+// the ladder goes on (a notifier that refuses one recipient forever must not stop the reclaim).
 //
 // Thread-safety: every member may be called from several threads; calls are serialised by one
 // mutex. The notifier is called with that mutex held and must not call back into the engine;
@@ -68,36 +69,53 @@ struct start_request {
 struct fired_step {
   timer deadline;  ///< the stored timer after the step (its `step` already advanced)
   const policy* rules = nullptr;
-  std::size_t index = 0;                ///< the step's index in `rules->steps`
-  timestamp deadline_at{};              ///< the deadline itself
-  timestamp step_at{};                  ///< when the step was due
-  timestamp fired_at{};                 ///< when it fired
-  bool late = false;                    ///< it came due while no process ran (fired by recovery)
+  std::size_t index = 0;    ///< the step's index in `rules->steps`
+  timestamp deadline_at{};  ///< the deadline itself
+  timestamp step_at{};      ///< when the step was due
+  timestamp fired_at{};     ///< when it fired
+  bool late = false;        ///< it came due while no process ran (fired by recovery)
+  /// The step's new state and log entry reached the store; false when the write failed (it is
+  /// retried at the next advance, and a crash before then fires the step again).
+  bool persisted = true;
+  /// The notifier refused the step `engine_options::max_attempts` times; it was given up.
+  bool undelivered = false;
   std::vector<std::string> recipients;  ///< resolved
 };
 
 struct advance_report {
-  std::size_t fired = 0;       ///< steps delivered
-  std::size_t completed = 0;   ///< deadlines whose last step fired
-  std::size_t retried = 0;     ///< notifications refused by the host, to be retried
-  std::vector<status> errors;  ///< store writes that failed (retried at the next advance)
+  std::size_t fired = 0;        ///< steps delivered
+  std::size_t completed = 0;    ///< deadlines whose last step fired
+  std::size_t retried = 0;      ///< notifications refused by the host, to be retried
+  std::size_t undelivered = 0;  ///< steps given up after max_attempts refusals (also in errors)
+  std::vector<status> errors;   ///< store writes that failed (retried at the next advance)
 };
 
 struct recovery_report {
-  std::size_t loaded = 0;    ///< pending and paused deadlines reloaded
-  std::size_t paused = 0;    ///< of which paused
-  std::size_t overdue = 0;   ///< steps that came due while down and will fire at the next advance
-  std::size_t skipped = 0;   ///< steps dropped by policies whose `on_recovery` is skip
-  std::size_t orphaned = 0;  ///< timers of policies the rules no longer have (left untouched)
+  std::size_t loaded = 0;   ///< pending and paused deadlines reloaded
+  std::size_t paused = 0;   ///< of which paused
+  std::size_t overdue = 0;  ///< steps that came due while down and will fire at the next advance
+  std::size_t skipped = 0;  ///< steps dropped by policies whose `on_recovery` is skip
+  /// Timers left untouched: of a policy the rules no longer have, or whose stored state the
+  /// policy cannot use (no deadline, a step beyond its ladder).
+  std::size_t orphaned = 0;
+  /// Timers that could not be reloaded (a calendar with no working time left for the next
+  /// step, a store write that failed); the others were reloaded.
+  std::vector<status> errors;
 };
 
 struct engine_options {
-  /// Called, without the engine's lock, for every step after it was delivered and persisted:
-  /// where a host runs the step's action (a reclaim, a reassignment). An error is reported in
-  /// the advance report and does not undo the step.
+  /// Called, without the engine's lock, for every step after it was delivered (see
+  /// `fired_step::persisted`): where a host runs the step's action (a reclaim, a
+  /// reassignment). An error is reported in the advance report and does not undo the step.
+  /// Steps of one deadline fired by concurrent advance() calls may reach it out of order, and
+  /// a stop() may come between the step and the call: a host action re-checks the record (as
+  /// assign::reclaim_and_commit does).
   std::function<status(const fired_step&)> on_step;
-  /// How long after a refused notification it is tried again.
+  /// How long after a refused notification it is tried again (at least 1 ms, at most 1 day).
   duration retry_after = std::chrono::minutes(1);
+  /// After this many refusals of one step's notification the step is given up: logged as
+  /// undelivered, reported in the advance's errors, and the ladder moves on (at least 1).
+  int max_attempts = 10;
   /// Written as the decision log's actor.
   std::string actor = "crmrules.sla";
 };
@@ -118,7 +136,8 @@ class engine {
 
   /// Starts (or restarts, from its first step) the deadline of `r.policy` about `r.subject` and
   /// persists it. not_found for an unknown policy; invalid_argument for a subject of another
-  /// kind than the policy's, no deadline (no `due`, `due_in` or `due_at`), or a missing party.
+  /// kind than the policy's, no deadline (no `due`, `due_in` or `due_at`), no `from` when the
+  /// deadline is counted from it, a deadline outside years 1..9999, or a missing party.
   [[nodiscard]] result<timer> start(const start_request& r);
   /// Stops a deadline because its condition is met (the first touch was recorded); it will not
   /// fire again. not_found when it is not running (never started, stopped, or completed).
@@ -134,8 +153,9 @@ class engine {
   /// not_found when it is not known; invalid_argument when it is not paused.
   status resume(const timer_id& id);
 
-  /// Fires every step due by the clock's now, in order of due time; see the header comment for
-  /// delivery.
+  /// Fires every step due by the clock's now: each deadline's steps in order, the due steps of
+  /// all deadlines in order of due time, round by round (a step made due by another's firing
+  /// comes in the next round of the same call); see the header comment for delivery.
   [[nodiscard]] advance_report advance();
 
   /// A running or paused deadline, as stored; nullopt otherwise.

@@ -44,6 +44,9 @@ struct step {
 };
 
 struct policy {
+  /// The longest time allowed and the farthest step offset: ten years.
+  static constexpr duration max_offset = std::chrono::days(3653);
+
   std::string name;                       ///< "first_touch", "golden_72h", "promise", ...
   record_kind about = record_kind::lead;  ///< the kind of record its deadlines are about
   /// Time allowed from the start; nullopt when every deadline is given explicitly (a promise's
@@ -64,8 +67,9 @@ struct policy {
   /// calendar when there is one).
   [[nodiscard]] result<timestamp> deadline_from(timestamp from, duration allowed) const;
 
-  /// Checks the policy: a name, at least one step, steps ordered by offset with unique names and
-  /// an action, recipients non-empty strings, "$" followed by a name. invalid_argument otherwise.
+  /// Checks the policy: a name without '/', at least one step, steps ordered by offset with
+  /// unique names and an action, recipients non-empty strings, "$" followed by a name, `due`
+  /// and offsets within ten years. invalid_argument otherwise.
   [[nodiscard]] status check() const;
 };
 

@@ -1,0 +1,352 @@
+// Tiering: the tiers section, first match wins, actions once per entry, upgrades on a rising
+// condition, tier changes logged with their cause, windows moving on in a sweep, a rebuild from
+// the event store that agrees with incremental counting, daily must-do checks and the funnel.
+#include "crmrules/tier/engine.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crmrules/rules/rule_set.hpp"
+#include "crmrules/sla/engine.hpp"
+#include "crmrules/store/memory_storage.hpp"
+
+using namespace crmrules;
+using namespace std::chrono_literals;
+
+namespace {
+
+const timestamp t0 = *parse_timestamp("2026-11-02T10:00:00+08:00");  // a Monday
+
+constexpr const char* rules_text = R"js({
+  "sla": {
+    "tier_a_response": {"about": "customer", "due": "2h",
+                        "steps": [{"at": "0m", "action": "escalate", "to": ["$owner"]}]}
+  },
+  "tiers": {
+    "horizon": "90d",
+    "levels": [
+      {"name": "A",
+       "when": "COUNT_EVENTS(\"site_visit\", 30d) >= 3 AND HAS_EVENT(\"whitepaper_download\", 30d) AND COUNT_EVENTS(\"demo_attended\", 30d) >= 1",
+       "actions": [{"action": "respond", "to": ["$owner"], "sla": "tier_a_response"},
+                   {"action": "assign_advisor", "to": ["sales_director"]},
+                   {"action": "push_content", "to": ["$owner"],
+                    "params": {"content": "competitor_comparison"}}]},
+      {"name": "B", "when": "COUNT_EVENTS(\"site_visit\", 30d) >= 1 OR HAS_EVENT(\"call\", 7d)",
+       "daily": [{"event": "call", "min": 1}, {"event": "wechat_message", "min": 1}]},
+      {"name": "C", "when": "DAYS_SINCE_LAST(\"site_visit\") <= 90"}
+    ],
+    "upgrades": [
+      {"name": "high_intent",
+       "when": "COUNT_EVENTS(\"tech_consult\", 30d) >= 2 AND COUNT_EVENTS(\"quote_request\", 30d) >= 1",
+       "actions": [{"action": "send_demo_link", "to": ["$owner"]}]}
+    ]
+  }
+})js";
+
+std::shared_ptr<const rule_set> load_rules() {
+  auto r = rule_set::load_string(rules_text, "tier-test.json");
+  if (!r) FAIL(r.error().to_string());
+  return *r;
+}
+
+customer make_customer(const char* id, const char* owner) {
+  customer c;
+  c.id = customer_id{id};
+  c.name = std::string("客户") + id;
+  c.owner = rep_id{owner};
+  c.created_at = t0 - 365 * 24h;
+  return c;
+}
+
+event make_event(const std::string& id, const char* customer, const char* type, timestamp at) {
+  event e;
+  e.id = event_id{id};
+  e.customer = customer_id{customer};
+  e.type = type;
+  e.at = at;
+  e.channel = "web";
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE("the tiers section loads tiers in order with actions, daily touches and upgrades",
+          "[tier]") {
+  const auto rules = load_rules();
+  const auto p = rules->tier_policy();
+  REQUIRE(p);
+  REQUIRE(p->tiers.size() == 3);
+  CHECK(p->tiers[0].name == "A");
+  CHECK(p->tiers[0].actions.size() == 3);
+  CHECK(p->tiers[0].actions[0].sla == "tier_a_response");
+  CHECK(*p->tiers[0].actions[2].params.find("content") == value("competitor_comparison"));
+  CHECK(p->tiers[1].daily.size() == 2);
+  CHECK(p->upgrades.size() == 1);
+  CHECK(p->find("C") == std::optional<std::size_t>(2));
+  CHECK(p->horizon == 90 * 24h);
+}
+
+TEST_CASE("mistakes in the tiers section are reported at their place", "[tier]") {
+  auto errors_of = [](const std::string& tiers) {
+    auto r = rule_set::load_string(std::string(R"({"tiers": )") + tiers + "}", "bad.json");
+    REQUIRE_FALSE(r);
+    return r.error().to_string();
+  };
+  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "COUNT_EVENTS(\"x\")"}]})js"),
+             Catch::Contains("COUNT_EVENTS") && Catch::Contains("bad.json:1:"));
+  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "COUNT_EVENTS(\"x\", 30d)"}]})js"),
+             Catch::Contains("must be TRUE/FALSE"));
+  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "TRUE"}, {"name": "A", "when": "TRUE"}]})js"),
+             Catch::Contains("a second tier or upgrade named 'A'"));
+  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "TRUE",
+                         "actions": [{"action": "respond", "sla": "tier_a"}]}]})js"),
+             Catch::Contains("no SLA policy named 'tier_a'"));
+  CHECK_THAT(errors_of(R"js({"levels": []})js"), Catch::Contains("at least one tier"));
+  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "TRUE", "daily": [{"evnt": "call"}]}]})js"),
+             Catch::Contains("evnt"));
+  CHECK_THAT(errors_of(R"js({"horizon": "1h", "levels": [{"name": "A", "when": "TRUE"}], "x": 1})js"),
+             Catch::Contains("between 1d and 3650d"));
+}
+
+TEST_CASE("events move a customer up the tiers, first match wins, entry actions fire once",
+          "[tier]") {
+  const auto rules = load_rules();
+  memory_storage store;
+  memory_notifier sent;
+  manual_clock clk(t0);
+  sla::engine deadlines(rules->sla_policies(), store, clk, &sent);
+  std::vector<std::string> actions;
+  tier::engine_options o;
+  o.notify = &sent;
+  o.log = &store.decisions();
+  o.deadlines = &deadlines;
+  o.on_action = [&](const tier::fired_action& a) -> status {
+    actions.push_back(a.source + ":" + a.action->action);
+    return {};
+  };
+  tier::engine tiers(rules->tier_policy(), o);
+  REQUIRE(tiers.add_customer(make_customer("C1", "R7")).ok());
+  CHECK(tiers.tier_of(customer_id{"C1"}).value().empty());
+
+  int n = 0;
+  auto apply = [&](const char* type, timestamp at) {
+    auto r = tiers.apply(make_event("E" + std::to_string(++n), "C1", type, at), at);
+    REQUIRE(r);
+    CHECK(r->errors.empty());
+    return *r;
+  };
+  auto r = apply("site_visit", t0);
+  CHECK(r.tier == "B");
+  CHECK(r.changed);
+  REQUIRE(r.change);
+  CHECK(r.change->from.empty());
+  CHECK(r.change->cause == event_id{"E1"});
+  CHECK(apply("site_visit", t0 + 1h).changed == false);
+  CHECK(apply("whitepaper_download", t0 + 2h).tier == "B");
+  CHECK(apply("site_visit", t0 + 3h).tier == "B");  // 3 visits, a whitepaper, no demo yet
+  r = apply("demo_attended", t0 + 4h);
+  CHECK(r.tier == "A");
+  REQUIRE(r.actions.size() == 3);
+  CHECK(r.actions[0].recipients == std::vector<std::string>{"R7"});
+  CHECK(actions == std::vector<std::string>{"A:respond", "A:assign_advisor", "A:push_content"});
+  // The respond action started the SLA deadline for the customer.
+  CHECK(deadlines.find(sla::timer_id_of("tier_a_response", {record_kind::customer, "C1"})));
+  // More events while in A fire nothing again.
+  r = apply("site_visit", t0 + 5h);
+  CHECK(r.actions.empty());
+  CHECK_FALSE(r.changed);
+
+  // The decision log has both changes, with their cause and the counts they saw.
+  auto log = store.decisions().for_subject({record_kind::customer, "C1"});
+  REQUIRE(log);
+  REQUIRE(log->size() == 2);
+  CHECK((*log)[1].kind == decision_kind::tier_change);
+  CHECK((*log)[1].reason == "tier B -> A: event E5 (demo_attended)");
+  CHECK_THAT((*log)[1].detail, Catch::Contains("\"site_visit\":3"));
+  CHECK(tiers.changes().size() == 2);
+
+  // Thirty days on, the visits fall out of the window: back to B (the visit of t0+5h is still
+  // in), then C, then no tier once the last visit is 90 days old.
+  auto later = tiers.retier(customer_id{"C1"}, t0 + 30 * 24h + 4h);
+  REQUIRE(later);
+  CHECK(later->tier == "B");
+  CHECK(later->change->cause.empty());
+  CHECK(tiers.retier(customer_id{"C1"}, t0 + 31 * 24h)->tier == "C");
+  CHECK(tiers.retier(customer_id{"C1"}, t0 + 91 * 24h)->tier.empty());
+  // Back into A later: its actions fire again, once.
+  actions.clear();
+  const timestamp t1 = t0 + 100 * 24h;
+  for (const char* type : {"site_visit", "site_visit", "site_visit", "whitepaper_download"})
+    (void)apply(type, t1);
+  CHECK(apply("demo_attended", t1).tier == "A");
+  CHECK(actions.size() == 3);
+}
+
+TEST_CASE("an upgrade fires when its condition becomes true, and again only after it lapsed",
+          "[tier]") {
+  const auto rules = load_rules();
+  memory_notifier sent;
+  tier::engine_options o;
+  o.notify = &sent;
+  tier::engine tiers(rules->tier_policy(), o);
+  REQUIRE(tiers.add_customer(make_customer("C1", "R7")).ok());
+  int n = 0;
+  auto apply = [&](const char* type, timestamp at) {
+    auto r = tiers.apply(make_event("E" + std::to_string(++n), "C1", type, at), at);
+    REQUIRE(r);
+    return *r;
+  };
+  CHECK(apply("tech_consult", t0).actions.empty());
+  CHECK(apply("quote_request", t0 + 1h).actions.empty());
+  auto r = apply("tech_consult", t0 + 2h);
+  REQUIRE(r.actions.size() == 1);
+  CHECK(r.actions[0].upgrade);
+  CHECK(r.actions[0].source == "high_intent");
+  CHECK(r.actions[0].action->action == "send_demo_link");
+  CHECK(apply("tech_consult", t0 + 3h).actions.empty());  // still true: not again
+  CHECK(tiers.retier(customer_id{"C1"}, t0 + 40 * 24h)->actions.empty());  // lapsed
+  (void)apply("tech_consult", t0 + 41 * 24h);
+  (void)apply("tech_consult", t0 + 41 * 24h);
+  CHECK(apply("quote_request", t0 + 41 * 24h).actions.size() == 1);  // rose again
+  std::size_t upgrades = 0;
+  for (const auto& x : sent.snapshot())
+    upgrades += x.topic == "tier.upgrade" ? 1 : 0;
+  CHECK(upgrades == 2);
+}
+
+TEST_CASE("a restarted engine keeps stored tiers and rebuilds the same windows from the store",
+          "[tier]") {
+  const auto rules = load_rules();
+  memory_storage store;
+  std::mt19937_64 rng(7);
+  const char* types[] = {"site_visit",   "whitepaper_download", "demo_attended", "call",
+                         "tech_consult", "quote_request",       "wechat_message"};
+  std::vector<customer> customers;
+  for (int i = 0; i < 40; ++i)
+    customers.push_back(make_customer(("C" + std::to_string(i)).c_str(), "R7"));
+  tier::engine live(rules->tier_policy());
+  for (const auto& c : customers)
+    REQUIRE(live.add_customer(c).ok());
+  write_batch batch;
+  timestamp now = t0;
+  for (int i = 0; i < 2000; ++i) {
+    now = t0 + std::chrono::minutes(i * 97);
+    const auto& c = customers[rng() % customers.size()];
+    const event e = make_event("E" + std::to_string(100000 + i), c.id.str().c_str(),
+                               types[rng() % 7], now - std::chrono::minutes(rng() % 3000));
+    batch.insert(e);
+    REQUIRE(live.apply(e, now));
+  }
+  REQUIRE(store.commit(batch));
+  (void)live.sweep(now);  // every customer's tier as of `now`
+
+  // After a restart: customers come back with their stored tiers, events from the store.
+  tier::engine restarted(rules->tier_policy());
+  for (auto c : customers) {
+    c.tier = live.tier_of(c.id).value();
+    REQUIRE(restarted.add_customer(c).ok());
+  }
+  REQUIRE(restarted.rebuild(store.events()).ok());
+  for (const auto& c : customers) {
+    for (const char* type : types) {
+      for (const auto window : {7 * 24h, 30 * 24h, 90 * 24h}) {
+        INFO(c.id.str() << " " << type);
+        CHECK(restarted.count(c.id, type, window, now).value() ==
+              live.count(c.id, type, window, now).value());
+      }
+    }
+  }
+  // Re-tiering at the same time changes nothing and fires nothing: the tiers agree.
+  const auto sweep = restarted.sweep(now);
+  CHECK(sweep.customers == customers.size());
+  CHECK(sweep.changed == 0);
+  CHECK(sweep.errors.empty());
+  CHECK(restarted.windows().events() == live.windows().events());  // both pruned to `now`
+}
+
+TEST_CASE("the daily must-do check lists the touches not yet done today", "[tier]") {
+  const auto rules = load_rules();
+  tier::engine tiers(rules->tier_policy());
+  for (const char* id : {"C1", "C2", "C3"})
+    REQUIRE(tiers.add_customer(make_customer(id, "R7")).ok());
+  REQUIRE(tiers.add_customer(make_customer("C4", "R8")).ok());
+  const timestamp day = *parse_timestamp("2026-11-03T00:00:00+08:00");
+  int n = 0;
+  auto apply = [&](const char* c, const char* type, timestamp at) {
+    REQUIRE(tiers.apply(make_event("E" + std::to_string(++n), c, type, at), at));
+  };
+  for (const char* c : {"C1", "C2", "C4"})
+    apply(c, "site_visit", day - 24h);  // all three in B
+  apply("C1", "call", day + 10h);
+  apply("C1", "wechat_message", day + 11h);
+  apply("C2", "call", day + 9h);
+  apply("C2", "call", day - 1h);  // yesterday's call does not count today
+  const auto gaps = tiers.must_do(rep_id{"R7"}, day, day + 24h);
+  REQUIRE(gaps.size() == 1);  // C3 has no tier; C4 is R8's
+  CHECK(gaps[0].customer == customer_id{"C2"});
+  CHECK(gaps[0].tier == "B");
+  CHECK(gaps[0].event == "wechat_message");
+  CHECK(gaps[0].done == 0);
+  CHECK(gaps[0].min == 1);
+  CHECK(tiers.must_do(rep_id{"R8"}, day, day + 24h).size() == 2);
+}
+
+TEST_CASE("bad events, unknown customers and formula errors are reported", "[tier]") {
+  auto rules = rule_set::load_string(R"js({"tiers": {"horizon": "30d", "levels": [
+      {"name": "X", "when": "COUNT_EVENTS(\"call\", 60d) >= 1"},
+      {"name": "Y", "when": "HAS_EVENT(\"call\", 7d)"}]}})js");
+  REQUIRE(rules);
+  tier::engine tiers((*rules)->tier_policy());
+  CHECK(tiers.add_customer(customer{}).code() == status_code::invalid_argument);
+  customer odd = make_customer("C9", "R7");
+  odd.tier = "Z";
+  CHECK_THAT(tiers.add_customer(odd).message(), Catch::Contains("tier 'Z'"));
+  REQUIRE(tiers.add_customer(make_customer("C1", "R7")).ok());
+  CHECK(tiers.apply(make_event("E1", "C2", "call", t0), t0).error().code() ==
+        status_code::not_found);
+  event no_customer = make_event("E2", "C1", "call", t0);
+  no_customer.customer.reset();
+  CHECK(tiers.apply(no_customer, t0).error().code() == status_code::invalid_argument);
+  event no_type = make_event("E3", "C1", "", t0);
+  CHECK(tiers.apply(no_type, t0).error().code() == status_code::invalid_argument);
+  const auto r = tiers.apply(make_event("E4", "C1", "call", t0), t0);
+  REQUIRE(r);
+  CHECK(r->tier == "Y");  // X's window is past the horizon: #NUM!, counted as not met
+  REQUIRE(r->errors.size() == 1);
+  CHECK_THAT(r->errors[0], Catch::Contains("X") && Catch::Contains("#NUM!"));
+  CHECK(tiers.count(customer_id{"C1"}, "call", 7 * 24h, t0).value() == 1);
+  CHECK(tiers.count(customer_id{"C1"}, "call", 60 * 24h, t0).error().code() ==
+        status_code::invalid_argument);
+}
+
+TEST_CASE("the funnel gives the monthly rate of moves from one tier to another", "[tier]") {
+  auto change = [](const char* c, const char* from, const char* to, const char* at) {
+    tier::tier_change ch;
+    ch.customer = customer_id{c};
+    ch.from = from;
+    ch.to = to;
+    ch.at = *parse_timestamp(at);
+    return ch;
+  };
+  const std::vector<tier::tier_change> changes = {
+      change("C1", "C", "B", "2026-09-10T10:00:00+08:00"),
+      change("C2", "", "C", "2026-09-15T10:00:00+08:00"),
+      change("C3", "C", "B", "2026-10-01T00:30:00+08:00"),  // September 30 in UTC: October here
+      change("C2", "C", "A", "2026-10-20T10:00:00+08:00"),
+      change("C4", "C", "D", "2026-10-21T10:00:00+08:00"),
+  };
+  const std::vector<std::pair<customer_id, std::string>> initial = {
+      {customer_id{"C1"}, "C"}, {customer_id{"C3"}, "C"}, {customer_id{"C4"}, "C"}};
+  const auto months = tier::funnel(changes, initial, "C", "B");
+  REQUIRE(months.size() == 2);
+  CHECK(months[0].year == 2026);
+  CHECK(months[0].month == 9);
+  CHECK(months[0].in_from == 4);  // C1, C2 (from the 15th), C3, C4
+  CHECK(months[0].moved == 1);
+  CHECK(months[1].in_from == 3);  // C2, C3, C4
+  CHECK(months[1].moved == 1);
+  CHECK(months[1].rate() == Approx(1.0 / 3));
+  CHECK(tier::funnel({}, initial, "C", "B").empty());
+}

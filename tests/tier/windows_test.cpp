@@ -1,0 +1,125 @@
+// Rolling-window event counts: exact at the window's edges (to the second), events in any
+// order, the horizon and the per-type cap bounding memory, and counts that agree with a
+// brute-force count over the raw events.
+#include "crmrules/tier/windows.hpp"
+
+#include <catch2/catch.hpp>
+#include <random>
+#include <vector>
+
+using namespace crmrules;
+using namespace std::chrono_literals;
+
+namespace {
+
+const timestamp t0 = *parse_timestamp("2026-11-01T10:00:00+08:00");
+
+}  // namespace
+
+TEST_CASE("a window counts events in (now - window, now], to the second", "[tier][windows]") {
+  tier::event_windows w;
+  const auto c = w.slot_of("C1");
+  const auto visit = *w.intern("site_visit");
+  w.add(c, visit, t0);
+  CHECK(w.count(c, visit, 30 * 24h, t0) == 1);
+  CHECK(w.count(c, visit, 30 * 24h, t0 + 30 * 24h - 1s) == 1);
+  CHECK(w.count(c, visit, 30 * 24h, t0 + 30 * 24h) == 0);
+  CHECK(w.count(c, visit, 30 * 24h, t0 - 1s) == 0);  // not yet happened at that `now`
+  CHECK(w.count(c, visit, 1s, t0) == 1);
+  CHECK(w.last(c, visit, t0 + 100 * 24h) == std::optional(t0));
+  CHECK_FALSE(w.last(c, visit, t0 - 1s));
+  CHECK(w.find("C1") == std::optional<tier::event_windows::slot>(c));
+  CHECK_FALSE(w.find("C2"));
+  CHECK(w.type_of("site_visit") == std::optional<tier::event_windows::type_id>(visit));
+  CHECK_FALSE(w.type_of("demo_attended"));
+}
+
+TEST_CASE("events arriving out of order are counted where they belong", "[tier][windows]") {
+  tier::event_windows w;
+  const auto c = w.slot_of("C1");
+  const auto call = *w.intern("call");
+  const auto wechat = *w.intern("wechat_message");
+  w.add(c, call, t0 + 5 * 24h);
+  w.add(c, wechat, t0 + 24h);  // late arrival
+  w.add(c, call, t0 + 2 * 24h);
+  CHECK(w.count(c, call, 7 * 24h, t0 + 6 * 24h) == 2);
+  CHECK(w.count(c, call, 3 * 24h, t0 + 6 * 24h) == 1);
+  CHECK(w.count(c, wechat, 7 * 24h, t0 + 6 * 24h) == 1);
+  CHECK(w.count_between(c, call, t0 + 2 * 24h, t0 + 3 * 24h) == 1);
+  CHECK(w.count_between(c, call, t0 + 2 * 24h + 1s, t0 + 5 * 24h) == 0);  // [from, to)
+  const auto all = w.counts(c, 7 * 24h, t0 + 6 * 24h);
+  REQUIRE(all.size() == 2);
+  CHECK(all[0] == std::pair<tier::event_windows::type_id, std::int64_t>{call, 2});
+  CHECK(w.last(c, call, t0 + 3 * 24h) == std::optional(t0 + 2 * 24h));
+  CHECK(w.events() == 3);
+}
+
+TEST_CASE("the horizon and the per-type cap bound what a customer keeps", "[tier][windows]") {
+  tier::window_options o;
+  o.horizon = 10 * 24h;
+  o.cap_per_type = 5;
+  tier::event_windows w(o);
+  const auto c = w.slot_of("C1");
+  const auto visit = *w.intern("site_visit");
+  const auto quote = *w.intern("quote_request");
+  w.add(c, quote, t0);
+  for (int i = 0; i < 8; ++i)
+    w.add(c, visit, t0 + 24h + std::chrono::minutes(i));
+  CHECK(w.count(c, visit, 10 * 24h, t0 + 2 * 24h) == 5);  // the cap: the newest five
+  CHECK(w.count(c, quote, 10 * 24h, t0 + 2 * 24h) == 1);
+  // A window longer than the horizon counts only the horizon.
+  CHECK(w.count(c, quote, 30 * 24h, t0 + 9 * 24h) == 1);
+  // An event 10 days after the quote pushes the quote out; its last time is still known.
+  w.add(c, visit, t0 + 10 * 24h);
+  CHECK(w.count(c, quote, 10 * 24h, t0 + 10 * 24h) == 0);
+  CHECK(w.last(c, quote, t0 + 10 * 24h) == std::optional(t0));
+  CHECK(w.events() == 5);
+  w.prune(c, t0 + 40 * 24h);
+  CHECK(w.events() == 0);
+  CHECK(w.last(c, visit, t0 + 40 * 24h) == std::optional(t0 + 10 * 24h));
+  w.clear_events();
+  CHECK_FALSE(w.last(c, visit, t0 + 40 * 24h));
+}
+
+TEST_CASE("window counts agree with a brute-force count over the raw events",
+          "[tier][windows]") {
+  std::mt19937_64 rng(20261123);
+  tier::event_windows w;
+  struct raw {
+    std::uint32_t customer;
+    tier::event_windows::type_id type;
+    timestamp at;
+  };
+  std::vector<raw> events;
+  const char* types[] = {"site_visit", "whitepaper_download", "demo_attended", "call"};
+  for (int c = 0; c < 50; ++c)
+    (void)w.slot_of("C" + std::to_string(c));
+  for (const char* t : types)
+    (void)w.intern(t);
+  timestamp newest = t0;
+  for (int i = 0; i < 5000; ++i) {
+    const auto c = static_cast<std::uint32_t>(rng() % 50);
+    const auto type = static_cast<tier::event_windows::type_id>(rng() % 4);
+    // Mostly forward in time, sometimes a late arrival up to two days back.
+    const timestamp at = t0 + std::chrono::seconds(static_cast<std::int64_t>(i) * 997) -
+                         std::chrono::seconds(static_cast<std::int64_t>(rng() % 172800));
+    w.add(c, type, at);
+    events.push_back({c, type, at});
+    newest = std::max(newest, at);
+  }
+  for (int q = 0; q < 2000; ++q) {
+    const auto c = static_cast<std::uint32_t>(rng() % 50);
+    const auto type = static_cast<tier::event_windows::type_id>(rng() % 4);
+    const duration window = std::chrono::seconds(1 + static_cast<std::int64_t>(rng() % 7776000));
+    const timestamp now = newest + std::chrono::seconds(static_cast<std::int64_t>(rng() % 864000));
+    std::int64_t expected = 0;
+    for (const raw& e : events) {
+      const auto floor_s = [](timestamp t) { return std::chrono::floor<std::chrono::seconds>(t); };
+      if (e.customer == c && e.type == type && floor_s(e.at) <= floor_s(now) &&
+          floor_s(e.at) > floor_s(now) - window)
+        ++expected;
+    }
+    INFO("customer " << c << " type " << type << " window " << window.count());
+    REQUIRE(w.count(c, type, window, now) == expected);
+  }
+}

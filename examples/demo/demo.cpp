@@ -41,7 +41,8 @@ struct demo_options {
       "usage: crmrules_demo [--db FILE] [--rules FILE] [--seed N] [--leads N] [--reps N]\n"
       "                     [--customers N]\n"
       "  Generates the sample CRM data, stores it in a SQLite file (replaced if it exists),\n"
-      "  prints a summary, assigns the day's new leads under the rules file, runs three\n"
+      "  prints a summary, tiers the customers from their behaviour events, assigns the\n"
+      "  day's new leads under the rules file, runs three\n"
       "  simulated days of first-touch deadlines and moves a few\n"
       "  deals through its stage gate.\n",
       code == 0 ? stdout : stderr);
@@ -234,6 +235,113 @@ void summarise(storage& db, timestamp now) {
 
 /// Step 3: assignment. A dry run of the policy over every waiting lead (the sandbox view), then
 /// the last 24 hours' leads assigned for real through the store, with one explanation.
+/// Step 3: customer tiers from the stored behaviour events. The generated A/B/C/D labels are
+/// replaced by tiers computed under the rules file's "tiers" section: the windows are rebuilt
+/// from the event store, every customer is tiered at `now` (the changes logged in one batch per
+/// thousand), then a few of today's events arrive and move customers up, firing their tier's
+/// actions once (tier A's starts a 2-hour SLA response deadline); last, one rep's must-do list.
+void tier_step(storage& db, const rule_set& rules, timestamp now) {
+  heading("Customer tiers (from behaviour events)");
+  const auto policy = rules.tier_policy();
+  if (!policy) {
+    fmt::print("  the rules file has no \"tiers\" section\n");
+    return;
+  }
+  manual_clock clk(now);
+  null_notifier quiet;
+  sla::engine deadlines(rules.sla_policies(), db, clk, &quiet);
+  std::map<std::string, std::size_t> fired;
+  std::vector<std::string> first_actions;
+  tier::engine_options o;
+  o.store = &db;
+  o.deadlines = &deadlines;
+  o.on_action = [&](const tier::fired_action& a) -> status {
+    ++fired[a.source + " -> " + a.action->action];
+    if (first_actions.size() < 3) {
+      std::string to;
+      for (const auto& r : a.recipients)
+        to += (to.empty() ? "" : ", ") + r;
+      first_actions.push_back(fmt::format("{} entered {}: {} (to {})", a.customer.str(),
+                                          a.source, a.action->action, to));
+    }
+    return {};
+  };
+  tier::engine tiers(policy, o);
+  const auto customers = read_all(db.customers());
+  for (auto c : customers) {
+    c.tier.clear();  // computed from behaviour below, not the generated label
+    if (status s = tiers.add_customer(c); !s.ok()) fail("add a customer", s);
+  }
+  auto t = clock_type::now();
+  if (status s = tiers.rebuild(db.events()); !s.ok()) fail("rebuild the event windows", s);
+  const auto sweep = tiers.sweep(now);
+  for (const auto& e : sweep.errors)
+    fmt::print("  error: {}\n", e);
+  std::map<std::string, std::size_t> by_tier;
+  for (const auto& c : customers) {
+    const std::string tier = tiers.tier_of(c.id).value();
+    ++by_tier[tier.empty() ? "(none)" : tier];
+  }
+  fmt::print(
+      "  {} customers tiered from {} stored events in {:.0f} ms ({} tier changes logged):\n",
+      customers.size(), tiers.windows().events(), ms_since(t), sweep.changed);
+  print_distribution(by_tier, customers.size());
+
+  // Today: three C customers visit three times, download the whitepaper and attend a demo.
+  std::vector<customer_id> movers;
+  for (const auto& c : customers) {
+    if (movers.size() < 3 && tiers.tier_of(c.id).value() == "C") movers.push_back(c.id);
+  }
+  write_batch today;
+  int n = 0;
+  std::size_t moved = 0;
+  for (const auto& id : movers) {
+    for (const char* type :
+         {"site_visit", "site_visit", "whitepaper_download", "site_visit", "demo_attended"}) {
+      event e;
+      e.id = event_id{fmt::format("E-today-{:03}", ++n)};
+      e.customer = id;
+      e.type = type;
+      e.channel = "官网";
+      e.at = now + std::chrono::minutes(n * 7);
+      today.insert(e);
+      auto r = tiers.apply(e, e.at);
+      if (!r) fail("apply an event", r.error());
+      if (r->change) {
+        ++moved;
+        fmt::print("    {} {} -> {} after {} ({})\n", id.str(),
+                   r->change->from.empty() ? "-" : r->change->from, r->change->to,
+                   r->change->cause.str(), r->change->cause_type);
+      }
+    }
+  }
+  if (auto r = db.commit(today); !r) fail("store today's events", r.error());
+  fmt::print(
+      "  today's {} events moved customers {} times; actions fired (once per entry, the first "
+      "tiering included):\n",
+      n,
+             moved);
+  for (const auto& [what, count] : fired)
+    fmt::print("    {:<26} {:>4}\n", what, count);
+  for (const auto& line : first_actions)
+    fmt::print("    e.g. {}\n", line);
+  fmt::print("  {} tier-A response deadlines running in the SLA engine\n", deadlines.running());
+
+  std::map<std::string, std::size_t> b_owned;
+  for (const auto& c : customers) {
+    if (c.owner && tiers.tier_of(c.id).value() == "B") ++b_owned[c.owner->str()];
+  }
+  if (!b_owned.empty()) {
+    const auto busiest = std::max_element(
+        b_owned.begin(), b_owned.end(),
+        [](const auto& a, const auto& b) { return a.second < b.second; });
+    const timestamp day = now - 9h;  // 00:00 Beijing time
+    const auto gaps = tiers.must_do(rep_id{busiest->first}, day, day + 24h);
+    fmt::print("  must-do today for {} ({} B customers): {} touches not done yet\n",
+               busiest->first, busiest->second, gaps.size());
+  }
+}
+
 void assign_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now) {
   heading("Assignment (rules: " + rules.name() + ")");
   const auto policy = rules.assign_policy();
@@ -702,6 +810,7 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}", rules.error().to_string());
     fail("loading " + opt.rules.string(), status::invalid_argument("the rules file has errors"));
   }
+  tier_step(**db, **rules, opt.data.now);
   assign_step(**db, **rules, data, opt.data.now);
   sla_step(**db, **rules, opt.data.now);
   stage_step(**db, **rules, data, opt.data.now);

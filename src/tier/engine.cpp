@@ -42,6 +42,16 @@ struct engine::state {
   std::vector<std::unique_ptr<activation>> tier_acts;
   std::vector<std::unique_ptr<activation>> upgrade_acts;
   std::vector<tier_change> changes;
+  write_batch pending;  // tier_change decisions not yet committed
+
+  /// Commits the pending decisions; a failure is reported and they are dropped (the changes
+  /// stay in changes()).
+  void flush(std::vector<std::string>& errors) {
+    if (pending.empty()) return;
+    if (auto r = opts.store->commit(pending); !r)
+      errors.push_back("log the tier changes: " + r.error().message());
+    pending.clear();
+  }
 
   /// Evaluates a condition for a customer; an error counts as false and is reported.
   bool holds(const formula* f, activation* act, const customer& c, timestamp now,
@@ -174,7 +184,7 @@ struct engine::state {
     const std::string to = ch.to.empty() ? "(none)" : ch.to;
     std::string why = ch.cause.empty() ? std::string("windows moved on")
                                        : "event " + ch.cause.str() + " (" + ch.cause_type + ")";
-    if (opts.log != nullptr) {
+    if (opts.store != nullptr) {
       decision d;
       d.at = ch.at;
       d.kind = decision_kind::tier_change;
@@ -190,8 +200,7 @@ struct engine::state {
                                {"cause_type", ch.cause_type},
                                {"counts", counts}};
       d.detail = detail.dump();
-      if (auto seq = opts.log->append(d); !seq)
-        out.errors.push_back("log the tier change: " + seq.error().message());
+      pending.append(std::move(d));
     }
     if (opts.notify != nullptr) {
       notification n;
@@ -258,7 +267,9 @@ result<apply_result> engine::apply(const event& e, timestamp now) {
   auto slot = s_->slot_for_event(e);
   if (!slot) return slot.error();
   if (status st = s_->record(e, *slot); !st.ok()) return st;
-  return s_->evaluate(*slot, now, &e);
+  apply_result r = s_->evaluate(*slot, now, &e);
+  s_->flush(r.errors);
+  return r;
 }
 
 status engine::record(const event& e) {
@@ -270,7 +281,9 @@ status engine::record(const event& e) {
 result<apply_result> engine::retier(const customer_id& id, timestamp now) {
   const auto slot = s_->windows.find(id.str());
   if (!slot) return status::not_found("customer " + id.str() + " was never added");
-  return s_->evaluate(*slot, now, nullptr);
+  apply_result r = s_->evaluate(*slot, now, nullptr);
+  s_->flush(r.errors);
+  return r;
 }
 
 sweep_report engine::sweep(timestamp now) {
@@ -284,7 +297,9 @@ sweep_report engine::sweep(timestamp now) {
     rep.actions += r.actions.size();
     for (auto& e : r.errors)
       rep.errors.push_back(s_->customers[s].rec.id.str() + ": " + std::move(e));
+    if (s_->pending.size() >= 1000) s_->flush(rep.errors);
   }
+  s_->flush(rep.errors);
   return rep;
 }
 
@@ -335,7 +350,7 @@ std::vector<must_do_gap> engine::must_do(const rep_id& owner, timestamp day_star
       if (done < req.min) out.push_back({cs.rec.id, t.name, req.event, req.min, done});
     }
   }
-  std::sort(out.begin(), out.end(), [](const must_do_gap& a, const must_do_gap& b) {
+  std::stable_sort(out.begin(), out.end(), [](const must_do_gap& a, const must_do_gap& b) {
     return a.customer < b.customer;
   });
   return out;

@@ -135,6 +135,7 @@ std::shared_ptr<const tier::tier_policy> load_tier_policy(object_reader& section
         when = compile_file_formula(ctx, *w, r.child("when"), env, options.limits,
                                     formula_type::boolean, "the condition");
       }
+      r.string("description", false, true);
       each(r, std::move(name), std::move(when));
       r.finish();
     }

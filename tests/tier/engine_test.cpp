@@ -11,6 +11,7 @@
 #include "crmrules/rules/rule_set.hpp"
 #include "crmrules/sla/engine.hpp"
 #include "crmrules/store/memory_storage.hpp"
+#include "doc_example.hpp"
 
 using namespace crmrules;
 using namespace std::chrono_literals;
@@ -120,7 +121,7 @@ TEST_CASE("events move a customer up the tiers, first match wins, entry actions 
   std::vector<std::string> actions;
   tier::engine_options o;
   o.notify = &sent;
-  o.log = &store.decisions();
+  o.store = &store;
   o.deadlines = &deadlines;
   o.on_action = [&](const tier::fired_action& a) -> status {
     actions.push_back(a.source + ":" + a.action->action);
@@ -349,4 +350,16 @@ TEST_CASE("the funnel gives the monthly rate of moves from one tier to another",
   CHECK(months[1].moved == 1);
   CHECK(months[1].rate() == Approx(1.0 / 3));
   CHECK(tier::funnel({}, initial, "C", "B").empty());
+}
+
+TEST_CASE("the rules-file example in docs/TIERING.md and examples/rules/tier-rules.json load",
+          "[tier][docs]") {
+  const std::string text = test_docs::first_jsonc_block(CRMRULES_SOURCE_DIR "/docs/TIERING.md");
+  REQUIRE_FALSE(text.empty());
+  auto doc = rule_set::load_string(text, "docs/TIERING.md");
+  if (!doc) FAIL(doc.error().to_string());
+  CHECK((*doc)->tier_policy()->tiers.size() == 4);
+  auto file = rule_set::load_file(CRMRULES_SOURCE_DIR "/examples/rules/tier-rules.json");
+  if (!file) FAIL(file.error().to_string());
+  CHECK((*file)->tier_policy()->upgrades.size() == 1);
 }

@@ -6,7 +6,7 @@
 //
 // **Example**
 // ```
-// crmrules::tier::engine tiers(rules->tier_policy(), {.notify = &notifier, .log = &storage});
+// crmrules::tier::engine tiers(rules->tier_policy(), {.notify = &notifier, .store = &storage});
 // for (const auto& c : customers) tiers.add_customer(c);          // their stored tier kept
 // tiers.rebuild(storage.events(), now);                           // windows from the event store
 // auto r = tiers.apply(event, now);                               // as each event arrives
@@ -16,7 +16,8 @@
 //
 // Thread-safety: one engine is used by one thread at a time (hosts shard customers over several
 // engines, or lock). Ownership: the engine copies customers; it keeps pointers to the notifier,
-// the decision log and the SLA engine, which must outlive it.
+// the storage and the SLA engine, which must outlive it. The engine does not write customers:
+// the host stores the new `tier` of a changed customer if it wants it kept (see add_customer).
 #pragma once
 
 #include <functional>
@@ -29,7 +30,7 @@
 #include "crmrules/model/records.hpp"
 #include "crmrules/status.hpp"
 #include "crmrules/store/notifier.hpp"
-#include "crmrules/store/stores.hpp"
+#include "crmrules/store/storage.hpp"
 #include "crmrules/tier/policy.hpp"
 #include "crmrules/tier/windows.hpp"
 
@@ -88,7 +89,9 @@ struct must_do_gap {
 
 struct engine_options {
   notifier* notify = nullptr;   ///< tier changes (info) and actions (reminder); may be null
-  decision_log* log = nullptr;  ///< tier changes as tier_change decisions; may be null
+  /// Tier changes are appended to its decision log as tier_change decisions, one batch per
+  /// apply or retier and per 1,000 changes of a sweep; may be null.
+  storage* store = nullptr;
   sla::engine* deadlines = nullptr;  ///< starts the deadlines of actions with an `sla`
   /// Called for every fired action (the host's action sink); errors are reported, not retried.
   std::function<status(const fired_action&)> on_action;

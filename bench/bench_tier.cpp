@@ -1,0 +1,142 @@
+// crmrules_bench_tier: one behaviour event applied and its customer re-tiered.
+//
+//   BM_tier_event/customers:N   with N customers and 10 events each already loaded (random
+//                               types over the last 60 days), one event of a random type for a
+//                               random customer: recorded in the customer's windows and the
+//                               customer re-tiered under the seed's tier rules (tier A, B, C, an
+//                               intent upgrade); counter events_per_customer
+//   BM_tier_event_native        the same tiering written by hand in C++ over the same windows
+//                               (no formulas): the baseline
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "crmrules/rules/rule_set.hpp"
+#include "crmrules/tier/engine.hpp"
+
+namespace {
+
+using namespace crmrules;
+using namespace std::chrono_literals;
+
+constexpr const char* rules_text = R"js({"tiers": {"levels": [
+  {"name": "A", "when": "COUNT_EVENTS(\"site_visit\", 30d) >= 3 AND HAS_EVENT(\"whitepaper_download\", 30d) AND COUNT_EVENTS(\"demo_attended\", 30d) >= 1"},
+  {"name": "B", "when": "COUNT_EVENTS(\"site_visit\", 30d) >= 1 OR HAS_EVENT(\"call\", 7d)"},
+  {"name": "C", "when": "HAS_EVENT(\"site_visit\", 90d)"}],
+  "upgrades": [{"name": "high_intent", "when": "COUNT_EVENTS(\"tech_consult\", 30d) >= 2 AND COUNT_EVENTS(\"quote_request\", 30d) >= 1"}]}})js";
+
+const char* const types[] = {"site_visit",   "whitepaper_download", "demo_attended", "call",
+                             "tech_consult", "quote_request",       "wechat_message", "email_open"};
+const timestamp now = *parse_timestamp("2026-11-20T09:00:00+08:00");
+
+struct world {
+  std::shared_ptr<const rule_set> rules = *rule_set::load_string(rules_text);
+  tier::engine engine{rules->tier_policy()};
+  std::vector<event> stream;  // what the benchmark applies, in rotation
+
+  explicit world(std::int64_t customers) {
+    std::mt19937_64 rng(42);
+    event e;
+    for (std::int64_t i = 0; i < customers; ++i) {
+      customer c;
+      c.id = customer_id{"C" + std::to_string(i)};
+      c.owner = rep_id{"R" + std::to_string(i % 50)};
+      (void)engine.add_customer(c);
+      e.customer = c.id;
+      for (int k = 0; k < 10; ++k) {
+        e.id = event_id{"E" + std::to_string(i * 10 + k)};
+        e.type = types[rng() % 8];
+        e.at = now - std::chrono::minutes(static_cast<std::int64_t>(rng() % (60 * 24 * 60)));
+        (void)engine.record(e);
+      }
+    }
+    (void)engine.sweep(now);
+    for (int k = 0; k < 65536; ++k) {
+      e.id = event_id{"N" + std::to_string(k)};
+      e.customer = customer_id{"C" + std::to_string(rng() % static_cast<std::uint64_t>(customers))};
+      e.type = types[rng() % 8];
+      e.at = now + std::chrono::seconds(k);
+      stream.push_back(e);
+    }
+  }
+};
+
+world& shared_world(std::int64_t customers) {
+  static std::unique_ptr<world> w;
+  static std::int64_t size = -1;
+  if (size != customers) {
+    w.reset();
+    w = std::make_unique<world>(customers);
+    size = customers;
+  }
+  return *w;
+}
+
+void BM_tier_event(benchmark::State& state) {
+  world& w = shared_world(state.range(0));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const event& e = w.stream[i++ & 65535];
+    auto r = w.engine.apply(e, e.at);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["events_per_customer"] =
+      static_cast<double>(w.engine.windows().events()) /
+      static_cast<double>(w.engine.windows().customers());
+}
+BENCHMARK(BM_tier_event)->ArgName("customers")->Arg(1'000'000);
+
+/// The seed's rules written by hand against the same windows.
+void BM_tier_event_native(benchmark::State& state) {
+  tier::event_windows win;
+  std::mt19937_64 rng(42);
+  const std::int64_t customers = state.range(0);
+  for (std::int64_t i = 0; i < customers; ++i) {
+    const auto s = win.slot_of("C" + std::to_string(i));
+    for (int k = 0; k < 10; ++k)
+      win.add(s, *win.intern(types[rng() % 8]),
+              now - std::chrono::minutes(static_cast<std::int64_t>(rng() % (60 * 24 * 60))));
+  }
+  const auto visit = *win.type_of("site_visit"), paper = *win.type_of("whitepaper_download"),
+             demo = *win.type_of("demo_attended"), call = *win.type_of("call"),
+             consult = *win.type_of("tech_consult"), quote = *win.type_of("quote_request");
+  struct item {
+    std::string customer;
+    tier::event_windows::type_id type;
+    timestamp at;
+  };
+  std::vector<item> stream;
+  for (int k = 0; k < 65536; ++k)
+    stream.push_back({"C" + std::to_string(rng() % static_cast<std::uint64_t>(customers)),
+                      static_cast<tier::event_windows::type_id>(rng() % 8),
+                      now + std::chrono::seconds(k)});
+  std::vector<int> tier_of(static_cast<std::size_t>(customers), -1);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const item& x = stream[i++ & 65535];
+    const auto s = *win.find(x.customer);
+    win.add(s, x.type, x.at);
+    const auto d30 = 30 * 24h;
+    int t = -1;
+    if (win.count(s, visit, d30, x.at) >= 3 && win.count(s, paper, d30, x.at) >= 1 &&
+        win.count(s, demo, d30, x.at) >= 1) {
+      t = 0;
+    } else if (win.count(s, visit, d30, x.at) >= 1 || win.count(s, call, 7 * 24h, x.at) >= 1) {
+      t = 1;
+    } else if (win.count(s, visit, 90 * 24h, x.at) >= 1) {
+      t = 2;
+    }
+    const bool intent = win.count(s, consult, d30, x.at) >= 2 && win.count(s, quote, d30, x.at) >= 1;
+    tier_of[s] = t;
+    benchmark::DoNotOptimize(intent);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_tier_event_native)->ArgName("customers")->Arg(1'000'000);
+
+}  // namespace
+
+BENCHMARK_MAIN();

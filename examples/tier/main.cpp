@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   tier::engine_options opts;
   opts.notify = &sent;
   opts.store = &store;
+  opts.keep_changes = true;  // for the funnel below
   opts.deadlines = &deadlines;
   opts.on_action = [&](const tier::fired_action& a) -> status {
     ++fired[a.source + " -> " + a.action->action];

@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <utility>
 
 #include "crmrules/sla/engine.hpp"
 #include "tier/functions.hpp"
@@ -12,8 +13,10 @@ namespace crmrules::tier {
 
 namespace {
 
+// Dense: what every event touches (the tier and the upgrades' last results) in 16 bytes; the
+// customer record, read by conditions that use its fields and by actions, lives apart.
 struct customer_state {
-  customer rec;
+  std::unique_ptr<customer> rec;
   int tier = -1;               // index into the policy's tiers; -1: none
   std::uint64_t upgrades = 0;  // bit i: upgrade i's condition held at the last re-tier
 };
@@ -134,7 +137,7 @@ struct engine::state {
     const detail::view_scope in_view(view);
     int next = -1;
     for (std::size_t i = 0; i < policy->tiers.size(); ++i) {
-      if (holds(policy->tiers[i].when.get(), tier_acts[i].get(), cs.rec, now,
+      if (holds(policy->tiers[i].when.get(), tier_acts[i].get(), *cs.rec, now,
                 policy->tiers[i].name, out.errors)) {
         next = static_cast<int>(i);
         break;
@@ -142,13 +145,13 @@ struct engine::state {
     }
     std::uint64_t held = 0;
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
-      if (holds(policy->upgrades[i].when.get(), upgrade_acts[i].get(), cs.rec, now,
+      if (holds(policy->upgrades[i].when.get(), upgrade_acts[i].get(), *cs.rec, now,
                 policy->upgrades[i].name, out.errors))
         held |= std::uint64_t{1} << i;
     }
     if (next != cs.tier) {
       tier_change ch;
-      ch.customer = cs.rec.id;
+      ch.customer = cs.rec->id;
       ch.from = tier_name(*policy, cs.tier);
       ch.to = tier_name(*policy, next);
       ch.at = now;
@@ -160,22 +163,22 @@ struct engine::state {
         ch.counts.emplace_back(windows.type_name(type), n);
       record_change(ch, out);
       cs.tier = next;
-      cs.rec.tier = ch.to;
+      cs.rec->tier = ch.to;
       out.changed = true;
       if (next >= 0) {
         const tier_def& t = policy->tiers[static_cast<std::size_t>(next)];
-        fire(t.actions, t.name, false, cs.rec, now, out);
+        fire(t.actions, t.name, false, *cs.rec, now, out);
       }
-      changes.push_back(ch);
+      if (opts.keep_changes) changes.push_back(ch);
       out.change = std::move(ch);
     }
     const std::uint64_t rising = held & ~cs.upgrades;
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
       if ((rising >> i) & 1u)
-        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, cs.rec, now, out);
+        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, *cs.rec, now, out);
     }
     cs.upgrades = held;
-    out.tier = cs.rec.tier;
+    out.tier = tier_name(*policy, cs.tier);
     return out;
   }
 
@@ -208,7 +211,7 @@ struct engine::state {
       n.level = notification_level::info;
       n.topic = "tier.change";
       n.subject = {record_kind::customer, ch.customer.str()};
-      const customer& c = customers[*windows.find(ch.customer.str())].rec;
+      const customer& c = *customers[*windows.find(ch.customer.str())].rec;
       if (c.owner) n.recipients.push_back(c.owner->str());
       n.message = "customer " + ch.customer.str() + " (" + c.name + "): tier " + from + " -> " +
                   to + " after " + why;
@@ -258,7 +261,7 @@ status engine::add_customer(const customer& c) {
   const auto slot = s_->windows.slot_of(c.id.str());
   if (slot >= s_->customers.size()) s_->customers.resize(slot + 1);
   customer_state& cs = s_->customers[slot];
-  cs.rec = c;
+  cs.rec = std::make_unique<customer>(c);
   cs.tier = tier;
   return {};
 }
@@ -289,14 +292,14 @@ result<apply_result> engine::retier(const customer_id& id, timestamp now) {
 sweep_report engine::sweep(timestamp now) {
   sweep_report rep;
   for (event_windows::slot s = 0; s < s_->customers.size(); ++s) {
-    if (s_->customers[s].rec.id.empty()) continue;
+    if (!s_->customers[s].rec) continue;
     s_->windows.prune(s, now);
     apply_result r = s_->evaluate(s, now, nullptr);
     ++rep.customers;
     rep.changed += r.changed ? 1 : 0;
     rep.actions += r.actions.size();
     for (auto& e : r.errors)
-      rep.errors.push_back(s_->customers[s].rec.id.str() + ": " + std::move(e));
+      rep.errors.push_back(s_->customers[s].rec->id.str() + ": " + std::move(e));
     if (s_->pending.size() >= 1000) s_->flush(rep.errors);
   }
   s_->flush(rep.errors);
@@ -323,7 +326,7 @@ status engine::rebuild(const event_store& events) {
 result<std::string> engine::tier_of(const customer_id& id) const {
   const auto slot = s_->windows.find(id.str());
   if (!slot) return status::not_found("customer " + id.str() + " was never added");
-  return s_->customers[*slot].rec.tier;
+  return tier_name(*s_->policy, s_->customers[*slot].tier);
 }
 
 result<std::int64_t> engine::count(const customer_id& id, std::string_view type,
@@ -342,12 +345,12 @@ std::vector<must_do_gap> engine::must_do(const rep_id& owner, timestamp day_star
   std::vector<must_do_gap> out;
   for (event_windows::slot s = 0; s < s_->customers.size(); ++s) {
     const customer_state& cs = s_->customers[s];
-    if (cs.tier < 0 || !cs.rec.owner || *cs.rec.owner != owner) continue;
+    if (cs.tier < 0 || !cs.rec || !cs.rec->owner || *cs.rec->owner != owner) continue;
     const tier_def& t = s_->policy->tiers[static_cast<std::size_t>(cs.tier)];
     for (const daily_requirement& req : t.daily) {
       const auto type = s_->windows.type_of(req.event);
       const std::int64_t done = type ? s_->windows.count_between(s, *type, day_start, day_end) : 0;
-      if (done < req.min) out.push_back({cs.rec.id, t.name, req.event, req.min, done});
+      if (done < req.min) out.push_back({cs.rec->id, t.name, req.event, req.min, done});
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const must_do_gap& a, const must_do_gap& b) {
@@ -357,6 +360,7 @@ std::vector<must_do_gap> engine::must_do(const rep_id& owner, timestamp day_star
 }
 
 const std::vector<tier_change>& engine::changes() const noexcept { return s_->changes; }
+std::vector<tier_change> engine::take_changes() noexcept { return std::exchange(s_->changes, {}); }
 const event_windows& engine::windows() const noexcept { return s_->windows; }
 std::size_t engine::customers() const noexcept { return s_->windows.customers(); }
 

@@ -1,4 +1,9 @@
+#include <array>
 #include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
 
 #include "crmrules/rules/formula.hpp"
 #include "crmrules/tier/policy.hpp"
@@ -25,10 +30,43 @@ struct lookup {
   std::optional<event_windows::type_id> type;
 };
 
+/// The type ids of the type names formulas pass, remembered per thread in a small direct-mapped
+/// cache keyed by the name's address (a formula's constant keeps its address) and checked
+/// against a copy of the name and the windows' instance number, so a reused address can never
+/// give a wrong answer. Only hits are kept: a type not seen yet may be interned later.
+struct type_cache {
+  static constexpr std::size_t max_name = 30;
+  struct slot {
+    std::uint64_t windows = 0;  // instance number; 0: empty
+    event_windows::type_id type = 0;
+    std::uint8_t size = 0;
+    std::array<char, max_name> name{};
+  };
+  std::array<slot, 64> slots{};
+
+  std::optional<event_windows::type_id> find(const event_windows& w, std::string_view name) {
+    if (name.size() > max_name) return w.type_of(name);
+    const auto h = (reinterpret_cast<std::uintptr_t>(name.data()) >> 3) ^ name.size();
+    slot& s = slots[h % slots.size()];
+    if (s.windows == w.instance() && s.size == name.size() &&
+        std::memcmp(s.name.data(), name.data(), name.size()) == 0)
+      return s.type;
+    const auto t = w.type_of(name);
+    if (t) {
+      s.windows = w.instance();
+      s.type = *t;
+      s.size = static_cast<std::uint8_t>(name.size());
+      std::memcpy(s.name.data(), name.data(), name.size());
+    }
+    return t;
+  }
+};
+
 lookup find(const formula_value& type_arg) {
+  thread_local type_cache cache;
   lookup l;
   l.view = current_view();
-  if (l.view != nullptr) l.type = l.view->windows->type_of(type_arg.as_string());
+  if (l.view != nullptr) l.type = cache.find(*l.view->windows, type_arg.as_string());
   return l;
 }
 

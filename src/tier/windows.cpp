@@ -1,7 +1,9 @@
 #include "crmrules/tier/windows.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
+#include <new>
 
 namespace crmrules::tier {
 
@@ -27,29 +29,161 @@ std::int64_t window_start(std::uint32_t now_s, duration window, std::uint32_t ho
   return static_cast<std::int64_t>(now_s) - w + 1;
 }
 
+std::uint64_t next_instance() {
+  static std::atomic<std::uint64_t> n{0};
+  return ++n;
+}
+
 }  // namespace
+
+// ---- entry_buffer ----------------------------------------------------------------------------
+
+void event_windows::entry_buffer::release() noexcept {
+  if (data_ != inline_) delete[] data_;
+  data_ = inline_;
+  cap_ = inline_capacity;
+}
+
+void event_windows::entry_buffer::take(entry_buffer& o) noexcept {
+  size_ = o.size_;
+  if (o.data_ == o.inline_) {
+    data_ = inline_;
+    cap_ = inline_capacity;
+    std::copy(o.inline_, o.inline_ + o.size_, inline_);
+  } else {
+    data_ = o.data_;
+    cap_ = o.cap_;
+  }
+  o.data_ = o.inline_;
+  o.size_ = 0;
+  o.cap_ = inline_capacity;
+}
+
+void event_windows::entry_buffer::insert(const entry* pos, entry e) {
+  const auto at = static_cast<std::size_t>(pos - data_);
+  if (size_ == cap_) {
+    const std::uint32_t bigger = cap_ * 2;
+    entry* grown = new entry[bigger];
+    std::copy(data_, data_ + size_, grown);
+    if (data_ != inline_) delete[] data_;
+    data_ = grown;
+    cap_ = bigger;
+  }
+  std::copy_backward(data_ + at, data_ + size_, data_ + size_ + 1);
+  data_[at] = e;
+  ++size_;
+}
+
+void event_windows::entry_buffer::erase(const entry* first, const entry* last) noexcept {
+  const auto a = static_cast<std::size_t>(first - data_);
+  const auto b = static_cast<std::size_t>(last - data_);
+  std::copy(data_ + b, data_ + size_, data_ + a);
+  size_ -= static_cast<std::uint32_t>(b - a);
+}
+
+void event_windows::entry_buffer::shrink_to_fit() {
+  if (data_ == inline_ || size_ * 2 > cap_) return;
+  if (size_ <= inline_capacity) {
+    entry* heap = data_;
+    std::copy(heap, heap + size_, inline_);
+    delete[] heap;
+    data_ = inline_;
+    cap_ = inline_capacity;
+    return;
+  }
+  entry* smaller = new entry[size_];
+  std::copy(data_, data_ + size_, smaller);
+  delete[] data_;
+  data_ = smaller;
+  cap_ = size_;
+}
+
+// ---- event_windows -----------------------------------------------------------------------------
 
 event_windows::event_windows(window_options o)
     : opts_(o),
+      instance_(next_instance()),
       horizon_s_(static_cast<std::uint32_t>(std::clamp<std::int64_t>(
           std::chrono::duration_cast<std::chrono::seconds>(o.horizon).count(), 1,
           std::numeric_limits<std::uint32_t>::max()))) {
   if (opts_.cap_per_type == 0) opts_.cap_per_type = 1;
 }
 
+event_windows::event_windows(event_windows&& other) noexcept
+    : opts_(other.opts_),
+      instance_(other.instance_),
+      horizon_s_(other.horizon_s_),
+      table_(std::move(other.table_)),
+      data_(std::move(other.data_)),
+      aged_(std::move(other.aged_)),
+      types_(std::move(other.types_)),
+      type_ids_(std::move(other.type_ids_)),
+      events_(other.events_) {
+  other.instance_ = next_instance();
+  other.table_.clear();
+  other.data_.clear();
+  other.aged_.clear();
+  other.types_.clear();
+  other.type_ids_.clear();
+  other.events_ = 0;
+}
+
+event_windows& event_windows::operator=(event_windows&& other) noexcept {
+  if (this != &other) {
+    this->~event_windows();
+    new (this) event_windows(std::move(other));
+  }
+  return *this;
+}
+
+std::optional<event_windows::slot> event_windows::lookup(std::string_view id,
+                                                         std::uint64_t h) const {
+  if (table_.empty()) return std::nullopt;
+  const std::size_t mask = table_.size() - 1;
+  const std::uint64_t tag = h >> 32;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const std::uint64_t e = table_[i];
+    if (e == 0) return std::nullopt;
+    if ((e >> 32) == tag) {
+      const auto s = static_cast<slot>((e & 0xFFFFFFFFu) - 1);
+      if (data_[s].id == id) return s;
+    }
+  }
+}
+
+void event_windows::grow() {
+  std::vector<std::uint64_t> bigger(table_.empty() ? 64 : table_.size() * 2, 0);
+  const std::size_t mask = bigger.size() - 1;
+  for (slot s = 0; s < data_.size(); ++s) {
+    const std::uint64_t h = std::hash<std::string_view>{}(data_[s].id);
+    std::size_t i = h & mask;
+    while (bigger[i] != 0)
+      i = (i + 1) & mask;
+    bigger[i] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(s) + 1);
+  }
+  table_ = std::move(bigger);
+}
+
 event_windows::slot event_windows::slot_of(std::string_view id) {
-  if (const auto it = slots_.find(id); it != slots_.end()) return it->second;
-  const auto s = static_cast<slot>(ids_.size());
-  ids_.emplace_back(id);
-  data_.emplace_back();
-  slots_.emplace(std::string(id), s);
+  const std::uint64_t h = std::hash<std::string_view>{}(id);
+  if (const auto found = lookup(id, h)) return *found;
+  const auto s = static_cast<slot>(data_.size());
+  data_.emplace_back().id = std::string(id);
+  aged_.emplace_back();
+  if (2 * data_.size() > table_.size()) {
+    grow();  // rehashes every id, the new one included
+  } else {
+    const std::size_t mask = table_.size() - 1;
+    std::size_t i = h & mask;
+    while (table_[i] != 0)
+      i = (i + 1) & mask;
+    table_[i] = ((h >> 32) << 32) | (static_cast<std::uint64_t>(s) + 1);
+  }
   return s;
 }
 
 std::optional<event_windows::slot> event_windows::find(std::string_view id) const {
-  const auto it = slots_.find(id);
-  if (it == slots_.end()) return std::nullopt;
-  return it->second;
+  return lookup(id, std::hash<std::string_view>{}(id));
 }
 
 std::optional<event_windows::type_id> event_windows::intern(std::string_view name) {
@@ -79,24 +213,34 @@ void event_windows::add(slot s, type_id type, timestamp at) {
     c.recent.insert(pos, {sec, type});
   }
   ++events_;
-  auto last = std::find_if(c.last.begin(), c.last.end(),
-                           [type](const last_seen& l) { return l.type == type; });
-  if (last == c.last.end()) {
-    c.last.push_back({type, sec});
-  } else if (last->at < sec) {
-    last->at = sec;
-  }
-  trim(c, c.recent.back().at, type);
+  trim(s, c.recent.back().at, type);
 }
 
-void event_windows::trim(customer_events& c, std::uint32_t newest, type_id type) {
+void event_windows::forget(slot s, std::size_t n) {
+  customer_events& c = data_[s];
+  std::vector<last_seen>& aged = aged_[s];
+  for (std::size_t i = 0; i < n; ++i) {
+    const entry& e = c.recent[i];
+    auto it = std::find_if(aged.begin(), aged.end(),
+                           [&](const last_seen& l) { return l.type == e.type; });
+    if (it == aged.end()) {
+      aged.push_back({e.type, e.at});
+    } else if (it->at < e.at) {
+      it->at = e.at;
+    }
+  }
+  c.recent.erase(c.recent.begin(), c.recent.begin() + n);
+  events_ -= n;
+}
+
+void event_windows::trim(slot s, std::uint32_t newest, type_id type) {
+  customer_events& c = data_[s];
   // Older than the horizon before the newest event: no window can reach them any more.
   if (newest >= horizon_s_ && !c.recent.empty() && c.recent.front().at <= newest - horizon_s_) {
     const auto keep = std::upper_bound(
         c.recent.begin(), c.recent.end(), newest - horizon_s_,
         [](std::uint32_t v, const entry& e) { return v < e.at; });
-    events_ -= static_cast<std::size_t>(keep - c.recent.begin());
-    c.recent.erase(c.recent.begin(), keep);
+    forget(s, static_cast<std::size_t>(keep - c.recent.begin()));
   }
   if (c.recent.size() <= opts_.cap_per_type) return;
   std::size_t same = 0;
@@ -105,6 +249,7 @@ void event_windows::trim(customer_events& c, std::uint32_t newest, type_id type)
   if (same <= opts_.cap_per_type) return;
   const auto oldest = std::find_if(c.recent.begin(), c.recent.end(),
                                    [type](const entry& e) { return e.type == type; });
+  // Remember its time (the type stays in recent, so last() does not need it) and drop it.
   c.recent.erase(oldest);
   --events_;
 }
@@ -137,14 +282,12 @@ std::int64_t event_windows::count_between(slot s, type_id type, timestamp from,
 std::optional<timestamp> event_windows::last(slot s, type_id type, timestamp now) const {
   const customer_events& c = data_[s];
   const std::uint32_t now_s = to_seconds(now);
-  for (const last_seen& l : c.last) {
-    if (l.type != type) continue;
-    if (l.at <= now_s) return from_seconds(l.at);
-    // The last one is after `now`: the latest kept one at or before it, if any.
-    for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
-      if (it->type == type && it->at <= now_s) return from_seconds(it->at);
-    }
-    return std::nullopt;
+  for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
+    if (it->type == type && it->at <= now_s) return from_seconds(it->at);
+  }
+  // None recent: the last one that aged out (always older than anything recent).
+  for (const last_seen& l : aged_[s]) {
+    if (l.type == type) return l.at <= now_s ? std::optional(from_seconds(l.at)) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -177,23 +320,25 @@ void event_windows::prune(slot s, timestamp now) {
   const auto keep =
       std::upper_bound(c.recent.begin(), c.recent.end(), now_s - horizon_s_,
                        [](std::uint32_t v, const entry& e) { return v < e.at; });
-  events_ -= static_cast<std::size_t>(keep - c.recent.begin());
-  c.recent.erase(c.recent.begin(), keep);
-  if (c.recent.capacity() > 2 * c.recent.size() + 8) c.recent.shrink_to_fit();
+  forget(s, static_cast<std::size_t>(keep - c.recent.begin()));
+  c.recent.shrink_to_fit();
 }
 
 void event_windows::clear_events() noexcept {
-  for (auto& c : data_) {
+  for (auto& c : data_)
     c.recent.clear();
-    c.last.clear();
-  }
+  for (auto& a : aged_)
+    a.clear();
   events_ = 0;
 }
 
 std::size_t event_windows::event_bytes() const noexcept {
   std::size_t n = 0;
   for (const auto& c : data_)
-    n += c.recent.capacity() * sizeof(entry) + c.last.capacity() * sizeof(last_seen);
+    n += c.recent.capacity() > entry_buffer::inline_capacity ? c.recent.capacity() * sizeof(entry)
+                                                              : 0;
+  for (const auto& a : aged_)
+    n += a.capacity() * sizeof(last_seen);
   return n;
 }
 

@@ -122,6 +122,7 @@ TEST_CASE("events move a customer up the tiers, first match wins, entry actions 
   tier::engine_options o;
   o.notify = &sent;
   o.store = &store;
+  o.keep_changes = true;
   o.deadlines = &deadlines;
   o.on_action = [&](const tier::fired_action& a) -> status {
     actions.push_back(a.source + ":" + a.action->action);

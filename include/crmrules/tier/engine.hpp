@@ -95,6 +95,9 @@ struct engine_options {
   sla::engine* deadlines = nullptr;  ///< starts the deadlines of actions with an `sla`
   /// Called for every fired action (the host's action sink); errors are reported, not retried.
   std::function<status(const fired_action&)> on_action;
+  /// Keep every tier change in memory for changes() (the funnel's input). Off by default: a
+  /// long-running engine's history belongs in the decision log (`store`), not in memory.
+  bool keep_changes = false;
   std::string actor = "crmrules.tier";
 };
 
@@ -137,8 +140,11 @@ class engine {
   [[nodiscard]] std::vector<must_do_gap> must_do(const rep_id& owner, timestamp day_start,
                                                  timestamp day_end) const;
 
-  /// Every tier change since construction, in order.
+  /// Every tier change since construction (or the last take_changes), in order, when
+  /// `engine_options::keep_changes` is on; empty otherwise.
   [[nodiscard]] const std::vector<tier_change>& changes() const noexcept;
+  /// Hands over the kept changes and forgets them.
+  [[nodiscard]] std::vector<tier_change> take_changes() noexcept;
   [[nodiscard]] const event_windows& windows() const noexcept;
   [[nodiscard]] std::size_t customers() const noexcept;
 

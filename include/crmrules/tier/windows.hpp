@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,13 +39,20 @@ class event_windows {
   static constexpr std::size_t max_types = 65535;
 
   explicit event_windows(window_options o = {});
+  /// Not copyable (a copy would share the instance number caches rely on); a moved-from object
+  /// is empty and gets a new instance number.
+  event_windows(const event_windows&) = delete;
+  event_windows& operator=(const event_windows&) = delete;
+  event_windows(event_windows&& other) noexcept;
+  event_windows& operator=(event_windows&& other) noexcept;
+  ~event_windows() = default;
 
   /// The slot of customer `id`, added when new.
   slot slot_of(std::string_view id);
   /// The slot of customer `id`, or nullopt.
   [[nodiscard]] std::optional<slot> find(std::string_view id) const;
   /// The id of `s`.
-  [[nodiscard]] const std::string& id_of(slot s) const { return ids_[s]; }
+  [[nodiscard]] const std::string& id_of(slot s) const { return data_[s].id; }
 
   /// The id of event type `name`, interned when new; nullopt past max_types.
   std::optional<type_id> intern(std::string_view name);
@@ -75,10 +83,13 @@ class event_windows {
   /// Forgets every event (customers and types stay): before a rebuild.
   void clear_events() noexcept;
 
-  [[nodiscard]] std::size_t customers() const noexcept { return ids_.size(); }
+  [[nodiscard]] std::size_t customers() const noexcept { return data_.size(); }
   [[nodiscard]] std::size_t events() const noexcept { return events_; }
   [[nodiscard]] const window_options& options() const noexcept { return opts_; }
-  /// Bytes held by event entries (capacity, not size), for sizing.
+  /// A number no other event_windows of this process has (for caches keyed by it).
+  [[nodiscard]] std::uint64_t instance() const noexcept { return instance_; }
+  /// Heap bytes held for events beyond the ten each customer keeps in place (its 128-byte block)
+  /// and for the last times of aged-out types, for sizing.
   [[nodiscard]] std::size_t event_bytes() const noexcept;
 
  private:
@@ -90,10 +101,65 @@ class event_windows {
     type_id type;
     std::uint32_t at;
   };
-  struct customer_events {
-    std::vector<entry> recent;    // ordered by at
-    std::vector<last_seen> last;  // one per type ever seen
+  /// A customer's recent events: up to `inline_capacity` in place (the common case, so an event
+  /// touches one 128-byte block), more on the heap.
+  class entry_buffer {
+   public:
+    static constexpr std::uint32_t inline_capacity = 10;
+    entry_buffer() noexcept : data_(inline_) {}
+    ~entry_buffer() { release(); }
+    entry_buffer(const entry_buffer&) = delete;
+    entry_buffer& operator=(const entry_buffer&) = delete;
+    entry_buffer(entry_buffer&& o) noexcept { take(o); }
+    entry_buffer& operator=(entry_buffer&& o) noexcept {
+      if (this != &o) {
+        release();
+        take(o);
+      }
+      return *this;
+    }
+    [[nodiscard]] entry* begin() noexcept { return data_; }
+    [[nodiscard]] entry* end() noexcept { return data_ + size_; }
+    [[nodiscard]] const entry* begin() const noexcept { return data_; }
+    [[nodiscard]] const entry* end() const noexcept { return data_ + size_; }
+    [[nodiscard]] std::reverse_iterator<const entry*> rbegin() const noexcept {
+      return std::reverse_iterator<const entry*>(end());
+    }
+    [[nodiscard]] std::reverse_iterator<const entry*> rend() const noexcept {
+      return std::reverse_iterator<const entry*>(begin());
+    }
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+    [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
+    [[nodiscard]] const entry& front() const noexcept { return data_[0]; }
+    [[nodiscard]] const entry& back() const noexcept { return data_[size_ - 1]; }
+    [[nodiscard]] const entry& operator[](std::size_t i) const noexcept { return data_[i]; }
+    /// Inserts `e` before `pos` (end() appends).
+    void insert(const entry* pos, entry e);
+    void push_back(entry e) { insert(end(), e); }
+    /// Removes [first, last).
+    void erase(const entry* first, const entry* last) noexcept;
+    void erase(const entry* pos) noexcept { erase(pos, pos + 1); }
+    void clear() noexcept { size_ = 0; }
+    /// Returns heap memory not needed (back in place when the events fit).
+    void shrink_to_fit();
+
+   private:
+    void release() noexcept;
+    void take(entry_buffer& o) noexcept;
+    entry* data_;
+    std::uint32_t size_ = 0;
+    std::uint32_t cap_ = inline_capacity;
+    entry inline_[inline_capacity];
   };
+  // What one event touches, in one cache line: the customer's id (checked by the lookup) and
+  // its recent events. The last times of types whose events all left `recent` live apart
+  // (`aged_`), touched only when events age out and by last().
+  struct alignas(64) customer_events {
+    std::string id;
+    entry_buffer recent;  // ordered by at
+  };
+  static_assert(sizeof(customer_events) <= 128, "one customer's events in two cache lines");
   struct hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept {
@@ -101,13 +167,21 @@ class event_windows {
     }
   };
 
-  void trim(customer_events& c, std::uint32_t newest, type_id type);
+  void trim(slot s, std::uint32_t newest, type_id type);
+  /// Drops recent[0, n) of `s`, remembering each type's last time in aged_.
+  void forget(slot s, std::size_t n);
+  [[nodiscard]] std::optional<slot> lookup(std::string_view id, std::uint64_t h) const;
+  void grow();
 
   window_options opts_;
+  std::uint64_t instance_;
   std::uint32_t horizon_s_;
-  std::vector<std::string> ids_;
-  std::unordered_map<std::string, slot, hash, std::equal_to<>> slots_;
+  // Customer ids to slots: open addressing, each entry (hash's top 32 bits << 32) | (slot + 1),
+  // 0 when empty; at most half full. One probe usually touches one cache line of the table and
+  // the id it points to.
+  std::vector<std::uint64_t> table_;
   std::vector<customer_events> data_;
+  std::vector<std::vector<last_seen>> aged_;  // by slot: last times of events no longer recent
   std::vector<std::string> types_;
   std::unordered_map<std::string, type_id, hash, std::equal_to<>> type_ids_;
   std::size_t events_ = 0;

@@ -38,6 +38,7 @@ struct world {
   std::shared_ptr<const rule_set> rules = *rule_set::load_string(rules_text);
   tier::engine engine{rules->tier_policy()};
   std::vector<event> stream;  // what the benchmark applies, in rotation
+  timestamp clock = now;      // moves on through the repetitions: time never goes back
 
   explicit world(std::int64_t customers) {
     std::mt19937_64 rng(42);
@@ -84,16 +85,19 @@ duration step_for(std::int64_t customers) { return duration(std::chrono::days(9)
 void BM_tier_event(benchmark::State& state) {
   world& w = shared_world(state.range(0));
   const duration step = step_for(state.range(0));
-  static timestamp clock = now;  // shared by the repetitions: time never goes back
   std::size_t i = 0;
+  std::int64_t changed = 0;
   for (auto _ : state) {
     event& e = w.stream[i++ & 65535];
-    clock += step;
-    e.at = clock;
+    w.clock += step;
+    e.at = w.clock;
     auto r = w.engine.apply(e, e.at);
+    changed += r && r->changed ? 1 : 0;
     benchmark::DoNotOptimize(r);
   }
   state.SetItemsProcessed(state.iterations());
+  state.counters["changes_per_event"] =
+      static_cast<double>(changed) / static_cast<double>(state.iterations());
   state.counters["events_per_customer"] =
       static_cast<double>(w.engine.windows().events()) /
       static_cast<double>(w.engine.windows().customers());

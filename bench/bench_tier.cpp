@@ -30,7 +30,7 @@ constexpr const char* rules_text = R"js({"tiers": {"levels": [
   {"name": "C", "when": "HAS_EVENT(\"site_visit\", 90d)"}],
   "upgrades": [{"name": "high_intent", "when": "COUNT_EVENTS(\"tech_consult\", 30d) >= 2 AND COUNT_EVENTS(\"quote_request\", 30d) >= 1"}]}})js";
 
-const char* const types[] = {"site_visit",   "whitepaper_download", "demo_attended", "call",
+const char* const types[] = {"site_visit",   "whitepaper_download", "demo_attended",  "call",
                              "tech_consult", "quote_request",       "wechat_message", "email_open"};
 const timestamp now = *parse_timestamp("2026-11-20T09:00:00+08:00");
 
@@ -80,7 +80,9 @@ world& shared_world(std::int64_t customers) {
 
 /// Time moves on so that each customer gets a new event every 9 days on average: with 10 events
 /// in the 90-day horizon, the windows stay the size they were loaded with.
-duration step_for(std::int64_t customers) { return duration(std::chrono::days(9)) / customers; }
+duration step_for(std::int64_t customers) {
+  return duration(std::chrono::days(9)) / customers;
+}
 
 void BM_tier_event(benchmark::State& state) {
   world& w = shared_world(state.range(0));
@@ -98,9 +100,8 @@ void BM_tier_event(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["changes_per_event"] =
       static_cast<double>(changed) / static_cast<double>(state.iterations());
-  state.counters["events_per_customer"] =
-      static_cast<double>(w.engine.windows().events()) /
-      static_cast<double>(w.engine.windows().customers());
+  state.counters["events_per_customer"] = static_cast<double>(w.engine.windows().events()) /
+                                          static_cast<double>(w.engine.windows().customers());
 }
 BENCHMARK(BM_tier_event)->ArgName("customers")->Arg(10'000)->Arg(1'000'000);
 
@@ -148,7 +149,8 @@ void BM_tier_event_native(benchmark::State& state) {
     } else if (win.count(s, visit, 90 * 24h, x.at) >= 1) {
       t = 2;
     }
-    const bool intent = win.count(s, consult, d30, x.at) >= 2 && win.count(s, quote, d30, x.at) >= 1;
+    const bool intent =
+        win.count(s, consult, d30, x.at) >= 2 && win.count(s, quote, d30, x.at) >= 1;
     tier_of[s] = t;
     benchmark::DoNotOptimize(intent);
   }

@@ -261,8 +261,8 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
       std::string to;
       for (const auto& r : a.recipients)
         to += (to.empty() ? "" : ", ") + r;
-      first_actions.push_back(fmt::format("{} entered {}: {} (to {})", a.customer.str(),
-                                          a.source, a.action->action, to));
+      first_actions.push_back(fmt::format("{} entered {}: {} (to {})", a.customer.str(), a.source,
+                                          a.action->action, to));
     }
     return {};
   };
@@ -282,9 +282,8 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
     const std::string tier = tiers.tier_of(c.id).value();
     ++by_tier[tier.empty() ? "(none)" : tier];
   }
-  fmt::print(
-      "  {} customers tiered from {} stored events in {:.0f} ms ({} tier changes logged):\n",
-      customers.size(), tiers.windows().events(), ms_since(t), sweep.changed);
+  fmt::print("  {} customers tiered from {} stored events in {:.0f} ms ({} tier changes logged):\n",
+             customers.size(), tiers.windows().events(), ms_since(t), sweep.changed);
   print_distribution(by_tier, customers.size());
 
   // Today: three C customers visit three times, download the whitepaper and attend a demo.
@@ -319,8 +318,7 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
   fmt::print(
       "  today's {} events moved customers {} times; actions fired (once per entry, the first "
       "tiering included):\n",
-      n,
-             moved);
+      n, moved);
   for (const auto& [what, count] : fired)
     fmt::print("    {:<26} {:>4}\n", what, count);
   for (const auto& line : first_actions)
@@ -332,13 +330,13 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
     if (c.owner && tiers.tier_of(c.id).value() == "B") ++b_owned[c.owner->str()];
   }
   if (!b_owned.empty()) {
-    const auto busiest = std::max_element(
-        b_owned.begin(), b_owned.end(),
-        [](const auto& a, const auto& b) { return a.second < b.second; });
+    const auto busiest =
+        std::max_element(b_owned.begin(), b_owned.end(),
+                         [](const auto& a, const auto& b) { return a.second < b.second; });
     const timestamp day = now - 9h;  // 00:00 Beijing time
     const auto gaps = tiers.must_do(rep_id{busiest->first}, day, day + 24h);
-    fmt::print("  must-do today for {} ({} B customers): {} touches not done yet\n",
-               busiest->first, busiest->second, gaps.size());
+    fmt::print("  must-do today for {} ({} B customers): {} touches not done yet\n", busiest->first,
+               busiest->second, gaps.size());
   }
 }
 

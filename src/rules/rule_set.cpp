@@ -13,8 +13,8 @@
 #include "rules/reader.hpp"
 #include "sla/calendar_loader.hpp"
 #include "sla/policy_loader.hpp"
-#include "tier/policy_loader.hpp"
 #include "stage/pipeline_loader.hpp"
+#include "tier/policy_loader.hpp"
 #include "util/suggest.hpp"
 
 namespace crmrules {

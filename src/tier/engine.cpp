@@ -122,8 +122,8 @@ struct engine::state {
           out.errors.push_back("start " + a.sla + ": " + t.error().message());
       }
       if (opts.on_action) {
-        status s = crmrules::detail::guarded("on_action",
-                                             [&]() -> status { return opts.on_action(f); });
+        status s =
+            crmrules::detail::guarded("on_action", [&]() -> status { return opts.on_action(f); });
         if (!s.ok()) out.errors.push_back(a.action + ": " + s.message());
       }
       out.actions.push_back(std::move(f));
@@ -241,8 +241,7 @@ struct engine::state {
 };
 
 engine::engine(std::shared_ptr<const tier_policy> policy, engine_options options)
-    : s_(std::make_unique<state>(policy ? std::move(policy)
-                                        : std::make_shared<const tier_policy>(),
+    : s_(std::make_unique<state>(policy ? std::move(policy) : std::make_shared<const tier_policy>(),
                                  std::move(options))) {}
 
 engine::~engine() = default;
@@ -329,8 +328,8 @@ result<std::string> engine::tier_of(const customer_id& id) const {
   return tier_name(*s_->policy, s_->customers[*slot].tier);
 }
 
-result<std::int64_t> engine::count(const customer_id& id, std::string_view type,
-                                   duration window, timestamp now) const {
+result<std::int64_t> engine::count(const customer_id& id, std::string_view type, duration window,
+                                   timestamp now) const {
   const auto slot = s_->windows.find(id.str());
   if (!slot) return status::not_found("customer " + id.str() + " was never added");
   if (window <= duration::zero() || window > s_->policy->horizon)
@@ -359,10 +358,18 @@ std::vector<must_do_gap> engine::must_do(const rep_id& owner, timestamp day_star
   return out;
 }
 
-const std::vector<tier_change>& engine::changes() const noexcept { return s_->changes; }
-std::vector<tier_change> engine::take_changes() noexcept { return std::exchange(s_->changes, {}); }
-const event_windows& engine::windows() const noexcept { return s_->windows; }
-std::size_t engine::customers() const noexcept { return s_->windows.customers(); }
+const std::vector<tier_change>& engine::changes() const noexcept {
+  return s_->changes;
+}
+std::vector<tier_change> engine::take_changes() noexcept {
+  return std::exchange(s_->changes, {});
+}
+const event_windows& engine::windows() const noexcept {
+  return s_->windows;
+}
+std::size_t engine::customers() const noexcept {
+  return s_->windows.customers();
+}
 
 std::vector<funnel_month> funnel(const std::vector<tier_change>& changes,
                                  const std::vector<std::pair<customer_id, std::string>>& initial,
@@ -372,8 +379,7 @@ std::vector<funnel_month> funnel(const std::vector<tier_change>& changes,
   if (changes.empty()) return {};
   auto month_of = [&](timestamp t) {
     const year_month_day d{floor<days>(t + utc_offset)};
-    return static_cast<int>(d.year()) * 12 + static_cast<int>(static_cast<unsigned>(d.month())) -
-           1;
+    return static_cast<int>(d.year()) * 12 + static_cast<int>(static_cast<unsigned>(d.month())) - 1;
   };
   std::vector<const tier_change*> sorted;
   for (const auto& c : changes)

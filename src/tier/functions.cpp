@@ -1,3 +1,5 @@
+#include "tier/functions.hpp"
+
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -7,7 +9,6 @@
 
 #include "crmrules/rules/formula.hpp"
 #include "crmrules/tier/policy.hpp"
-#include "tier/functions.hpp"
 
 namespace crmrules::tier {
 
@@ -79,8 +80,8 @@ formula_value count_events(std::span<const formula_value> args, const eval_conte
   if (window <= duration::zero() || window > l.view->windows->options().horizon)
     return formula_value::error(formula_type::number, formula_error::num);
   if (!l.type) return formula_value::of_number(0);
-  return formula_value::of_number(static_cast<double>(
-      l.view->windows->count(l.view->customer, *l.type, window, ctx.now())));
+  return formula_value::of_number(
+      static_cast<double>(l.view->windows->count(l.view->customer, *l.type, window, ctx.now())));
 }
 
 formula_value has_event(std::span<const formula_value> args, const eval_context& ctx,

@@ -140,29 +140,29 @@ std::shared_ptr<const tier::tier_policy> load_tier_policy(object_reader& section
       r.finish();
     }
   };
-  read_list("levels", true, [&](object_reader& r, std::string name,
-                                std::shared_ptr<const formula> when) {
-    tier::tier_def t;
-    t.name = std::move(name);
-    t.when = std::move(when);
-    t.actions = load_actions(r, sla);
-    t.daily = load_daily(r);
-    p->tiers.push_back(std::move(t));
-  });
-  read_list("upgrades", false, [&](object_reader& r, std::string name,
-                                   std::shared_ptr<const formula> when) {
-    tier::upgrade_def u;
-    u.name = std::move(name);
-    u.when = std::move(when);
-    u.actions = load_actions(r, sla);
-    if (r.get("daily") != nullptr)
-      ctx.error(r.child("daily"), "daily must-do touches belong to tiers, not upgrades");
-    if (p->upgrades.size() == 64) {
-      ctx.error(r.pointer(), "at most 64 upgrades");
-      return;
-    }
-    p->upgrades.push_back(std::move(u));
-  });
+  read_list("levels", true,
+            [&](object_reader& r, std::string name, std::shared_ptr<const formula> when) {
+              tier::tier_def t;
+              t.name = std::move(name);
+              t.when = std::move(when);
+              t.actions = load_actions(r, sla);
+              t.daily = load_daily(r);
+              p->tiers.push_back(std::move(t));
+            });
+  read_list("upgrades", false,
+            [&](object_reader& r, std::string name, std::shared_ptr<const formula> when) {
+              tier::upgrade_def u;
+              u.name = std::move(name);
+              u.when = std::move(when);
+              u.actions = load_actions(r, sla);
+              if (r.get("daily") != nullptr)
+                ctx.error(r.child("daily"), "daily must-do touches belong to tiers, not upgrades");
+              if (p->upgrades.size() == 64) {
+                ctx.error(r.pointer(), "at most 64 upgrades");
+                return;
+              }
+              p->upgrades.push_back(std::move(u));
+            });
   section.string("description", false, true);
   section.finish();
   return p;

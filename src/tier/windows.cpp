@@ -237,9 +237,8 @@ void event_windows::trim(slot s, std::uint32_t newest, type_id type) {
   customer_events& c = data_[s];
   // Older than the horizon before the newest event: no window can reach them any more.
   if (newest >= horizon_s_ && !c.recent.empty() && c.recent.front().at <= newest - horizon_s_) {
-    const auto keep = std::upper_bound(
-        c.recent.begin(), c.recent.end(), newest - horizon_s_,
-        [](std::uint32_t v, const entry& e) { return v < e.at; });
+    const auto keep = std::upper_bound(c.recent.begin(), c.recent.end(), newest - horizon_s_,
+                                       [](std::uint32_t v, const entry& e) { return v < e.at; });
     forget(s, static_cast<std::size_t>(keep - c.recent.begin()));
   }
   if (c.recent.size() <= opts_.cap_per_type) return;
@@ -301,8 +300,8 @@ std::vector<std::pair<event_windows::type_id, std::int64_t>> event_windows::coun
   for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
     if (it->at > now_s) continue;
     if (static_cast<std::int64_t>(it->at) < from) break;
-    auto slot_it = std::find_if(out.begin(), out.end(),
-                                [&](const auto& p) { return p.first == it->type; });
+    auto slot_it =
+        std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == it->type; });
     if (slot_it == out.end()) {
       out.emplace_back(it->type, 1);
     } else {
@@ -317,9 +316,8 @@ void event_windows::prune(slot s, timestamp now) {
   customer_events& c = data_[s];
   const std::uint32_t now_s = to_seconds(now);
   if (now_s < horizon_s_) return;
-  const auto keep =
-      std::upper_bound(c.recent.begin(), c.recent.end(), now_s - horizon_s_,
-                       [](std::uint32_t v, const entry& e) { return v < e.at; });
+  const auto keep = std::upper_bound(c.recent.begin(), c.recent.end(), now_s - horizon_s_,
+                                     [](std::uint32_t v, const entry& e) { return v < e.at; });
   forget(s, static_cast<std::size_t>(keep - c.recent.begin()));
   c.recent.shrink_to_fit();
 }
@@ -336,7 +334,7 @@ std::size_t event_windows::event_bytes() const noexcept {
   std::size_t n = 0;
   for (const auto& c : data_)
     n += c.recent.capacity() > entry_buffer::inline_capacity ? c.recent.capacity() * sizeof(entry)
-                                                              : 0;
+                                                             : 0;
   for (const auto& a : aged_)
     n += a.capacity() * sizeof(last_seen);
   return n;

@@ -99,16 +99,20 @@ TEST_CASE("mistakes in the tiers section are reported at their place", "[tier]")
              Catch::Contains("COUNT_EVENTS") && Catch::Contains("bad.json:1:"));
   CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "COUNT_EVENTS(\"x\", 30d)"}]})js"),
              Catch::Contains("must be TRUE/FALSE"));
-  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "TRUE"}, {"name": "A", "when": "TRUE"}]})js"),
-             Catch::Contains("a second tier or upgrade named 'A'"));
+  CHECK_THAT(
+      errors_of(
+          R"js({"levels": [{"name": "A", "when": "TRUE"}, {"name": "A", "when": "TRUE"}]})js"),
+      Catch::Contains("a second tier or upgrade named 'A'"));
   CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "TRUE",
                          "actions": [{"action": "respond", "sla": "tier_a"}]}]})js"),
              Catch::Contains("no SLA policy named 'tier_a'"));
   CHECK_THAT(errors_of(R"js({"levels": []})js"), Catch::Contains("at least one tier"));
-  CHECK_THAT(errors_of(R"js({"levels": [{"name": "A", "when": "TRUE", "daily": [{"evnt": "call"}]}]})js"),
-             Catch::Contains("evnt"));
-  CHECK_THAT(errors_of(R"js({"horizon": "1h", "levels": [{"name": "A", "when": "TRUE"}], "x": 1})js"),
-             Catch::Contains("between 1d and 3650d"));
+  CHECK_THAT(
+      errors_of(R"js({"levels": [{"name": "A", "when": "TRUE", "daily": [{"evnt": "call"}]}]})js"),
+      Catch::Contains("evnt"));
+  CHECK_THAT(
+      errors_of(R"js({"horizon": "1h", "levels": [{"name": "A", "when": "TRUE"}], "x": 1})js"),
+      Catch::Contains("between 1d and 3650d"));
 }
 
 TEST_CASE("events move a customer up the tiers, first match wins, entry actions fire once",
@@ -207,7 +211,7 @@ TEST_CASE("an upgrade fires when its condition becomes true, and again only afte
   CHECK(r.actions[0].upgrade);
   CHECK(r.actions[0].source == "high_intent");
   CHECK(r.actions[0].action->action == "send_demo_link");
-  CHECK(apply("tech_consult", t0 + 3h).actions.empty());  // still true: not again
+  CHECK(apply("tech_consult", t0 + 3h).actions.empty());                   // still true: not again
   CHECK(tiers.retier(customer_id{"C1"}, t0 + 40 * 24h)->actions.empty());  // lapsed
   (void)apply("tech_consult", t0 + 41 * 24h);
   (void)apply("tech_consult", t0 + 41 * 24h);

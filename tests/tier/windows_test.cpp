@@ -81,8 +81,7 @@ TEST_CASE("the horizon and the per-type cap bound what a customer keeps", "[tier
   CHECK_FALSE(w.last(c, visit, t0 + 40 * 24h));
 }
 
-TEST_CASE("window counts agree with a brute-force count over the raw events",
-          "[tier][windows]") {
+TEST_CASE("window counts agree with a brute-force count over the raw events", "[tier][windows]") {
   std::mt19937_64 rng(20261123);
   tier::event_windows w;
   struct raw {

@@ -46,10 +46,10 @@ struct pipeline;
 namespace sla {
 class business_calendar;
 class policy_set;
-}
+}  // namespace sla
 namespace tier {
 struct tier_policy;
-}  // namespace sla
+}  // namespace tier
 
 /// What a rules file may use beyond the built-ins.
 struct rules_options {

@@ -64,7 +64,7 @@ struct fired_action {
 };
 
 struct apply_result {
-  std::string tier;     ///< the customer's tier after the event
+  std::string tier;  ///< the customer's tier after the event
   bool changed = false;
   std::optional<tier_change> change;
   std::vector<fired_action> actions;
@@ -82,13 +82,13 @@ struct sweep_report {
 struct must_do_gap {
   customer_id customer;
   std::string tier;
-  std::string event;    ///< the event type required
+  std::string event;  ///< the event type required
   std::int64_t min = 0;
   std::int64_t done = 0;
 };
 
 struct engine_options {
-  notifier* notify = nullptr;   ///< tier changes (info) and actions (reminder); may be null
+  notifier* notify = nullptr;  ///< tier changes (info) and actions (reminder); may be null
   /// Tier changes are appended to its decision log as tier_change decisions, one batch per
   /// apply or retier and per 1,000 changes of a sweep; may be null.
   storage* store = nullptr;

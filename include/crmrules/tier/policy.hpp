@@ -28,10 +28,10 @@ namespace crmrules::tier {
 /// and the notifier; `sla` starts that SLA policy's deadline for the customer when the tier
 /// engine has an SLA engine.
 struct action_def {
-  std::string action;                   ///< "respond", "assign_advisor", "push_content", ...
-  std::vector<std::string> to;          ///< recipients; "$owner" is the customer's owner
-  std::string sla;                      ///< an SLA policy (about customers) to start, or empty
-  attributes params;                    ///< anything else the host needs ("content": "...")
+  std::string action;           ///< "respond", "assign_advisor", "push_content", ...
+  std::vector<std::string> to;  ///< recipients; "$owner" is the customer's owner
+  std::string sla;              ///< an SLA policy (about customers) to start, or empty
+  attributes params;            ///< anything else the host needs ("content": "...")
 };
 
 /// One daily must-do touch: at least `min` events of `event` per day.

@@ -75,7 +75,7 @@ class event_windows {
   [[nodiscard]] std::optional<timestamp> last(slot s, type_id type, timestamp now) const;
   /// Every type with at least one event in the window, with its count.
   [[nodiscard]] std::vector<std::pair<type_id, std::int64_t>> counts(slot s, duration window,
-                                                                      timestamp now) const;
+                                                                     timestamp now) const;
 
   /// Forgets the events of `s` older than now - horizon (adds do this too, relative to the
   /// newest event): for a periodic sweep that bounds memory of customers gone quiet.

@@ -26,6 +26,13 @@ void load_context::error_at(std::size_t offset, std::string_view pointer, std::s
                                 std::move(message), std::move(suggestion)));
 }
 
+std::vector<std::string_view> record_kind_names() {
+  std::vector<std::string_view> out;
+  for (std::size_t k = 0; k < record_kind_count; ++k)
+    out.push_back(to_string(static_cast<record_kind>(k)));
+  return out;
+}
+
 std::string describe_json_type(const nlohmann::json& j) {
   switch (j.type()) {
     case nlohmann::json::value_t::null:

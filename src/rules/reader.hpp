@@ -101,6 +101,10 @@ class object_reader {
 std::optional<std::size_t> expect_array(load_context& ctx, const nlohmann::json& node,
                                         std::string_view pointer);
 
+/// Every record kind's name ("lead", "customer", ...), in enum order: the choices of a key that
+/// names a kind, and the candidates of "did you mean".
+std::vector<std::string_view> record_kind_names();
+
 /// "an object", "a string", ... for messages.
 std::string describe_json_type(const nlohmann::json& j);
 

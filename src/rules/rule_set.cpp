@@ -21,13 +21,6 @@ namespace crmrules {
 
 namespace {
 
-std::vector<std::string_view> kind_names() {
-  std::vector<std::string_view> out;
-  for (std::size_t k = 0; k < record_kind_count; ++k)
-    out.push_back(to_string(static_cast<record_kind>(k)));
-  return out;
-}
-
 void load_schema_kind(detail::object_reader& kind_reader, schema& s) {
   detail::load_context& ctx = kind_reader.context();
   if (auto fields = kind_reader.object("fields")) {
@@ -136,7 +129,7 @@ void load_formulas(detail::object_reader& section, const schema_set& schemas,
                    const rules_options& options,
                    std::map<std::string, std::shared_ptr<const formula>, std::less<>>& out) {
   detail::load_context& ctx = section.context();
-  const auto kinds = kind_names();
+  const auto kinds = detail::record_kind_names();
   for (const auto& name : section.member_names()) {
     const nlohmann::json* node = section.get(name);
     const std::string pointer = section.child(name);
@@ -227,7 +220,7 @@ struct rule_set_loader {
     if (auto name = top.string("name", false, true)) set->name_ = *name;
     top.string("description", false, true);
     if (auto schema_section = top.object("schema")) {
-      const auto kinds = kind_names();
+      const auto kinds = detail::record_kind_names();
       for (const auto& kind_name : schema_section->member_names()) {
         auto kind = parse_record_kind(kind_name);
         if (!kind) {

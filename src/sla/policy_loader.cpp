@@ -1,7 +1,6 @@
 #include "sla/policy_loader.hpp"
 
 #include <algorithm>
-#include <array>
 #include <string_view>
 #include <vector>
 
@@ -11,10 +10,14 @@ namespace crmrules::detail {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> kinds = {
-    "lead", "customer", "contact", "rep", "team", "opportunity", "event", "promise", "timer"};
-constexpr std::array<std::string_view, 5> levels = {"info", "reminder", "warning", "escalation",
-                                                    "alert"};
+/// The notification levels by name, in enum order (info ... alert).
+std::vector<std::string_view> level_names() {
+  std::vector<std::string_view> out;
+  for (auto l = static_cast<int>(notification_level::info);
+       l <= static_cast<int>(notification_level::alert); ++l)
+    out.push_back(to_string(static_cast<notification_level>(l)));
+  return out;
+}
 
 void load_steps(object_reader& r, sla::policy& p) {
   load_context& ctx = r.context();
@@ -46,7 +49,8 @@ void load_steps(object_reader& r, sla::policy& p) {
     }
     st.level =
         st.offset < duration::zero() ? notification_level::warning : notification_level::escalation;
-    if (auto level = s.choice("level", {levels.begin(), levels.end()})) {
+    const auto levels = level_names();
+    if (auto level = s.choice("level", levels)) {
       for (std::size_t k = 0; k < levels.size(); ++k) {
         if (levels[k] == *level) st.level = static_cast<notification_level>(k);
       }
@@ -79,7 +83,7 @@ sla::policy_set load_sla_policies(
     if (!r) continue;
     sla::policy p;
     p.name = name;
-    if (auto about = r->choice("about", {kinds.begin(), kinds.end()}, /*required=*/true)) {
+    if (auto about = r->choice("about", record_kind_names(), /*required=*/true)) {
       if (auto k = parse_record_kind(*about)) p.about = *k;
     }
     if (auto due = r->duration_value("due")) p.due = *due;

@@ -161,7 +161,7 @@ struct engine::state {
       }
       for (const auto& [type, n] : windows.counts(slot, policy->horizon, now))
         ch.counts.emplace_back(windows.type_name(type), n);
-      record_change(ch, out);
+      record_change(ch, *cs.rec, out);
       cs.tier = next;
       cs.rec->tier = ch.to;
       out.changed = true;
@@ -182,7 +182,7 @@ struct engine::state {
     return out;
   }
 
-  void record_change(const tier_change& ch, apply_result& out) {
+  void record_change(const tier_change& ch, const customer& c, apply_result& out) {
     const std::string from = ch.from.empty() ? "(none)" : ch.from;
     const std::string to = ch.to.empty() ? "(none)" : ch.to;
     std::string why = ch.cause.empty() ? std::string("windows moved on")
@@ -211,7 +211,6 @@ struct engine::state {
       n.level = notification_level::info;
       n.topic = "tier.change";
       n.subject = {record_kind::customer, ch.customer.str()};
-      const customer& c = *customers[*windows.find(ch.customer.str())].rec;
       if (c.owner) n.recipients.push_back(c.owner->str());
       n.message = "customer " + ch.customer.str() + " (" + c.name + "): tier " + from + " -> " +
                   to + " after " + why;

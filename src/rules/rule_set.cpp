@@ -15,6 +15,7 @@
 #include "sla/policy_loader.hpp"
 #include "stage/pipeline_loader.hpp"
 #include "tier/policy_loader.hpp"
+#include "dedup/policy_loader.hpp"
 #include "util/suggest.hpp"
 
 namespace crmrules {
@@ -253,6 +254,10 @@ struct rule_set_loader {
     }
     if (auto section = top.object("tiers"))
       set->tiers_ = detail::load_tier_policy(*section, set->schemas_, options, set->sla_.get());
+    if (auto section = top.object("dedup"))
+      set->dedup_ = detail::load_dedup_policy(*section, set->schemas_, options);
+    else
+      set->dedup_ = std::make_shared<const dedup::policy>();
     if (auto section = top.object("pipeline"))
       set->pipeline_ = detail::load_pipeline(*section, set->schemas_, options);
     top.finish();

@@ -63,12 +63,13 @@ struct prepared {
   customer_id id;
   company_name name;
   std::u32string core;
-  std::u32string key;  // core + trade
-  division region;     // the name's, else the address's, else the region field's
-  std::string uscc;    // a valid code, or ""
+  std::u32string key;               // core + trade
+  division region;                  // the name's, else the address's, else the region field's
+  std::string uscc;                 // a valid code, or ""
   std::vector<std::string> phones;  // valid E.164, junk removed
   std::vector<std::string> emails;  // normalised (test addresses removed when configured)
   std::string industry;
+  std::string macro;                       // the region field when it names a macro-region (华东)
   std::shared_ptr<const customer> record;  // kept only when a weak rule has a formula
 };
 
@@ -83,8 +84,11 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
   r.core = to_code_points(r.name.core);
   r.key = to_code_points(r.name.key());
   r.region = r.name.region;
-  if (!r.region.known() && !c.address.empty()) r.region = find_division(c.address);
-  if (!r.region.known() && !c.region.empty()) r.region = find_division(c.region);
+  // An address says where the office is, not where the company is registered: its city
+  // counts, its district does not (one company, offices in two districts).
+  const auto city_of = [](division d) { return d.level <= 2 ? d : division{d.at_level(2), 2}; };
+  if (!r.region.known() && !c.address.empty()) r.region = city_of(find_division(c.address));
+  if (!r.region.known() && !c.region.empty()) r.region = city_of(find_division(c.region));
   auto report = [&](std::string field, const std::string& value, std::string why) {
     if (problems != nullptr)
       problems->push_back(record_problem{c.id, std::move(field), value, std::move(why)});
@@ -125,6 +129,7 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
       r.emails.push_back(std::move(em->address));
   }
   r.industry = c.industry;
+  r.macro = c.region;
   if (needs_records(p)) r.record = std::make_shared<const customer>(c);
   return r;
 }
@@ -132,13 +137,76 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
 // ---------------------------------------------------------------------------------------------
 // Judging a pair
 
+/// Trade words agree when equal, when one name has none (瑞金医院 and 瑞金 can be one hospital),
+/// or when one is the start of the other, as short names cut it (网络 for 网络科技, 餐饮 for
+/// 餐饮管理). 科技 and 信息科技 do not: two companies of one brand often differ only there.
 bool trades_agree(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty() || a == b) return true;
-  // 科技 and 网络科技 can be the same company's trade written shorter.
-  const auto ends = [](const std::string& s, const std::string& suffix) {
-    return s.size() > suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return a.starts_with(b) || b.starts_with(a);
+}
+
+/// The macro-region (大区) of a province, as CRMs file customers: 华东, 华南, ...
+std::string_view macro_region(std::uint32_t province) noexcept {
+  switch (province / 10000) {
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+      return "华北";
+    case 21:
+    case 22:
+    case 23:
+      return "东北";
+    case 31:
+    case 32:
+    case 33:
+    case 34:
+    case 35:
+    case 36:
+    case 37:
+      return "华东";
+    case 41:
+    case 42:
+    case 43:
+      return "华中";
+    case 44:
+    case 45:
+    case 46:
+      return "华南";
+    case 50:
+    case 51:
+    case 52:
+    case 53:
+    case 54:
+      return "西南";
+    case 61:
+    case 62:
+    case 63:
+    case 64:
+    case 65:
+      return "西北";
+    default:
+      return {};
+  }
+}
+
+bool is_macro_region(std::string_view r) noexcept {
+  for (std::string_view m : {"华北", "东北", "华东", "华中", "华南", "西南", "西北"})
+    if (r == m) return true;
+  return false;
+}
+
+/// Whether two records can be in one place: their divisions do not contradict, and where one
+/// record only has a macro-region (区域 华东), the other's province lies in it.
+bool regions_agree(const prepared& a, const prepared& b) {
+  if (!compatible(a.region, b.region)) return false;
+  const auto macro_of = [](const prepared& r) -> std::string_view {
+    if (r.region.known()) return macro_region(r.region.at_level(1));
+    return is_macro_region(r.macro) ? std::string_view(r.macro) : std::string_view();
   };
-  return ends(a, b) || ends(b, a);
+  const std::string_view ma = macro_of(a), mb = macro_of(b);
+  return ma.empty() || mb.empty() || ma == mb;
 }
 
 bool shares(const std::vector<std::string>& a, const std::vector<std::string>& b,
@@ -155,22 +223,28 @@ bool shares(const std::vector<std::string>& a, const std::vector<std::string>& b
 double name_similarity(const prepared& a, const prepared& b, const weak_rule& rule) {
   if (a.name.latin != b.name.latin) return 0;  // a Latin and a Chinese name: keys decide
   if (a.core.empty() || b.core.empty()) return 0;
+  // Cores are compared when both names have a trade word or neither has; when only one has,
+  // the other's whole name is compared with its core and trade (扬帆数科 with 扬帆信息技术, not
+  // with 扬帆: a shorter name is not a prefix of every company of its brand).
+  const bool ta = !a.name.trade.empty(), tb = !b.name.trade.empty();
+  const std::u32string_view x = ta == tb || !ta ? std::u32string_view(a.core) : a.key;
+  const std::u32string_view y = ta == tb || !tb ? std::u32string_view(b.core) : b.key;
   double s = 0;
   if (a.name.latin) {
     s = token_set_ratio(a.core, b.core);
   } else {
     switch (rule.similarity) {
       case kernel::jaro_winkler:
-        s = jaro_winkler(a.core, b.core);
+        s = jaro_winkler(x, y);
         break;
       case kernel::levenshtein:
-        s = levenshtein_ratio(a.core, b.core);
+        s = levenshtein_ratio(x, y);
         break;
       case kernel::bigram_dice:
-        s = bigram_dice(a.core, b.core);
+        s = bigram_dice(x, y);
         break;
       case kernel::token_set:
-        s = token_set_ratio(a.core, b.core);
+        s = token_set_ratio(x, y);
         break;
     }
   }
@@ -188,7 +262,7 @@ double name_similarity(const prepared& a, const prepared& b, const weak_rule& ru
 struct judgement {
   verdict result = verdict::different;
   double score = 0;
-  const char* rule = "";      // static names
+  const char* rule = "";  // static names
   const weak_rule* weak = nullptr;
 };
 
@@ -236,7 +310,7 @@ judgement judge(const prepared& a, const prepared& b, const policy& p) {
     return j;
   }
   for (const weak_rule& rule : p.weak) {
-    if (rule.same_region && !compatible(a.region, b.region)) continue;
+    if (rule.same_region && !regions_agree(a, b)) continue;
     if (rule.same_industry && !a.industry.empty() && !b.industry.empty() &&
         a.industry != b.industry)
       continue;
@@ -256,7 +330,8 @@ judgement judge(const prepared& a, const prepared& b, const policy& p) {
 
 std::string join(const std::vector<std::string>& v) {
   std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  for (const auto& s : v)
+    out += (out.empty() ? "" : ", ") + s;
   return out;
 }
 
@@ -267,8 +342,8 @@ std::string region_text(division d) {
 std::vector<field_comparison> explain(const prepared& a, const prepared& b, const policy& p,
                                       const judgement& j) {
   std::vector<field_comparison> out;
-  auto add = [&](std::string field, const std::string& x, const std::string& y,
-                 field_outcome o, double score) {
+  auto add = [&](std::string field, const std::string& x, const std::string& y, field_outcome o,
+                 double score) {
     out.push_back(field_comparison{std::move(field), o, score, x, y});
   };
   auto exact = [&](std::string field, const std::string& x, const std::string& y) {
@@ -299,9 +374,9 @@ std::vector<field_comparison> explain(const prepared& a, const prepared& b, cons
   } else {
     const double s = name_similarity(a, b, rule);
     add("core", a.name.core, b.name.core,
-        s >= 1.0   ? field_outcome::equal
-        : s > 0.0  ? field_outcome::similar
-                   : field_outcome::different,
+        s >= 1.0  ? field_outcome::equal
+        : s > 0.0 ? field_outcome::similar
+                  : field_outcome::different,
         s);
   }
   if (a.name.trade.empty() || b.name.trade.empty())
@@ -372,9 +447,11 @@ void keys_of(const prepared& r, const policy& p, std::vector<std::uint64_t>& out
   if (p.match_uscc && !r.uscc.empty()) out.push_back(hash_text(1, r.uscc));
   // USCCs also find their conflicts: two records of one name with different codes are judged.
   if (p.match_phone)
-    for (const auto& ph : r.phones) out.push_back(hash_text(2, ph));
+    for (const auto& ph : r.phones)
+      out.push_back(hash_text(2, ph));
   if (p.match_email)
-    for (const auto& em : r.emails) out.push_back(hash_text(3, em));
+    for (const auto& em : r.emails)
+      out.push_back(hash_text(3, em));
   if (p.weak.empty()) return;
   const std::u32string& c = r.core;
   if (r.name.latin) {
@@ -390,8 +467,10 @@ void keys_of(const prepared& r, const policy& p, std::vector<std::uint64_t>& out
   } else if (c.size() == 1) {
     out.push_back(hash_pair(4, c[0], 0));
   } else {
-    for (std::size_t i = 0; i + 1 < c.size(); ++i) out.push_back(hash_pair(4, c[i], c[i + 1]));
-    for (std::size_t k = 2; k < c.size() && k <= 3; ++k) out.push_back(hash_pair(4, c[0], c[k]));
+    for (std::size_t i = 0; i + 1 < c.size(); ++i)
+      out.push_back(hash_pair(4, c[i], c[i + 1]));
+    for (std::size_t k = 2; k < c.size() && k <= 3; ++k)
+      out.push_back(hash_pair(4, c[0], c[k]));
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -480,9 +559,11 @@ struct matcher::impl {
       return status::already_exists("customer '" + r.id.str() + "' is already indexed");
     std::vector<std::uint64_t> keys;
     keys_of(r, *rules, keys);
-    for (std::uint64_t k : keys) blocks[k].push_back(n);
+    for (std::uint64_t k : keys)
+      blocks[k].push_back(n);
     records.push_back(std::move(r));
-    for (auto& p : probs) problems.push_back(std::move(p));
+    for (auto& p : probs)
+      problems.push_back(std::move(p));
     return status{};
   }
 
@@ -519,9 +600,15 @@ matcher::~matcher() = default;
 matcher::matcher(matcher&&) noexcept = default;
 matcher& matcher::operator=(matcher&&) noexcept = default;
 
-std::size_t matcher::size() const noexcept { return impl_->records.size(); }
-const policy& matcher::rules() const noexcept { return *impl_->rules; }
-std::vector<record_problem> matcher::problems() const { return impl_->problems; }
+std::size_t matcher::size() const noexcept {
+  return impl_->records.size();
+}
+const policy& matcher::rules() const noexcept {
+  return *impl_->rules;
+}
+std::vector<record_problem> matcher::problems() const {
+  return impl_->problems;
+}
 
 status matcher::add(const customer& c) {
   if (c.id.empty()) return status::invalid_argument("a customer without an id");
@@ -534,7 +621,8 @@ status matcher::add_all(const std::vector<customer>& cs, unsigned threads) {
   const std::size_t n = cs.size();
   std::vector<prepared> prep(n);
   std::vector<std::vector<record_problem>> probs(n);
-  const unsigned t = std::min<unsigned>(thread_count(threads), static_cast<unsigned>(std::max<std::size_t>(n / 1024, 1)));
+  const unsigned t = std::min<unsigned>(thread_count(threads),
+                                        static_cast<unsigned>(std::max<std::size_t>(n / 1024, 1)));
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (std::size_t begin; (begin = next.fetch_add(1024)) < n;) {
@@ -543,9 +631,11 @@ status matcher::add_all(const std::vector<customer>& cs, unsigned threads) {
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned k = 1; k < t; ++k) pool.emplace_back(work);
+  for (unsigned k = 1; k < t; ++k)
+    pool.emplace_back(work);
   work();
-  for (auto& th : pool) th.join();
+  for (auto& th : pool)
+    th.join();
   impl_->records.reserve(impl_->records.size() + n);
   for (std::size_t i = 0; i < n; ++i) {
     if (status s = impl_->insert(std::move(prep[i]), std::move(probs[i])); !s.ok()) return s;
@@ -578,15 +668,16 @@ std::vector<match> matcher::lookup(const customer& query, const lookup_options& 
   if (hits.size() > options.limit) hits.resize(options.limit);
   std::vector<match> out;
   out.reserve(hits.size());
-  for (const hit& h : hits) out.push_back(make_match(impl_->records[h.j], q, p, h.how));
+  for (const hit& h : hits)
+    out.push_back(make_match(impl_->records[h.j], q, p, h.how));
   return out;
 }
 
 scan_result matcher::scan(const scan_options& options) const {
   const policy& p = *impl_->rules;
   const auto n = static_cast<std::uint32_t>(impl_->records.size());
-  const unsigned t = std::min<unsigned>(thread_count(options.threads),
-                                        std::max<std::uint32_t>(n / 4096, 1));
+  const unsigned t =
+      std::min<unsigned>(thread_count(options.threads), std::max<std::uint32_t>(n / 4096, 1));
   struct edge {
     std::uint32_t a, b;
     judgement how;
@@ -614,9 +705,11 @@ scan_result matcher::scan(const scan_options& options) const {
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned k = 1; k < t; ++k) pool.emplace_back(work, std::ref(parts[k]));
+  for (unsigned k = 1; k < t; ++k)
+    pool.emplace_back(work, std::ref(parts[k]));
   work(parts[0]);
-  for (auto& th : pool) th.join();
+  for (auto& th : pool)
+    th.join();
 
   scan_result result;
   std::vector<edge> edges;
@@ -637,19 +730,23 @@ scan_result matcher::scan(const scan_options& options) const {
   for (const edge& e : edges) {
     if (e.how.result == verdict::different) continue;
     if (!uf.join(e.a, e.b)) {
-      result.refused_links.push_back(make_match(impl_->records[e.a], impl_->records[e.b], p, e.how));
+      result.refused_links.push_back(
+          make_match(impl_->records[e.a], impl_->records[e.b], p, e.how));
     } else if (e.how.result == verdict::suspected) {
       suspected_links.emplace_back(e.a, e.b);
     }
   }
-  for (auto [a, b] : suspected_links) review[uf.find(a)] = 1;
+  for (auto [a, b] : suspected_links)
+    review[uf.find(a)] = 1;
   std::map<std::uint32_t, std::vector<std::uint32_t>> groups;
-  for (std::uint32_t i = 0; i < n; ++i) groups[uf.find(i)].push_back(i);
+  for (std::uint32_t i = 0; i < n; ++i)
+    groups[uf.find(i)].push_back(i);
   for (auto& [root, members] : groups) {
     if (members.size() < 2) continue;
     cluster c;
     c.review = review[root] != 0;
-    for (std::uint32_t m : members) c.members.push_back(impl_->records[m].id);
+    for (std::uint32_t m : members)
+      c.members.push_back(impl_->records[m].id);
     result.clusters.push_back(std::move(c));
   }
   std::sort(edges.begin(), edges.end(),

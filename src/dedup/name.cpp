@@ -119,6 +119,18 @@ bool ends_with(std::u32string_view s, std::u32string_view suffix) noexcept {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+/// The length of `word` when `s` ends with it, allowing one mistyped character in words of four
+/// or more (有限公思, 信习技术: the generator of typos and people both do it); 0 otherwise.
+std::size_t fuzzy_suffix(std::u32string_view s, std::u32string_view word) noexcept {
+  if (s.size() <= word.size()) return 0;
+  const std::u32string_view tail = s.substr(s.size() - word.size());
+  std::size_t diff = 0;
+  for (std::size_t i = 0; i < word.size(); ++i)
+    diff += tail[i] != word[i];
+  if (diff == 0 || (diff == 1 && word.size() >= 4)) return word.size();
+  return 0;
+}
+
 bool is_han(char32_t c) noexcept {
   return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) ||
          (c >= 0x20000 && c <= 0x323AF);
@@ -266,12 +278,18 @@ std::optional<division> whole_region(std::u32string_view s) {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-std::size_t trade_suffix(std::u32string_view s) noexcept {
+/// The trade word `s` ends with and the length it takes: the longest listed word written exactly
+/// or with one typo (in words of four or more), leaving at least two characters of core.
+std::pair<std::u32string_view, std::size_t> trade_at_end(std::u32string_view s) noexcept {
   for (std::u32string_view w : trade_words) {
-    if (s.size() > w.size() && ends_with(s, w)) return w.size();
+    if (s.size() < w.size() + 2) continue;
+    if (const std::size_t n = fuzzy_suffix(s, w)) return {w, n};
   }
-  // The whole text is a trade word (医院): the caller keeps it as the core.
-  return 0;
+  // A short name: the word exactly, one character of core left (中山大学 is 中山 + 大学).
+  for (std::u32string_view w : trade_words) {
+    if (s.size() > w.size() && ends_with(s, w)) return {w, w.size()};
+  }
+  return {};
 }
 
 void parse_latin(std::u32string_view folded, company_name& out) {
@@ -358,11 +376,12 @@ void parse_chinese(std::u32string s, company_name& out) {
     break;
   }
 
-  // 3. Organisational form, the longest suffix.
+  // 3. Organisational form, the longest suffix (a typo in a form of four or more characters is
+  //    read as the form: 有限公思 is 有限公司).
   for (std::u32string_view form : org_forms) {
-    if (s.size() > form.size() && ends_with(s, form)) {
+    if (const std::size_t n = fuzzy_suffix(s, form)) {
       if (out.form.empty()) out.form = to_utf8(form);
-      s.erase(s.size() - form.size());
+      s.erase(s.size() - n);
       break;
     }
   }
@@ -399,9 +418,9 @@ void parse_chinese(std::u32string s, company_name& out) {
     s.erase(0, at + 2);
   }
 
-  // 6. Trade word and core.
-  const std::size_t trade = trade_suffix(s);
-  out.trade = to_utf8(std::u32string_view(s).substr(s.size() - trade));
+  // 6. Trade word (as listed, so a mistyped one reads as itself) and core.
+  const auto [word, trade] = trade_at_end(s);
+  out.trade = to_utf8(word);
   out.core = to_utf8(std::u32string_view(s).substr(0, s.size() - trade));
 }
 

@@ -22,8 +22,8 @@ std::string_view to_string(kernel k) noexcept {
 }
 
 std::optional<kernel> parse_kernel(std::string_view name) noexcept {
-  for (kernel k : {kernel::jaro_winkler, kernel::levenshtein, kernel::bigram_dice,
-                   kernel::token_set}) {
+  for (kernel k :
+       {kernel::jaro_winkler, kernel::levenshtein, kernel::bigram_dice, kernel::token_set}) {
     if (to_string(k) == name) return k;
   }
   return std::nullopt;
@@ -40,8 +40,7 @@ bool valid_number(std::string_view text, std::string_view region) noexcept {
   }
 }
 
-formula_value phone_valid(std::span<const formula_value> args, const eval_context&,
-                          const void*) {
+formula_value phone_valid(std::span<const formula_value> args, const eval_context&, const void*) {
   std::string_view region = "CN";
   if (args.size() > 1 && !args[1].is_blank()) {
     if (args[1].type() != formula_type::string)
@@ -51,7 +50,8 @@ formula_value phone_valid(std::span<const formula_value> args, const eval_contex
   const formula_value& v = args[0];
   if (v.is_error()) return formula_value::error(formula_type::boolean, v.error());
   if (v.is_blank()) return formula_value::of_bool(false);
-  if (v.type() == formula_type::string) return formula_value::of_bool(valid_number(v.as_string(), region));
+  if (v.type() == formula_type::string)
+    return formula_value::of_bool(valid_number(v.as_string(), region));
   if (v.type() == formula_type::string_list) {
     for (const std::string& s : v.as_list())
       if (valid_number(s, region)) return formula_value::of_bool(true);

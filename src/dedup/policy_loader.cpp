@@ -21,7 +21,8 @@ void load_weak(object_reader& section, const schema_set& schemas, const rules_op
   if (!n) return;
   p.weak.clear();
   formula_env env = dedup::pair_env(schemas);
-  for (const auto& f : options.functions) (void)env.add_function(f);
+  for (const auto& f : options.functions)
+    (void)env.add_function(f);
   std::set<std::string> names;
   for (std::size_t i = 0; i < *n; ++i) {
     object_reader r(ctx, (*node)[i], pointer + "/" + std::to_string(i));
@@ -36,7 +37,8 @@ void load_weak(object_reader& section, const schema_set& schemas, const rules_op
                                        "' is a built-in rule's name (same_*, different_uscc, "
                                        "branch); choose another");
     }
-    if (auto k = r.choice("similarity", {"jaro_winkler", "levenshtein", "bigram_dice", "token_set"}))
+    if (auto k =
+            r.choice("similarity", {"jaro_winkler", "levenshtein", "bigram_dice", "token_set"}))
       w.similarity = *dedup::parse_kernel(*k);
     if (auto t = r.number("threshold")) {
       if (*t <= 0 || *t > 1)

@@ -8,6 +8,7 @@
 #include "crmrules/assign/policy.hpp"
 #include "crmrules/sla/calendar.hpp"
 #include "crmrules/sla/policy.hpp"
+#include "dedup/policy_loader.hpp"
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
@@ -15,7 +16,6 @@
 #include "sla/policy_loader.hpp"
 #include "stage/pipeline_loader.hpp"
 #include "tier/policy_loader.hpp"
-#include "dedup/policy_loader.hpp"
 #include "util/suggest.hpp"
 
 namespace crmrules {

@@ -1,4 +1,3 @@
-#include "crmrules/dedup/policy.hpp"
 #include "tier/functions.hpp"
 
 #include <array>
@@ -8,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "crmrules/dedup/policy.hpp"
 #include "crmrules/rules/formula.hpp"
 #include "crmrules/tier/policy.hpp"
 

@@ -79,12 +79,12 @@ struct cluster {
 };
 
 struct scan_options {
-  unsigned threads = 0;                    ///< 0: std::thread::hardware_concurrency()
-  verdict report = verdict::suspected;     ///< pairs at or above this are returned
+  unsigned threads = 0;                 ///< 0: std::thread::hardware_concurrency()
+  verdict report = verdict::suspected;  ///< pairs at or above this are returned
 };
 
 struct scan_result {
-  std::vector<match> pairs;  ///< at or above scan_options::report; ordered by (a, b) add order
+  std::vector<match> pairs;       ///< at or above scan_options::report; ordered by (a, b) add order
   std::vector<cluster> clusters;  ///< clusters of two or more, ordered by their first member
   /// Links refused because they would join two different valid USCCs (or two branches).
   std::vector<match> refused_links;

@@ -42,7 +42,7 @@ struct weak_rule {
   double abbreviation_score = 0.9;  ///< the similarity an abbreviation gets
   bool same_region = true;          ///< the regions (name, else address) must not contradict
   bool same_industry = true;        ///< the `industry` fields must be equal when both are set
-  bool same_trade = true;           ///< the names' trade words (科技, 医院) must agree when both set
+  bool same_trade = true;  ///< the names' trade words (科技, 医院) must agree when both set
   /// Extra condition over the pair: scopes `a` (甲) and `b` (乙) are the two customers, and
   /// `name_similarity` (名称相似度) the kernel's score. Null: none.
   std::shared_ptr<const formula> when;
@@ -54,7 +54,7 @@ struct policy {
   bool match_uscc = true;
   bool match_phone = true;
   bool match_email = true;
-  bool skip_test_emails = true;   ///< test@..., noreply@...: never a strong key
+  bool skip_test_emails = true;     ///< test@..., noreply@...: never a strong key
   std::string phone_region = "CN";  ///< the region numbers without a country code are read in
   /// Placeholder numbers people type (13800138000): never a strong key. As E.164 after loading.
   std::vector<std::string> junk_phones;

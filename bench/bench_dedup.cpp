@@ -73,7 +73,8 @@ void BM_similarity_token_set(benchmark::State& state) {
 void BM_similarity_levenshtein_query(benchmark::State& state) {
   const auto& pairs = core_pairs();
   std::vector<dedup::levenshtein_query> queries;
-  for (const auto& p : pairs) queries.emplace_back(p.first);
+  for (const auto& p : pairs)
+    queries.emplace_back(p.first);
   std::size_t i = 0;
   for (auto _ : state) {
     benchmark::DoNotOptimize(queries[i].ratio(pairs[i].second));
@@ -128,20 +129,25 @@ void BM_dedup_scan(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
   // Quality against the ground truth: a found pair is right when both are one entity.
   std::map<std::string, std::size_t> row;
-  for (std::size_t i = 0; i < pop.customers.size(); ++i) row[pop.customers[i].id.str()] = i;
+  for (std::size_t i = 0; i < pop.customers.size(); ++i)
+    row[pop.customers[i].id.str()] = i;
   std::size_t right = 0;
-  for (const auto& m : last.pairs) right += pop.entity[row[m.a.str()]] == pop.entity[row[m.b.str()]];
+  for (const auto& m : last.pairs)
+    right += pop.entity[row[m.a.str()]] == pop.entity[row[m.b.str()]];
   std::map<std::size_t, std::size_t> sizes;
-  for (std::size_t e : pop.entity) ++sizes[e];
+  for (std::size_t e : pop.entity)
+    ++sizes[e];
   std::size_t truth = 0;
-  for (const auto& [e, k] : sizes) truth += k * (k - 1) / 2;
+  for (const auto& [e, k] : sizes)
+    truth += k * (k - 1) / 2;
   state.counters["comparisons_per_record"] =
       static_cast<double>(last.comparisons) / static_cast<double>(n);
   state.counters["pairs"] = static_cast<double>(last.pairs.size());
   state.counters["clusters"] = static_cast<double>(last.clusters.size());
   state.counters["skipped_blocks"] = static_cast<double>(last.skipped_blocks);
   state.counters["precision"] =
-      last.pairs.empty() ? 1.0 : static_cast<double>(right) / static_cast<double>(last.pairs.size());
+      last.pairs.empty() ? 1.0
+                         : static_cast<double>(right) / static_cast<double>(last.pairs.size());
   state.counters["recall"] =
       truth == 0 ? 1.0 : static_cast<double>(right) / static_cast<double>(truth);
 }
@@ -171,20 +177,29 @@ void BM_dedup_lookup(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   std::sort(micros.begin(), micros.end());
   const auto at = [&](double q) {
-    return micros[std::min(micros.size() - 1, static_cast<std::size_t>(q * static_cast<double>(micros.size())))];
+    return micros[std::min(micros.size() - 1,
+                           static_cast<std::size_t>(q * static_cast<double>(micros.size())))];
   };
   state.counters["p50_us"] = at(0.50);
   state.counters["p99_us"] = at(0.99);
   state.counters["max_us"] = micros.back();
 }
 
-BENCHMARK(BM_dedup_scan)->ArgName("records")->Arg(100'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+BENCHMARK(BM_dedup_scan)
+    ->ArgName("records")
+    ->Arg(100'000)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(1);
 BENCHMARK(BM_dedup_lookup)->ArgName("records")->Arg(100'000)->Unit(benchmark::kMicrosecond);
 
 const bool large_registered = [] {
   const char* large = std::getenv("CRMRULES_BENCH_LARGE");
   if (large != nullptr && std::string(large) == "1") {
-    BENCHMARK(BM_dedup_scan)->ArgName("records")->Arg(1'000'000)->Unit(benchmark::kMillisecond)->Iterations(1);
+    BENCHMARK(BM_dedup_scan)
+        ->ArgName("records")
+        ->Arg(1'000'000)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
     BENCHMARK(BM_dedup_lookup)->ArgName("records")->Arg(1'000'000)->Unit(benchmark::kMicrosecond);
   }
   return true;

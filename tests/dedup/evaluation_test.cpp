@@ -2,7 +2,6 @@
 // verdicts "same" (strong keys) and "suspected" (weak rules) against the generator's ground truth.
 // The figures are printed (run the test with -s to see them) and recorded in docs/PERFORMANCE.md.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
 #include <map>
 
@@ -45,9 +44,8 @@ TEST_CASE("the labelled set: strong keys are never wrong, weak rules find most d
   std::printf("labelled set: %zu pairs\n", pairs.size());
   std::printf("  same:      precision %.4f (%zu/%zu), recall %.4f (%zu/%zu)\n", same_precision,
               same_right, same_right + same_wrong, same_recall, found_strong, positives_strong);
-  std::printf("  suspected: precision %.4f (%zu/%zu), recall %.4f (%zu/%zu)\n",
-              suspected_precision, susp_right, susp_right + susp_wrong, suspected_recall,
-              found_weak, positives_weak);
+  std::printf("  suspected: precision %.4f (%zu/%zu), recall %.4f (%zu/%zu)\n", suspected_precision,
+              susp_right, susp_right + susp_wrong, suspected_recall, found_weak, positives_weak);
   for (const auto& [kind, rk] : by_kind)
     std::printf("  %-40s %zu/%zu right\n", kind.c_str(), rk.first, rk.second);
   // Strong keys: a "same" verdict is never wrong (the issue's figure), and shared keys are found

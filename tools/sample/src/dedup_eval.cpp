@@ -247,6 +247,7 @@ struct registry {
   hashed_set usccs;
   hashed_set phones;  // E.164
   hashed_set emails;
+  hashed_set variants;  // names written another way (瑞华科技, 上海瑞华): each for one party only
 };
 
 bool has_place(const org_name& n) {
@@ -307,15 +308,18 @@ std::string new_uscc(rng& r, registry& reg, const org_name& n, std::size_t distr
   }
 }
 
-bool junk(const phone_number& p) {
-  return std::find(tb::junk_phones.begin(), tb::junk_phones.end(), p.area + p.local) !=
-         tb::junk_phones.end();
+/// A junk number (13800138000), or a local number the numbering plan does not assign (Beijing's
+/// and Shanghai's 800 blocks: 010-80012345 is not a valid number).
+bool unusable(const phone_number& p) {
+  return (!p.mobile() && p.local.starts_with("800")) ||
+         std::find(tb::junk_phones.begin(), tb::junk_phones.end(), p.area + p.local) !=
+             tb::junk_phones.end();
 }
 
 phone_number new_phone(rng& r, registry& reg, const tb::city& c, bool landline) {
   for (;;) {
     phone_number p = landline ? make_landline(r, c) : make_mobile(r);
-    if (!junk(p) && reg.phones.insert(e164(p)).second) return p;
+    if (!unusable(p) && reg.phones.insert(e164(p)).second) return p;
   }
 }
 
@@ -678,22 +682,36 @@ bool apply_typo(rng& r, std::vector<name_part>& parts) {
     std::size_t part;
     std::size_t cp;
     std::size_t confusable;
+    int weight;  // of the part: the trade word is where people slip most
   };
   std::vector<candidate> candidates;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const part_role role = parts[p].role;
     const auto cps = code_points(parts[p].text);
-    const bool generic =
-        role == part_role::trade || role == part_role::form || role == part_role::tail;
-    if (!generic && !(role == part_role::brand && cps.size() >= 4)) continue;
+    int weight = 0;
+    if (role == part_role::trade || role == part_role::tail) {
+      weight = 60;
+    } else if (role == part_role::form) {
+      weight = 25;
+    } else if (role == part_role::brand && cps.size() >= 4) {
+      weight = 15;
+    }
+    if (weight == 0) continue;
+    std::size_t first = candidates.size();
     for (std::size_t i = 0; i < cps.size(); ++i) {
       for (std::size_t j = 0; j < tb::confusables.size(); ++j) {
-        if (tb::confusables[j].from == cps[i]) candidates.push_back({p, i, j});
+        if (tb::confusables[j].from == cps[i]) candidates.push_back({p, i, j, 0});
       }
     }
+    // The part's weight shared among its candidates (at least 1 each).
+    for (std::size_t k = first; k < candidates.size(); ++k)
+      candidates[k].weight = std::max(1, weight / static_cast<int>(candidates.size() - first));
   }
   while (!candidates.empty()) {
-    const std::size_t pick_at = r.index(candidates.size());
+    std::vector<int> weights;
+    for (const auto& c : candidates)
+      weights.push_back(c.weight);
+    const std::size_t pick_at = weighted_index(r, weights);
     const candidate c = candidates[pick_at];
     const auto cps = code_points(parts[c.part].text);
     std::string text;
@@ -798,6 +816,16 @@ std::optional<std::string> variant_name(rng& r, const org_name& reg, unsigned bi
   return text;
 }
 
+/// variant_name(), when the name is new: two parties never get the same variant (杭州瑞华科技有限
+/// 公司 and 上海瑞华科技有限公司 both written 瑞华科技有限公司), nor another party's registered
+/// name.
+std::optional<std::string> fresh_variant(rng& r, registry& reg, const org_name& org,
+                                         unsigned bits) {
+  auto name = variant_name(r, org, bits);
+  if (!name || reg.orgs.has_name(*name) || !reg.variants.insert(*name).second) return std::nullopt;
+  return name;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The labelled set
 
@@ -822,7 +850,7 @@ labelled_pair make_positive(rng& r, registry& reg, bool strong, timestamp now) {
     auto org = claim_org(r, reg, kind, pick_city(r), false, 2,
                          [&](org_name& n) { return fit_org(r, n, bits); });
     if (!org) continue;
-    auto name = variant_name(r, *org, bits);
+    auto name = fresh_variant(r, reg, *org, bits);
     if (!name) continue;
     company c = make_company(r, reg, *org);
     return positive_pair(r, reg, c, render(*org), std::move(*name), describe(bits), strong, now);
@@ -871,6 +899,7 @@ void seed_pairs(rng& r, registry& reg, const std::vector<bool>& strong, std::siz
       org_name b = *org;
       b.prefix = b_prefix;
       b.form = b_form;
+      reg.variants.insert(render(b));
       company c = make_company(r, reg, *org);
       return positive_pair(r, reg, c, render(*org), render(b), std::move(kind), key, now);
     }
@@ -1181,7 +1210,7 @@ population make_dedup_population(const population_options& opts) {
       std::optional<std::string> name;
       for (int attempt = 0; attempt < 32 && !name; ++attempt) {
         if (j > 0 || attempt > 0) bits = pick_combo(r);
-        if (compatible(*org, bits)) name = variant_name(r, *org, bits);
+        if (compatible(*org, bits)) name = fresh_variant(r, reg, *org, bits);
       }
       if (!name) {  // never seen; an exact re-entry keeps the count
         bits = 0;

@@ -545,6 +545,9 @@ class basic_org_registry {
   /// written `name`: it shares its head office's core, so only its name has to be new.
   bool claim_branch(std::string name) { return names_.insert(std::move(name)).second; }
 
+  /// Whether some organisation was registered as `name`.
+  [[nodiscard]] bool has_name(const std::string& name) const { return names_.contains(name); }
+
   /// Room for `count` organisations.
   void reserve(std::size_t count) {
     names_.reserve(count);

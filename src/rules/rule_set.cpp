@@ -8,6 +8,7 @@
 #include "crmrules/assign/policy.hpp"
 #include "crmrules/sla/calendar.hpp"
 #include "crmrules/sla/policy.hpp"
+#include "dedup/policy_loader.hpp"
 #include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 #include "rules/reader.hpp"
@@ -253,6 +254,10 @@ struct rule_set_loader {
     }
     if (auto section = top.object("tiers"))
       set->tiers_ = detail::load_tier_policy(*section, set->schemas_, options, set->sla_.get());
+    if (auto section = top.object("dedup"))
+      set->dedup_ = detail::load_dedup_policy(*section, set->schemas_, options);
+    else
+      set->dedup_ = std::make_shared<const dedup::policy>();
     if (auto section = top.object("pipeline"))
       set->pipeline_ = detail::load_pipeline(*section, set->schemas_, options);
     top.finish();

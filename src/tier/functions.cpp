@@ -7,6 +7,7 @@
 #include <optional>
 #include <string_view>
 
+#include "crmrules/dedup/policy.hpp"
 #include "crmrules/rules/formula.hpp"
 #include "crmrules/tier/policy.hpp"
 
@@ -149,6 +150,7 @@ formula_env tier_env(const schema_set& schemas, const std::vector<function_def>&
                               last_event_at, "the time of the last event of a type"));
   (void)env.add_function(make("DAYS_SINCE_LAST", {formula_type::string}, formula_type::number,
                               days_since_last, "days since the last event of a type"));
+  (void)env.add_function(dedup::phone_valid_function());
   for (const auto& f : extra)
     (void)env.add_function(f);  // a bad one is reported by the "formulas" section too
   return env;

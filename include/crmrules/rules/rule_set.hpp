@@ -50,6 +50,9 @@ class policy_set;
 namespace tier {
 struct tier_policy;
 }  // namespace tier
+namespace dedup {
+struct policy;
+}  // namespace dedup
 
 /// What a rules file may use beyond the built-ins.
 struct rules_options {
@@ -121,6 +124,11 @@ class rule_set {
   [[nodiscard]] std::shared_ptr<const tier::tier_policy> tier_policy() const noexcept {
     return tiers_;
   }
+  /// The dedup match rules of the "dedup" section (crmrules/dedup/policy.hpp); never null: the
+  /// defaults (USCC, phone and e-mail keys; similar names in one region) when the file has none.
+  [[nodiscard]] std::shared_ptr<const dedup::policy> dedup_policy() const noexcept {
+    return dedup_;
+  }
 
  private:
   friend struct rule_set_loader;
@@ -136,6 +144,7 @@ class rule_set {
   std::map<std::string, std::shared_ptr<const sla::business_calendar>, std::less<>> calendars_;
   std::shared_ptr<const sla::policy_set> sla_;
   std::shared_ptr<const tier::tier_policy> tiers_;
+  std::shared_ptr<const dedup::policy> dedup_;
 };
 
 /// Holds the rules in force and replaces them atomically.

@@ -62,6 +62,16 @@ customer as_customer(const lead& l) {
 
 namespace {
 
+std::uint64_t text_hash(std::string_view s) noexcept {
+  if (s.empty()) return 0;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h | 1;  // never 0
+}
+
 /// What matching needs of a record, computed once when it is added.
 struct prepared {
   customer_id id;
@@ -75,6 +85,10 @@ struct prepared {
   std::string industry;
   std::string macro;   // the region field when it names a macro-region (华东)
   std::string branch;  // branch_key of the name's branch part ("" for a head office)
+  // Hashes of the texts judge() compares (0 for empty), so that a pair that differs (nearly
+  // all of them) is told apart without touching the strings.
+  std::uint64_t uscc_h = 0, branch_h = 0, industry_h = 0, trade_h = 0;
+  std::vector<std::uint64_t> phones_h, emails_h;
   std::shared_ptr<const customer> record;  // kept only when a weak rule has a formula
 };
 
@@ -157,6 +171,12 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
   r.industry = c.industry;
   r.macro = c.region;
   r.branch = branch_key(r.name.branch);
+  r.uscc_h = text_hash(r.uscc);
+  r.branch_h = text_hash(r.branch);
+  r.industry_h = text_hash(r.industry);
+  r.trade_h = text_hash(r.name.trade);
+  for (const auto& ph : r.phones) r.phones_h.push_back(text_hash(ph));
+  for (const auto& em : r.emails) r.emails_h.push_back(text_hash(em));
   if (needs_records(p)) r.record = std::make_shared<const customer>(c);
   return r;
 }
@@ -246,6 +266,17 @@ bool regions_agree(const prepared& a, const prepared& b) {
   return ma.empty() || mb.empty() || ma == mb;
 }
 
+/// Whether two hashed lists share an entry (hashes first, then the texts).
+bool shares_hashed(const std::vector<std::uint64_t>& ah, const std::vector<std::string>& a,
+                   const std::vector<std::uint64_t>& bh, const std::vector<std::string>& b) {
+  for (std::size_t i = 0; i < ah.size(); ++i) {
+    for (std::size_t k = 0; k < bh.size(); ++k) {
+      if (ah[i] == bh[k] && a[i] == b[k]) return true;
+    }
+  }
+  return false;
+}
+
 bool shares(const std::vector<std::string>& a, const std::vector<std::string>& b,
             std::string* which) {
   for (const std::string& x : a) {
@@ -329,33 +360,36 @@ bool when_holds(const weak_rule& rule, const prepared& a, const prepared& b, dou
 judgement judge(const prepared& a, const prepared& b, const policy& p, activation_cache& cache) {
   judgement j;
   // Hard negatives first: they win over every key.
-  if (!a.uscc.empty() && !b.uscc.empty() && a.uscc != b.uscc) {
+  const bool uscc_equal = a.uscc_h == b.uscc_h && a.uscc == b.uscc;
+  if (a.uscc_h != 0 && b.uscc_h != 0 && !uscc_equal) {
     j.rule = "different_uscc";
     return j;
   }
   // An equal valid code is one registered party, whatever the names say.
-  if (p.match_uscc && !a.uscc.empty() && a.uscc == b.uscc) {
+  if (p.match_uscc && a.uscc_h != 0 && uscc_equal) {
     j = {verdict::same, 1.0, "same_uscc", nullptr};
     return j;
   }
-  if (p.branch_is_different && a.branch != b.branch) {
+  if (p.branch_is_different && (a.branch_h != b.branch_h || a.branch != b.branch)) {
     j.rule = "branch";
     return j;
   }
-  if (p.match_phone && shares(a.phones, b.phones, nullptr)) {
+  if (p.match_phone && shares_hashed(a.phones_h, a.phones, b.phones_h, b.phones)) {
     j = {verdict::same, 1.0, "same_phone", nullptr};
     return j;
   }
-  if (p.match_email && shares(a.emails, b.emails, nullptr)) {
+  if (p.match_email && shares_hashed(a.emails_h, a.emails, b.emails_h, b.emails)) {
     j = {verdict::same, 1.0, "same_email", nullptr};
     return j;
   }
   for (const weak_rule& rule : p.weak) {
     if (rule.same_region && !regions_agree(a, b)) continue;
-    if (rule.same_industry && !a.industry.empty() && !b.industry.empty() &&
-        a.industry != b.industry)
+    if (rule.same_industry && a.industry_h != 0 && b.industry_h != 0 &&
+        (a.industry_h != b.industry_h || a.industry != b.industry))
       continue;
-    if (rule.same_trade && !trades_agree(a.name, b.name)) continue;
+    if (rule.same_trade && !(a.trade_h == b.trade_h && a.name.trade == b.name.trade) &&
+        !trades_agree(a.name, b.name))
+      continue;
     const double s = name_similarity(a, b, rule);
     j.score = std::max(j.score, s);
     if (s >= rule.threshold && when_holds(rule, a, b, s, cache)) {

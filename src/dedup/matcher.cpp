@@ -17,6 +17,7 @@
 #include "crmrules/dedup/name.hpp"
 #include "crmrules/dedup/normalise.hpp"
 #include "crmrules/dedup/similarity.hpp"
+#include "dedup/phone_key.hpp"
 #include "util/utf8.hpp"
 
 namespace crmrules::dedup {
@@ -74,23 +75,82 @@ std::uint64_t text_hash(std::string_view s) noexcept {
 
 /// What matching needs of a record, computed once when it is added.
 struct prepared {
+  // Hot: what judge() reads of every candidate, first, so that rejecting a candidate touches
+  // one cache line of it. Hashes of texts are 0 for an empty text.
+  std::uint64_t uscc_h = 0, branch_h = 0, industry_h = 0, trade_h = 0;
+  std::uint64_t phone_h0 = 0, email_h0 = 0;  // of the first phone and e-mail
+  division region;           // the name's, else the address's city, else the region field's
+  std::uint8_t nphones = 0;  // phones.size(), capped at 255
+  std::uint8_t nemails = 0;
+  std::uint8_t macro = 0;  // macro-region (1..7) of the region or the region field; 0 none
+  // Cold.
   customer_id id;
   company_name name;
   std::u32string core;
   std::u32string key;               // core + trade
-  division region;                  // the name's, else the address's, else the region field's
   std::string uscc;                 // a valid code, or ""
   std::vector<std::string> phones;  // valid E.164, junk removed
   std::vector<std::string> emails;  // normalised (test addresses removed when configured)
-  std::string industry;
-  std::string macro;   // the region field when it names a macro-region (华东)
-  std::string branch;  // branch_key of the name's branch part ("" for a head office)
-  // Hashes of the texts judge() compares (0 for empty), so that a pair that differs (nearly
-  // all of them) is told apart without touching the strings.
-  std::uint64_t uscc_h = 0, branch_h = 0, industry_h = 0, trade_h = 0;
   std::vector<std::uint64_t> phones_h, emails_h;
+  std::string industry;
+  std::string branch;  // branch_key of the name's branch part ("" for a head office)
   std::shared_ptr<const customer> record;  // kept only when a weak rule has a formula
 };
+
+constexpr std::string_view macro_regions[] = {"",     "华北", "东北", "华东",
+                                              "华中", "华南", "西南", "西北"};
+
+/// The macro-region (大区) of a province, as CRMs file customers (index into macro_regions).
+std::uint8_t macro_of_province(std::uint32_t province) noexcept {
+  switch (province / 10000) {
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+      return 1;
+    case 21:
+    case 22:
+    case 23:
+      return 2;
+    case 31:
+    case 32:
+    case 33:
+    case 34:
+    case 35:
+    case 36:
+    case 37:
+      return 3;
+    case 41:
+    case 42:
+    case 43:
+      return 4;
+    case 44:
+    case 45:
+    case 46:
+      return 5;
+    case 50:
+    case 51:
+    case 52:
+    case 53:
+    case 54:
+      return 6;
+    case 61:
+    case 62:
+    case 63:
+    case 64:
+    case 65:
+      return 7;
+    default:
+      return 0;
+  }
+}
+
+std::uint8_t macro_of_text(std::string_view r) noexcept {
+  for (std::uint8_t i = 1; i < std::size(macro_regions); ++i)
+    if (r == macro_regions[i]) return i;
+  return 0;
+}
 
 bool needs_records(const policy& p) {
   return std::any_of(p.weak.begin(), p.weak.end(), [](const weak_rule& r) { return r.when; });
@@ -142,7 +202,7 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
     }
   }
   for (const std::string& text : c.phones) {
-    auto ph = normalise_phone(text, p.phone_region);
+    auto ph = internal::phone_key(text, p.phone_region);
     if (!ph) {
       report("phone", text, std::string(ph.error().message()));
       continue;
@@ -169,14 +229,20 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
       r.emails.push_back(std::move(em->address));
   }
   r.industry = c.industry;
-  r.macro = c.region;
   r.branch = branch_key(r.name.branch);
   r.uscc_h = text_hash(r.uscc);
   r.branch_h = text_hash(r.branch);
   r.industry_h = text_hash(r.industry);
   r.trade_h = text_hash(r.name.trade);
-  for (const auto& ph : r.phones) r.phones_h.push_back(text_hash(ph));
-  for (const auto& em : r.emails) r.emails_h.push_back(text_hash(em));
+  for (const auto& ph : r.phones)
+    r.phones_h.push_back(text_hash(ph));
+  for (const auto& em : r.emails)
+    r.emails_h.push_back(text_hash(em));
+  r.nphones = static_cast<std::uint8_t>(std::min<std::size_t>(r.phones.size(), 255));
+  r.nemails = static_cast<std::uint8_t>(std::min<std::size_t>(r.emails.size(), 255));
+  if (!r.phones_h.empty()) r.phone_h0 = r.phones_h[0];
+  if (!r.emails_h.empty()) r.email_h0 = r.emails_h[0];
+  r.macro = r.region.known() ? macro_of_province(r.region.at_level(1)) : macro_of_text(c.region);
   if (needs_records(p)) r.record = std::make_shared<const customer>(c);
   return r;
 }
@@ -202,73 +268,19 @@ bool trades_agree(const company_name& x, const company_name& y) {
   return diff == 1;
 }
 
-/// The macro-region (大区) of a province, as CRMs file customers: 华东, 华南, ...
-std::string_view macro_region(std::uint32_t province) noexcept {
-  switch (province / 10000) {
-    case 11:
-    case 12:
-    case 13:
-    case 14:
-    case 15:
-      return "华北";
-    case 21:
-    case 22:
-    case 23:
-      return "东北";
-    case 31:
-    case 32:
-    case 33:
-    case 34:
-    case 35:
-    case 36:
-    case 37:
-      return "华东";
-    case 41:
-    case 42:
-    case 43:
-      return "华中";
-    case 44:
-    case 45:
-    case 46:
-      return "华南";
-    case 50:
-    case 51:
-    case 52:
-    case 53:
-    case 54:
-      return "西南";
-    case 61:
-    case 62:
-    case 63:
-    case 64:
-    case 65:
-      return "西北";
-    default:
-      return {};
-  }
-}
-
-bool is_macro_region(std::string_view r) noexcept {
-  for (std::string_view m : {"华北", "东北", "华东", "华中", "华南", "西南", "西北"})
-    if (r == m) return true;
-  return false;
-}
-
 /// Whether two records can be in one place: their divisions do not contradict, and where one
 /// record only has a macro-region (区域 华东), the other's province lies in it.
-bool regions_agree(const prepared& a, const prepared& b) {
+bool regions_agree(const prepared& a, const prepared& b) noexcept {
   if (!compatible(a.region, b.region)) return false;
-  const auto macro_of = [](const prepared& r) -> std::string_view {
-    if (r.region.known()) return macro_region(r.region.at_level(1));
-    return is_macro_region(r.macro) ? std::string_view(r.macro) : std::string_view();
-  };
-  const std::string_view ma = macro_of(a), mb = macro_of(b);
-  return ma.empty() || mb.empty() || ma == mb;
+  return a.macro == 0 || b.macro == 0 || a.macro == b.macro;
 }
 
-/// Whether two hashed lists share an entry (hashes first, then the texts).
-bool shares_hashed(const std::vector<std::uint64_t>& ah, const std::vector<std::string>& a,
+/// Whether two records share a phone (or an e-mail): hashes first, then the texts.
+bool shares_hashed(std::uint8_t na, std::uint64_t a0, const std::vector<std::uint64_t>& ah,
+                   const std::vector<std::string>& a, std::uint8_t nb, std::uint64_t b0,
                    const std::vector<std::uint64_t>& bh, const std::vector<std::string>& b) {
+  if (na == 0 || nb == 0) return false;
+  if (na == 1 && nb == 1) return a0 == b0 && a[0] == b[0];
   for (std::size_t i = 0; i < ah.size(); ++i) {
     for (std::size_t k = 0; k < bh.size(); ++k) {
       if (ah[i] == bh[k] && a[i] == b[k]) return true;
@@ -374,11 +386,13 @@ judgement judge(const prepared& a, const prepared& b, const policy& p, activatio
     j.rule = "branch";
     return j;
   }
-  if (p.match_phone && shares_hashed(a.phones_h, a.phones, b.phones_h, b.phones)) {
+  if (p.match_phone && shares_hashed(a.nphones, a.phone_h0, a.phones_h, a.phones, b.nphones,
+                                     b.phone_h0, b.phones_h, b.phones)) {
     j = {verdict::same, 1.0, "same_phone", nullptr};
     return j;
   }
-  if (p.match_email && shares_hashed(a.emails_h, a.emails, b.emails_h, b.emails)) {
+  if (p.match_email && shares_hashed(a.nemails, a.email_h0, a.emails_h, a.emails, b.nemails,
+                                     b.email_h0, b.emails_h, b.emails)) {
     j = {verdict::same, 1.0, "same_email", nullptr};
     return j;
   }

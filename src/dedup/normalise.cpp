@@ -7,6 +7,7 @@
 #include <array>
 #include <exception>
 
+#include "dedup/phone_key.hpp"
 #include "util/utf8.hpp"
 
 namespace crmrules::dedup {
@@ -94,7 +95,11 @@ std::string_view to_string(phone_kind k) noexcept {
   return "unknown";
 }
 
-result<phone> normalise_phone(std::string_view text, std::string_view default_region) {
+namespace {
+
+/// normalise_phone; `classify` false skips the kind and region (regex-heavy in libphonenumber),
+/// which matching does not need.
+result<phone> parse_phone(std::string_view text, std::string_view default_region, bool classify) {
   try {
     const auto folded = fold_width(text);
     if (!folded) return status::invalid_argument("the phone number is not valid UTF-8");
@@ -141,14 +146,28 @@ result<phone> normalise_phone(std::string_view text, std::string_view default_re
       }
     }
     util.Format(n, PhoneNumberUtil::E164, &out.e164);
-    out.kind = kind_of(util.GetNumberType(n));
-    util.GetRegionCodeForNumber(n, &out.region);
-    if (out.region == "ZZ") out.region.clear();
+    if (classify) {
+      out.kind = kind_of(util.GetNumberType(n));
+      util.GetRegionCodeForNumber(n, &out.region);
+      if (out.region == "ZZ") out.region.clear();
+    }
     return out;
   } catch (const std::exception& e) {
     return status::internal(std::string("libphonenumber: ") + e.what());
   }
 }
+
+}  // namespace
+
+result<phone> normalise_phone(std::string_view text, std::string_view default_region) {
+  return parse_phone(text, default_region, true);
+}
+
+namespace internal {
+result<phone> phone_key(std::string_view text, std::string_view default_region) {
+  return parse_phone(text, default_region, false);
+}
+}  // namespace internal
 
 result<email> normalise_email(std::string_view text) {
   const auto folded = fold_width(text);

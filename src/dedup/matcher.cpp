@@ -3,10 +3,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
+#include <exception>
 #include <map>
 #include <numeric>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <utility>
@@ -14,6 +17,8 @@
 #include "crmrules/dedup/name.hpp"
 #include "crmrules/dedup/normalise.hpp"
 #include "crmrules/dedup/similarity.hpp"
+#include "dedup/phone_key.hpp"
+#include "util/utf8.hpp"
 
 namespace crmrules::dedup {
 
@@ -58,23 +63,118 @@ customer as_customer(const lead& l) {
 
 namespace {
 
+std::uint64_t text_hash(std::string_view s) noexcept {
+  if (s.empty()) return 0;
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  return h | 1;  // never 0
+}
+
 /// What matching needs of a record, computed once when it is added.
 struct prepared {
+  // Hot: what judge() reads of every candidate, first, so that rejecting a candidate touches
+  // one cache line of it. Hashes of texts are 0 for an empty text.
+  std::uint64_t uscc_h = 0, branch_h = 0, industry_h = 0, trade_h = 0;
+  std::uint64_t phone_h0 = 0, email_h0 = 0;  // of the first phone and e-mail
+  division region;           // the name's, else the address's city, else the region field's
+  std::uint8_t nphones = 0;  // phones.size(), capped at 255
+  std::uint8_t nemails = 0;
+  std::uint8_t macro = 0;  // macro-region (1..7) of the region or the region field; 0 none
+  // Cold.
   customer_id id;
   company_name name;
   std::u32string core;
   std::u32string key;               // core + trade
-  division region;                  // the name's, else the address's, else the region field's
   std::string uscc;                 // a valid code, or ""
   std::vector<std::string> phones;  // valid E.164, junk removed
   std::vector<std::string> emails;  // normalised (test addresses removed when configured)
+  std::vector<std::uint64_t> phones_h, emails_h;
   std::string industry;
-  std::string macro;                       // the region field when it names a macro-region (华东)
+  std::string branch;  // branch_key of the name's branch part ("" for a head office)
   std::shared_ptr<const customer> record;  // kept only when a weak rule has a formula
 };
 
+constexpr std::string_view macro_regions[] = {"",     "华北", "东北", "华东",
+                                              "华中", "华南", "西南", "西北"};
+
+/// The macro-region (大区) of a province, as CRMs file customers (index into macro_regions).
+std::uint8_t macro_of_province(std::uint32_t province) noexcept {
+  switch (province / 10000) {
+    case 11:
+    case 12:
+    case 13:
+    case 14:
+    case 15:
+      return 1;
+    case 21:
+    case 22:
+    case 23:
+      return 2;
+    case 31:
+    case 32:
+    case 33:
+    case 34:
+    case 35:
+    case 36:
+    case 37:
+      return 3;
+    case 41:
+    case 42:
+    case 43:
+      return 4;
+    case 44:
+    case 45:
+    case 46:
+      return 5;
+    case 50:
+    case 51:
+    case 52:
+    case 53:
+    case 54:
+      return 6;
+    case 61:
+    case 62:
+    case 63:
+    case 64:
+    case 65:
+      return 7;
+    default:
+      return 0;
+  }
+}
+
+std::uint8_t macro_of_text(std::string_view r) noexcept {
+  for (std::uint8_t i = 1; i < std::size(macro_regions); ++i)
+    if (r == macro_regions[i]) return i;
+  return 0;
+}
+
 bool needs_records(const policy& p) {
   return std::any_of(p.weak.begin(), p.weak.end(), [](const weak_rule& r) { return r.when; });
+}
+
+/// A branch as a place and a marker: 上海市分行 and 上海分行 are one branch.
+std::string branch_key(const std::string& branch) {
+  if (branch.empty()) return {};
+  const division d = find_division(branch);
+  std::u32string b = to_code_points(branch);
+  // The marker: the longest known suffix (分公司, 分行, 营业部...), else the last two characters.
+  std::size_t marker = std::min<std::size_t>(b.size(), 2);
+  for (std::u32string_view m : {std::u32string_view(U"分公司"), std::u32string_view(U"营业部"),
+                                std::u32string_view(U"办事处"), std::u32string_view(U"代表处"),
+                                std::u32string_view(U"分中心")}) {
+    if (b.size() >= m.size() && std::u32string_view(b).substr(b.size() - m.size()) == m)
+      marker = m.size();
+  }
+  std::string key = d.known() ? std::to_string(d.at_level(std::min<std::uint8_t>(d.level, 2)))
+                              : std::string(branch);
+  key += '|';
+  for (std::size_t i = b.size() - marker; i < b.size(); ++i)
+    detail::append_utf8(key, b[i]);
+  return key;
 }
 
 prepared prepare(const customer& c, const policy& p, std::vector<record_problem>* problems) {
@@ -102,7 +202,7 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
     }
   }
   for (const std::string& text : c.phones) {
-    auto ph = normalise_phone(text, p.phone_region);
+    auto ph = internal::phone_key(text, p.phone_region);
     if (!ph) {
       report("phone", text, std::string(ph.error().message()));
       continue;
@@ -129,7 +229,20 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
       r.emails.push_back(std::move(em->address));
   }
   r.industry = c.industry;
-  r.macro = c.region;
+  r.branch = branch_key(r.name.branch);
+  r.uscc_h = text_hash(r.uscc);
+  r.branch_h = text_hash(r.branch);
+  r.industry_h = text_hash(r.industry);
+  r.trade_h = text_hash(r.name.trade);
+  for (const auto& ph : r.phones)
+    r.phones_h.push_back(text_hash(ph));
+  for (const auto& em : r.emails)
+    r.emails_h.push_back(text_hash(em));
+  r.nphones = static_cast<std::uint8_t>(std::min<std::size_t>(r.phones.size(), 255));
+  r.nemails = static_cast<std::uint8_t>(std::min<std::size_t>(r.emails.size(), 255));
+  if (!r.phones_h.empty()) r.phone_h0 = r.phones_h[0];
+  if (!r.emails_h.empty()) r.email_h0 = r.emails_h[0];
+  r.macro = r.region.known() ? macro_of_province(r.region.at_level(1)) : macro_of_text(c.region);
   if (needs_records(p)) r.record = std::make_shared<const customer>(c);
   return r;
 }
@@ -140,73 +253,40 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
 /// Trade words agree when equal, when one name has none (瑞金医院 and 瑞金 can be one hospital),
 /// or when one is the start of the other, as short names cut it (网络 for 网络科技, 餐饮 for
 /// 餐饮管理). 科技 and 信息科技 do not: two companies of one brand often differ only there.
-bool trades_agree(const std::string& a, const std::string& b) {
+bool trades_agree(const company_name& x, const company_name& y) {
+  const std::string& a = x.trade;
+  const std::string& b = y.trade;
   if (a.empty() || b.empty() || a == b) return true;
-  return a.starts_with(b) || b.starts_with(a);
-}
-
-/// The macro-region (大区) of a province, as CRMs file customers: 华东, 华南, ...
-std::string_view macro_region(std::uint32_t province) noexcept {
-  switch (province / 10000) {
-    case 11:
-    case 12:
-    case 13:
-    case 14:
-    case 15:
-      return "华北";
-    case 21:
-    case 22:
-    case 23:
-      return "东北";
-    case 31:
-    case 32:
-    case 33:
-    case 34:
-    case 35:
-    case 36:
-    case 37:
-      return "华东";
-    case 41:
-    case 42:
-    case 43:
-      return "华中";
-    case 44:
-    case 45:
-    case 46:
-      return "华南";
-    case 50:
-    case 51:
-    case 52:
-    case 53:
-    case 54:
-      return "西南";
-    case 61:
-    case 62:
-    case 63:
-    case 64:
-    case 65:
-      return "西北";
-    default:
-      return {};
-  }
-}
-
-bool is_macro_region(std::string_view r) noexcept {
-  for (std::string_view m : {"华北", "东北", "华东", "华中", "华南", "西南", "西北"})
-    if (r == m) return true;
-  return false;
+  if (a.starts_with(b) || b.starts_with(a)) return true;
+  // One is a listed word and the other that word with one typo (信息技术, 信习技术).
+  if (x.trade_listed == y.trade_listed) return false;
+  const std::u32string u = to_code_points(a), v = to_code_points(b);
+  if (u.size() != v.size() || u.size() < 4) return false;
+  std::size_t diff = 0;
+  for (std::size_t i = 0; i < u.size(); ++i)
+    diff += u[i] != v[i];
+  return diff == 1;
 }
 
 /// Whether two records can be in one place: their divisions do not contradict, and where one
 /// record only has a macro-region (区域 华东), the other's province lies in it.
-bool regions_agree(const prepared& a, const prepared& b) {
+bool regions_agree(const prepared& a, const prepared& b) noexcept {
   if (!compatible(a.region, b.region)) return false;
-  const auto macro_of = [](const prepared& r) -> std::string_view {
-    if (r.region.known()) return macro_region(r.region.at_level(1));
-    return is_macro_region(r.macro) ? std::string_view(r.macro) : std::string_view();
-  };
-  const std::string_view ma = macro_of(a), mb = macro_of(b);
-  return ma.empty() || mb.empty() || ma == mb;
+  return a.macro == 0 || b.macro == 0 || a.macro == b.macro;
+}
+
+/// Whether two records share a phone (or an e-mail): hashes first, then the texts.
+bool shares_hashed(std::uint8_t na, std::uint64_t a0, const std::vector<std::uint64_t>& ah,
+                   const std::vector<std::string>& a, std::uint8_t nb, std::uint64_t b0,
+                   const std::vector<std::uint64_t>& bh, const std::vector<std::string>& b) {
+  if (na == 0 || nb == 0) return false;
+  if (na == 1 && nb == 1) return a0 == b0 && a[0] == b[0];
+  for (std::size_t i = 0; i < ah.size(); ++i) {
+    for (std::size_t k = 0; k < bh.size(); ++k) {
+      if (ah[i] == bh[k] && a[i] == b[k]) return true;
+    }
+  }
+  return false;
 }
 
 bool shares(const std::vector<std::string>& a, const std::vector<std::string>& b,
@@ -275,49 +355,58 @@ struct activation_cache {
   }
 };
 
-bool when_holds(const weak_rule& rule, const prepared& a, const prepared& b, double similarity) {
+bool when_holds(const weak_rule& rule, const prepared& a, const prepared& b, double similarity,
+                activation_cache& cache) {
   if (!rule.when) return true;
   if (!a.record || !b.record) return false;
-  thread_local activation_cache cache;
   activation& act = cache.of(*rule.when);
+  act.set_now(std::chrono::time_point_cast<timestamp::duration>(std::chrono::system_clock::now()));
   if (!act.bind(0, *a.record).ok() || !act.bind(1, *b.record).ok()) return false;
   if (!act.set_variable(0, formula_value::of_number(similarity)).ok()) return false;
   const formula_value v = rule.when->evaluate(act);
   return !v.is_error() && v.as_bool();
 }
 
-judgement judge(const prepared& a, const prepared& b, const policy& p) {
+/// Judges a pair. `cache` holds the activations of the weak rules' formulas: one per scan thread
+/// or lookup call, never kept past the policy that owns the formulas.
+judgement judge(const prepared& a, const prepared& b, const policy& p, activation_cache& cache) {
   judgement j;
   // Hard negatives first: they win over every key.
-  if (!a.uscc.empty() && !b.uscc.empty() && a.uscc != b.uscc) {
+  const bool uscc_equal = a.uscc_h == b.uscc_h && a.uscc == b.uscc;
+  if (a.uscc_h != 0 && b.uscc_h != 0 && !uscc_equal) {
     j.rule = "different_uscc";
     return j;
   }
-  if (p.branch_is_different && a.name.branch != b.name.branch) {
-    j.rule = "branch";
-    return j;
-  }
-  if (p.match_uscc && !a.uscc.empty() && a.uscc == b.uscc) {
+  // An equal valid code is one registered party, whatever the names say.
+  if (p.match_uscc && a.uscc_h != 0 && uscc_equal) {
     j = {verdict::same, 1.0, "same_uscc", nullptr};
     return j;
   }
-  if (p.match_phone && shares(a.phones, b.phones, nullptr)) {
+  if (p.branch_is_different && (a.branch_h != b.branch_h || a.branch != b.branch)) {
+    j.rule = "branch";
+    return j;
+  }
+  if (p.match_phone && shares_hashed(a.nphones, a.phone_h0, a.phones_h, a.phones, b.nphones,
+                                     b.phone_h0, b.phones_h, b.phones)) {
     j = {verdict::same, 1.0, "same_phone", nullptr};
     return j;
   }
-  if (p.match_email && shares(a.emails, b.emails, nullptr)) {
+  if (p.match_email && shares_hashed(a.nemails, a.email_h0, a.emails_h, a.emails, b.nemails,
+                                     b.email_h0, b.emails_h, b.emails)) {
     j = {verdict::same, 1.0, "same_email", nullptr};
     return j;
   }
   for (const weak_rule& rule : p.weak) {
     if (rule.same_region && !regions_agree(a, b)) continue;
-    if (rule.same_industry && !a.industry.empty() && !b.industry.empty() &&
-        a.industry != b.industry)
+    if (rule.same_industry && a.industry_h != 0 && b.industry_h != 0 &&
+        (a.industry_h != b.industry_h || a.industry != b.industry))
       continue;
-    if (rule.same_trade && !trades_agree(a.name.trade, b.name.trade)) continue;
+    if (rule.same_trade && !(a.trade_h == b.trade_h && a.name.trade == b.name.trade) &&
+        !trades_agree(a.name, b.name))
+      continue;
     const double s = name_similarity(a, b, rule);
     j.score = std::max(j.score, s);
-    if (s >= rule.threshold && when_holds(rule, a, b, s)) {
+    if (s >= rule.threshold && when_holds(rule, a, b, s, cache)) {
       j.result = verdict::suspected;
       j.score = s;
       j.rule = rule.name.c_str();
@@ -336,7 +425,12 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 std::string region_text(division d) {
-  return d.known() ? std::string(division_name(d.code)) : std::string();
+  if (!d.known()) return {};
+  // An address's city inside a municipality (310100) has no name of its own: its province's.
+  for (std::uint8_t lvl = d.level; lvl >= 1; --lvl) {
+    if (auto name = division_name(d.at_level(lvl)); !name.empty()) return std::string(name);
+  }
+  return {};
 }
 
 std::vector<field_comparison> explain(const prepared& a, const prepared& b, const policy& p,
@@ -385,9 +479,8 @@ std::vector<field_comparison> explain(const prepared& a, const prepared& b, cons
     add("trade", a.name.trade, b.name.trade, field_outcome::equal, 1);
   else
     add("trade", a.name.trade, b.name.trade,
-        trades_agree(a.name.trade, b.name.trade) ? field_outcome::similar
-                                                 : field_outcome::different,
-        trades_agree(a.name.trade, b.name.trade) ? 0.5 : 0);
+        trades_agree(a.name, b.name) ? field_outcome::similar : field_outcome::different,
+        trades_agree(a.name, b.name) ? 0.5 : 0);
   const std::string ra = region_text(a.region), rb = region_text(b.region);
   if (!a.region.known() || !b.region.known())
     add("region", ra, rb, field_outcome::missing, 0);
@@ -400,8 +493,8 @@ std::vector<field_comparison> explain(const prepared& a, const prepared& b, cons
   exact("industry", a.industry, b.industry);
   // The branch part: both empty (two head offices) is equal.
   add("branch", a.name.branch, b.name.branch,
-      a.name.branch == b.name.branch ? field_outcome::equal : field_outcome::different,
-      a.name.branch == b.name.branch ? 1 : 0);
+      a.branch == b.branch ? field_outcome::equal : field_outcome::different,
+      a.branch == b.branch ? 1 : 0);
   exact("form", a.name.form, b.name.form);
   return out;
 }
@@ -486,7 +579,7 @@ class clusters_builder {
     std::iota(parent_.begin(), parent_.end(), 0U);
     for (std::size_t i = 0; i < recs.size(); ++i) {
       uscc_[i] = recs[i].uscc.empty() ? nullptr : &recs[i].uscc;
-      branch_[i] = &recs[i].name.branch;
+      branch_[i] = &recs[i].branch;
     }
   }
   std::uint32_t find(std::uint32_t x) {
@@ -515,6 +608,33 @@ class clusters_builder {
   std::vector<const std::string*> branch_;
   bool branches_;
 };
+
+/// Runs body(k) for k in [0, t): on t - 1 new threads and the calling one. The bodies pull work
+/// from a shared counter, so a thread that cannot be started only means fewer helpers. Every
+/// thread is joined; the first exception a body threw is rethrown on the calling thread.
+template <class F>
+void run_parallel(unsigned t, F&& body) {
+  std::vector<std::exception_ptr> errors(t);
+  auto guarded = [&](unsigned k) noexcept {
+    try {
+      body(k);
+    } catch (...) {
+      errors[k] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  try {
+    for (unsigned k = 1; k < t; ++k)
+      pool.emplace_back(guarded, k);
+  } catch (const std::system_error&) {
+    // Fewer threads: the calling thread takes what is left.
+  }
+  guarded(0);
+  for (auto& th : pool)
+    th.join();
+  for (auto& e : errors)
+    if (e) std::rethrow_exception(e);
+}
 
 unsigned thread_count(unsigned asked) {
   if (asked != 0) return asked;
@@ -555,13 +675,18 @@ struct matcher::impl {
   status insert(prepared r, std::vector<record_problem>&& probs) {
     if (r.id.empty()) return status::invalid_argument("a customer without an id");
     const auto n = static_cast<std::uint32_t>(records.size());
-    if (!by_id.emplace(r.id.str(), n).second)
+    if (by_id.contains(r.id.str()))
       return status::already_exists("customer '" + r.id.str() + "' is already indexed");
     std::vector<std::uint64_t> keys;
     keys_of(r, *rules, keys);
+    // What can fail (allocation) happens before the record is visible by id; a posting list
+    // that got the index of a record never added is harmless (lookups bound it by size).
+    records.reserve(records.size() + 1);
+    std::string id = r.id.str();
     for (std::uint64_t k : keys)
       blocks[k].push_back(n);
     records.push_back(std::move(r));
+    by_id.emplace(std::move(id), n);
     for (auto& p : probs)
       problems.push_back(std::move(p));
     return status{};
@@ -570,18 +695,15 @@ struct matcher::impl {
   /// Visits every candidate of `q` (each once), calling f(index) for those `accept` lets through.
   template <class F>
   std::uint64_t for_candidates(const prepared& q, std::uint32_t below, visit_marks& marks,
-                               std::uint64_t* skipped, F&& f) const {
-    thread_local std::vector<std::uint64_t> keys;
+                               F&& f) const {
+    std::vector<std::uint64_t> keys;
     keys_of(q, *rules, keys);
     std::uint64_t compared = 0;
     for (std::uint64_t k : keys) {
       const auto it = blocks.find(k);
       if (it == blocks.end()) continue;
       const std::vector<std::uint32_t>& list = it->second;
-      if (list.size() > rules->max_block) {
-        if (skipped != nullptr) ++*skipped;
-        continue;
-      }
+      if (list.size() > rules->max_block) continue;  // counted once per key by scan()
       for (std::uint32_t j : list) {
         if (j >= below) break;  // lists are in add order
         if (!marks.first_visit(j)) continue;
@@ -624,18 +746,12 @@ status matcher::add_all(const std::vector<customer>& cs, unsigned threads) {
   const unsigned t = std::min<unsigned>(thread_count(threads),
                                         static_cast<unsigned>(std::max<std::size_t>(n / 1024, 1)));
   std::atomic<std::size_t> next{0};
-  auto work = [&] {
+  run_parallel(t, [&](unsigned) {
     for (std::size_t begin; (begin = next.fetch_add(1024)) < n;) {
       for (std::size_t i = begin; i < std::min(n, begin + 1024); ++i)
         prep[i] = prepare(cs[i], *impl_->rules, &probs[i]);
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned k = 1; k < t; ++k)
-    pool.emplace_back(work);
-  work();
-  for (auto& th : pool)
-    th.join();
+  });
   impl_->records.reserve(impl_->records.size() + n);
   for (std::size_t i = 0; i < n; ++i) {
     if (status s = impl_->insert(std::move(prep[i]), std::move(probs[i])); !s.ok()) return s;
@@ -646,18 +762,19 @@ status matcher::add_all(const std::vector<customer>& cs, unsigned threads) {
 std::vector<match> matcher::lookup(const customer& query, const lookup_options& options) const {
   const policy& p = *impl_->rules;
   const prepared q = prepare(query, p, nullptr);
-  thread_local visit_marks marks;
+  visit_marks marks;
   marks.start(impl_->records.size());
+  activation_cache cache;
   struct hit {
     std::uint32_t j;
     judgement how;
   };
   std::vector<hit> hits;
-  impl_->for_candidates(q, static_cast<std::uint32_t>(impl_->records.size()), marks, nullptr,
+  impl_->for_candidates(q, static_cast<std::uint32_t>(impl_->records.size()), marks,
                         [&](std::uint32_t j) {
                           const prepared& r = impl_->records[j];
-                          if (r.id == q.id) return;  // the record itself, when it was indexed
-                          judgement how = judge(r, q, p);
+                          if (!options.exclude.empty() && r.id == options.exclude) return;
+                          judgement how = judge(r, q, p, cache);
                           if (how.result >= options.report) hits.push_back({j, how});
                         });
   std::sort(hits.begin(), hits.end(), [](const hit& x, const hit& y) {
@@ -685,37 +802,32 @@ scan_result matcher::scan(const scan_options& options) const {
   struct part {
     std::vector<edge> edges;
     std::uint64_t comparisons = 0;
-    std::uint64_t skipped = 0;
   };
   std::vector<part> parts(t);
   std::atomic<std::uint32_t> next{0};
   constexpr std::uint32_t chunk = 256;
-  auto work = [&](part& out) {
+  run_parallel(t, [&](unsigned k) {
+    part& out = parts[k];
     visit_marks marks;
+    activation_cache cache;
     for (std::uint32_t begin; (begin = next.fetch_add(chunk)) < n;) {
       for (std::uint32_t i = begin; i < std::min(n, begin + chunk); ++i) {
         marks.start(n);
         const prepared& q = impl_->records[i];
-        out.comparisons += impl_->for_candidates(q, i, marks, &out.skipped, [&](std::uint32_t j) {
-          judgement how = judge(impl_->records[j], q, p);
-          // Hard negatives are kept too: the clusters must not cross them transitively.
+        out.comparisons += impl_->for_candidates(q, i, marks, [&](std::uint32_t j) {
+          judgement how = judge(impl_->records[j], q, p, cache);
           if (how.result >= options.report) out.edges.push_back({j, i, how});
         });
       }
     }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned k = 1; k < t; ++k)
-    pool.emplace_back(work, std::ref(parts[k]));
-  work(parts[0]);
-  for (auto& th : pool)
-    th.join();
+  });
 
   scan_result result;
   std::vector<edge> edges;
+  for (const auto& [key, list] : impl_->blocks)
+    result.skipped_blocks += list.size() > p.max_block ? 1 : 0;
   for (part& pt : parts) {
     result.comparisons += pt.comparisons;
-    result.skipped_blocks += pt.skipped;
     edges.insert(edges.end(), pt.edges.begin(), pt.edges.end());
   }
   // Strongest links first, so that a conflicting weak link is the one refused.
@@ -760,7 +872,8 @@ scan_result matcher::scan(const scan_options& options) const {
 match compare(const customer& a, const customer& b, const policy& p) {
   const prepared x = prepare(a, p, nullptr);
   const prepared y = prepare(b, p, nullptr);
-  return make_match(x, y, p, judge(x, y, p));
+  activation_cache cache;
+  return make_match(x, y, p, judge(x, y, p, cache));
 }
 
 }  // namespace crmrules::dedup

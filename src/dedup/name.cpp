@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <optional>
 #include <span>
 #include <string>
@@ -86,27 +87,29 @@ constexpr std::u32string_view trade_words[] = {
     U"中西医结合医院", U"国际货运代理", U"职业技术学院", U"职业培训学校", U"供应链管理",
     U"妇幼保健院",     U"互联网科技",   U"新能源科技",   U"自动化设备",   U"外国语学校",
     U"人民医院",       U"中医医院",     U"儿童医院",     U"肿瘤医院",     U"中心医院",
-    U"口腔医院",       U"眼科医院",     U"专科医院",     U"信息技术",     U"信息科技",
-    U"网络科技",       U"网络技术",     U"数字科技",     U"智能科技",     U"电子科技",
-    U"智能制造",       U"精密机械",     U"医疗器械",     U"医疗科技",     U"健康科技",
-    U"生物医药",       U"生物科技",     U"生物技术",     U"教育科技",     U"教育咨询",
-    U"教育培训",       U"文化传播",     U"文化传媒",     U"光伏科技",     U"储能技术",
-    U"电子商务",       U"投资管理",     U"融资租赁",     U"保险代理",     U"财务咨询",
-    U"建筑工程",       U"建设工程",     U"装饰工程",     U"工程咨询",     U"餐饮管理",
-    U"企业管理",       U"管理咨询",     U"实验小学",     U"实验学校",     U"国际学校",
-    U"师范学院",       U"医科大学",     U"房地产开发",   U"房地产",       U"新材料",
-    U"新能源",         U"日用品",       U"卫生院",       U"幼儿园",       U"进出口",
-    U"科技",           U"技术",         U"软件",         U"网络",         U"电子",
-    U"通信",           U"通讯",         U"医院",         U"医药",         U"医疗",
-    U"药业",           U"制药",         U"商贸",         U"贸易",         U"百货",
-    U"物流",           U"运输",         U"实业",         U"投资",         U"咨询",
-    U"传媒",           U"广告",         U"教育",         U"培训",         U"食品",
-    U"服饰",           U"餐饮",         U"建筑",         U"建设",         U"工程",
-    U"装饰",           U"置业",         U"物业",         U"汽车",         U"机械",
-    U"设备",           U"化工",         U"能源",         U"环保",         U"材料",
-    U"制造",           U"工业",         U"中学",         U"小学",         U"学校",
-    U"学院",           U"大学",         U"银行",         U"证券",         U"保险",
-    U"基金",           U"酒店",         U"旅游",         U"农业",         U"电器",
+    U"口腔医院",       U"眼科医院",     U"骨科医院",     U"牙科医院",     U"儿科医院",
+    U"妇产医院",       U"整形医院",     U"美容医院",     U"专科医院",     U"信息技术",
+    U"信息科技",       U"网络科技",     U"网络技术",     U"数字科技",     U"智能科技",
+    U"电子科技",       U"智能制造",     U"精密机械",     U"医疗器械",     U"医疗科技",
+    U"健康科技",       U"生物医药",     U"生物科技",     U"生物技术",     U"教育科技",
+    U"教育咨询",       U"教育培训",     U"文化传播",     U"文化传媒",     U"光伏科技",
+    U"储能技术",       U"电子商务",     U"投资管理",     U"融资租赁",     U"保险代理",
+    U"财务咨询",       U"建筑工程",     U"建设工程",     U"装饰工程",     U"工程咨询",
+    U"餐饮管理",       U"企业管理",     U"管理咨询",     U"实验小学",     U"实验学校",
+    U"国际学校",       U"师范学院",     U"医科大学",     U"房地产开发",   U"房地产",
+    U"新材料",         U"新能源",       U"日用品",       U"卫生院",       U"幼儿园",
+    U"进出口",         U"科技",         U"技术",         U"软件",         U"网络",
+    U"电子",           U"通信",         U"通讯",         U"医院",         U"医药",
+    U"医疗",           U"药业",         U"制药",         U"商贸",         U"贸易",
+    U"百货",           U"物流",         U"运输",         U"实业",         U"投资",
+    U"咨询",           U"传媒",         U"广告",         U"教育",         U"培训",
+    U"食品",           U"服饰",         U"餐饮",         U"建筑",         U"建设",
+    U"工程",           U"装饰",         U"置业",         U"物业",         U"汽车",
+    U"机械",           U"设备",         U"化工",         U"能源",         U"环保",
+    U"材料",           U"制造",         U"工业",         U"中学",         U"小学",
+    U"学校",           U"学院",         U"大学",         U"银行",         U"证券",
+    U"保险",           U"基金",         U"酒店",         U"旅游",         U"农业",
+    U"电器",
 };
 
 // Latin legal forms, as folded tokens ("Co., Ltd." folds to "co ltd", "S.A." to "sa").
@@ -156,7 +159,8 @@ std::u32string nfkc_casefold(std::string_view valid) {
   const utf8proc_ssize_t n =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(valid.data()),
                    static_cast<utf8proc_ssize_t>(valid.size()), &mapped, options);
-  if (n < 0) return detail::to_u32(valid);  // cannot happen for valid input; keep the text
+  if (n == UTF8PROC_ERROR_NOMEM) throw std::bad_alloc();
+  if (n < 0) return detail::to_u32(valid);  // cannot happen for valid input
   const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped, &std::free);
   return detail::to_u32(
       std::string_view(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n)));
@@ -189,6 +193,14 @@ bool is_word_char(char32_t c) noexcept {
 
 /// The folded code points of a name (see fold_name).
 std::u32string fold(std::string_view text) {
+  // Names longer than this are cut: no real name is, and parsing stays linear in what is left.
+  constexpr std::size_t max_bytes = 1024;
+  if (text.size() > max_bytes) {
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80)
+      --cut;
+    text = text.substr(0, cut);
+  }
   // Invalid bytes become U+FFFD so that utf8proc always gets valid input.
   std::u32string cps;
   if (detail::first_invalid_utf8(text)) {
@@ -205,7 +217,9 @@ std::u32string fold(std::string_view text) {
   bool space = false;
   for (char32_t raw : cps) {
     const char32_t c = simplify(raw);
-    if (is_open_bracket(c)) {
+    if (!han && (is_open_bracket(c) || is_close_bracket(c))) {
+      space = true;  // Latin: "Acme (China) Ltd" is the words acme, china, ltd
+    } else if (is_open_bracket(c)) {
       out.push_back(U'(');
       space = false;
     } else if (is_close_bracket(c)) {
@@ -278,18 +292,21 @@ std::optional<division> whole_region(std::u32string_view s) {
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-/// The trade word `s` ends with and the length it takes: the longest listed word written exactly
-/// or with one typo (in words of four or more), leaving at least two characters of core.
-std::pair<std::u32string_view, std::size_t> trade_at_end(std::u32string_view s) noexcept {
+/// The trade word `s` ends with: the longest listed word written exactly (leaving some core), or,
+/// when longer, a listed word of four or more characters written with one typo (信习技术 for
+/// 信息技术), leaving at least two characters of core. Returns its length and whether it is
+/// written as listed; a typo'd word is kept as written, so that two listed words one character
+/// apart (中医医院, 中心医院) stay different.
+std::pair<std::size_t, bool> trade_at_end(std::u32string_view s) noexcept {
+  std::size_t exact = 0;
   for (std::u32string_view w : trade_words) {
-    if (s.size() < w.size() + 2) continue;
-    if (const std::size_t n = fuzzy_suffix(s, w)) return {w, n};
+    if (w.size() > exact && s.size() > w.size() && ends_with(s, w)) exact = w.size();
   }
-  // A short name: the word exactly, one character of core left (中山大学 is 中山 + 大学).
   for (std::u32string_view w : trade_words) {
-    if (s.size() > w.size() && ends_with(s, w)) return {w, w.size()};
+    if (w.size() <= exact || s.size() < w.size() + 2) continue;
+    if (fuzzy_suffix(s, w) != 0) return {w.size(), false};
   }
-  return {};
+  return {exact, exact != 0};
 }
 
 void parse_latin(std::u32string_view folded, company_name& out) {
@@ -378,11 +395,23 @@ void parse_chinese(std::u32string s, company_name& out) {
 
   // 3. Organisational form, the longest suffix (a typo in a form of four or more characters is
   //    read as the form: 有限公思 is 有限公司).
-  for (std::u32string_view form : org_forms) {
-    if (const std::size_t n = fuzzy_suffix(s, form)) {
-      if (out.form.empty()) out.form = to_utf8(form);
-      s.erase(s.size() - n);
-      break;
+  {
+    std::u32string_view found;
+    for (std::u32string_view form : org_forms) {
+      if (form.size() > found.size() && s.size() > form.size() && ends_with(s, form)) found = form;
+    }
+    // A typo in a limited company's form (有限公思, 有线公司, 有限责认公司), when longer than what
+    // matched exactly; never 集团 or 股份 read into a core (歌剧团有限公司 keeps 歌剧团).
+    for (std::u32string_view form :
+         {std::u32string_view(U"有限责任公司"), std::u32string_view(U"有限公司")}) {
+      if (form.size() > found.size() && s.size() > form.size() + 1 && fuzzy_suffix(s, form) != 0) {
+        found = form;
+        break;
+      }
+    }
+    if (!found.empty()) {
+      if (out.form.empty()) out.form = to_utf8(found);
+      s.erase(s.size() - found.size());
     }
   }
 
@@ -419,8 +448,9 @@ void parse_chinese(std::u32string s, company_name& out) {
   }
 
   // 6. Trade word (as listed, so a mistyped one reads as itself) and core.
-  const auto [word, trade] = trade_at_end(s);
-  out.trade = to_utf8(word);
+  const auto [trade, listed] = trade_at_end(s);
+  out.trade = to_utf8(std::u32string_view(s).substr(s.size() - trade));
+  out.trade_listed = listed;
   out.core = to_utf8(std::u32string_view(s).substr(0, s.size() - trade));
 }
 
@@ -483,6 +513,7 @@ company_name parse_company_name(std::string_view text) {
     // Only a trade word (医院) or only a form: keep it as the core so that names still compare.
     out.core = std::move(out.trade);
     out.trade.clear();
+    out.trade_listed = false;
   }
   return out;
 }

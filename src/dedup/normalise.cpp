@@ -3,9 +3,11 @@
 #include <phonenumbers/phonenumber.pb.h>
 #include <phonenumbers/phonenumberutil.h>
 
+#include <algorithm>
 #include <array>
 #include <exception>
 
+#include "dedup/phone_key.hpp"
 #include "util/utf8.hpp"
 
 namespace crmrules::dedup {
@@ -93,28 +95,79 @@ std::string_view to_string(phone_kind k) noexcept {
   return "unknown";
 }
 
-result<phone> normalise_phone(std::string_view text, std::string_view default_region) {
+namespace {
+
+/// normalise_phone; `classify` false skips the kind and region (regex-heavy in libphonenumber),
+/// which matching does not need.
+result<phone> parse_phone(std::string_view text, std::string_view default_region, bool classify) {
   try {
     const auto folded = fold_width(text);
     if (!folded) return status::invalid_argument("the phone number is not valid UTF-8");
-    const std::string_view t = trim(*folded);
+    std::string_view t = trim(*folded);
     if (t.empty()) return status::invalid_argument("empty phone number");
+    // 021-62880000转8001: 转 (transfer to) marks an extension.
+    std::string extension;
+    if (const std::size_t z = t.find("\u8f6c"); z != std::string_view::npos) {
+      const std::string_view ext = trim(t.substr(z + 3));
+      if (ext.empty() || ext.size() > 5 ||
+          !std::all_of(ext.begin(), ext.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return status::invalid_argument("'" + std::string(t) + "' is not a phone number");
+      extension = std::string(ext);
+      t = trim(t.substr(0, z));
+    }
     const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
     PhoneNumber n;
     const auto err = util.Parse(std::string(t), std::string(default_region), &n);
     if (err != PhoneNumberUtil::NO_PARSING_ERROR)
       return status::invalid_argument("'" + std::string(t) + "' is not a phone number");
     phone out;
-    util.Format(n, PhoneNumberUtil::E164, &out.e164);
     out.valid = util.IsValidNumber(n);
-    out.kind = kind_of(util.GetNumberType(n));
-    util.GetRegionCodeForNumber(n, &out.region);
-    if (out.region == "ZZ") out.region.clear();
+    out.extension = std::move(extension);
+    if (!out.valid && out.extension.empty()) {
+      // 021-62880000-8001: an extension libphonenumber reads as digits of the number. Without
+      // it a landline may be valid; the extension is kept apart (mobiles have none).
+      std::size_t cut = t.size();
+      while (cut > 0 && t[cut - 1] >= '0' && t[cut - 1] <= '9')
+        --cut;
+      const std::size_t digits = t.size() - cut;
+      std::size_t marker = 0;
+      if (cut >= 1 && t[cut - 1] == '-') marker = 1;
+      if (digits >= 1 && digits <= 5 && marker != 0 && cut > marker) {
+        PhoneNumber base;
+        if (util.Parse(std::string(t.substr(0, cut - marker)), std::string(default_region),
+                       &base) == PhoneNumberUtil::NO_PARSING_ERROR &&
+            util.IsValidNumber(base) &&
+            (util.GetNumberType(base) == PhoneNumberUtil::FIXED_LINE ||
+             util.GetNumberType(base) == PhoneNumberUtil::FIXED_LINE_OR_MOBILE)) {
+          n = base;
+          out.valid = true;
+          out.extension = std::string(t.substr(cut));
+        }
+      }
+    }
+    util.Format(n, PhoneNumberUtil::E164, &out.e164);
+    if (classify) {
+      out.kind = kind_of(util.GetNumberType(n));
+      util.GetRegionCodeForNumber(n, &out.region);
+      if (out.region == "ZZ") out.region.clear();
+    }
     return out;
   } catch (const std::exception& e) {
     return status::internal(std::string("libphonenumber: ") + e.what());
   }
 }
+
+}  // namespace
+
+result<phone> normalise_phone(std::string_view text, std::string_view default_region) {
+  return parse_phone(text, default_region, true);
+}
+
+namespace internal {
+result<phone> phone_key(std::string_view text, std::string_view default_region) {
+  return parse_phone(text, default_region, false);
+}
+}  // namespace internal
 
 result<email> normalise_email(std::string_view text) {
   const auto folded = fold_width(text);

@@ -268,3 +268,59 @@ TEST_CASE("mistakes in the dedup section are reported at their place", "[dedup][
   CHECK(text.find("phones") != std::string::npos);
   CHECK(text.find("max_block") != std::string::npos);  // did you mean
 }
+
+TEST_CASE("listed trade words one character apart stay different", "[dedup][matcher]") {
+  CHECK(compare(make("C1", "杭州市中医医院"), make("C2", "杭州市中心医院"), {}).result ==
+        verdict::different);
+  CHECK(compare(make("C1", "北京歌舞团有限公司"), make("C2", "北京歌剧团有限公司"), {}).result ==
+        verdict::different);
+  // A typo in a trade word or a form is still read as that word.
+  CHECK(compare(make("C1", "天津合众网络技术有限公司"), make("C2", "天津合众往络技术有限公司"), {})
+            .result == verdict::suspected);
+  CHECK(compare(make("C1", "广州市华盛电子有限公司"), make("C2", "广州市华盛电子有线公司"), {})
+            .result == verdict::suspected);
+}
+
+TEST_CASE("one branch written two ways is one branch, and an equal code wins", "[dedup][matcher]") {
+  const std::string c = code("55555555");
+  const match m = compare(make("C1", "中国工商银行股份有限公司上海市分行", c),
+                          make("C2", "中国工商银行上海分行", c), {});
+  CHECK(m.result == verdict::same);
+  CHECK(m.rule == "same_uscc");
+  CHECK(compare(make("C1", "中国工商银行股份有限公司上海市分行"),
+                make("C2", "中国工商银行上海分行"), {})
+            .result == verdict::suspected);
+  CHECK(compare(make("C1", "中国工商银行上海分行"), make("C2", "中国工商银行杭州分行"), {}).rule ==
+        "branch");
+}
+
+TEST_CASE("Latin names with brackets keep their words", "[dedup][matcher]") {
+  const match m = compare(make("C1", "Acme (China) Ltd"), make("C2", "ACME CHINA LIMITED"), {});
+  CHECK(m.result == verdict::suspected);
+  matcher idx(std::make_shared<const policy>());
+  REQUIRE(idx.add(make("C1", "Acme China Ltd")).ok());
+  CHECK(idx.lookup(make("new", "Acme (China) Ltd")).size() == 1);
+}
+
+TEST_CASE("lookup leaves out only the record it is told to", "[dedup][matcher]") {
+  matcher idx(std::make_shared<const policy>());
+  REQUIRE(idx.add(make("1001", "上海瑞金医院有限公司")).ok());
+  REQUIRE(idx.add(make("1002", "瑞金医院")).ok());
+  // A lead whose id happens to equal a customer's id still sees that customer.
+  CHECK(idx.lookup(make("1001", "上海瑞金医院")).size() == 2);
+  CHECK(idx.lookup(make("1001", "上海瑞金医院"), {.exclude = customer_id{"1001"}}).size() == 1);
+}
+
+TEST_CASE("weak-rule formulas of a replaced policy are never reused", "[dedup][matcher]") {
+  // Two policies in turn on one thread, each with its own formula: each decides by its own.
+  for (int round = 0; round < 3; ++round) {
+    const auto strict =
+        load(R"js({"dedup": {"weak": [{"name": "w", "when": "name_similarity >= 2"}]}})js");
+    const auto loose =
+        load(R"js({"dedup": {"weak": [{"name": "w", "when": "name_similarity >= 0"}]}})js");
+    CHECK(compare(make("C1", "瑞金医院"), make("C2", "上海瑞金医院"), *strict->dedup_policy())
+              .result == verdict::different);
+    CHECK(compare(make("C1", "瑞金医院"), make("C2", "上海瑞金医院"), *loose->dedup_policy())
+              .result == verdict::suspected);
+  }
+}

@@ -104,3 +104,19 @@ TEST_CASE("the check character agrees with a hand computation", "[dedup][uscc]")
   CHECK(dedup::uscc_check_character("91350100M000100Y4") == '3');
   CHECK(dedup::check_uscc("91350100M000100Y43").valid());
 }
+
+TEST_CASE("an extension after a landline is kept apart from the number", "[dedup][phone]") {
+  for (const char* text : {"021-62880000-8001", "021-62880000转8001", "(021) 6288 0000-8001"}) {
+    INFO(text);
+    auto p = crmrules::dedup::normalise_phone(text);
+    REQUIRE(p);
+    CHECK(p->valid);
+    CHECK(p->e164 == "+862162880000");
+    CHECK(p->extension == "8001");
+  }
+  // A mobile number with a dash and digits is not an extension case: it stays invalid.
+  auto bad = crmrules::dedup::normalise_phone("138-0013-8000-12");
+  REQUIRE(bad);
+  CHECK_FALSE(bad->valid);
+  CHECK(bad->extension.empty());
+}

@@ -89,12 +89,14 @@ struct scan_result {
   /// Links refused because they would join two different valid USCCs (or two branches).
   std::vector<match> refused_links;
   std::uint64_t comparisons = 0;     ///< pairs judged (the quadratic number would be n(n-1)/2)
-  std::uint64_t skipped_blocks = 0;  ///< keys shared by more than max_block records
+  std::uint64_t skipped_blocks = 0;  ///< blocking keys shared by more than max_block
 };
 
 struct lookup_options {
   verdict report = verdict::suspected;  ///< candidates at or above this are returned
   std::size_t limit = 20;               ///< at most this many, best first
+  /// An indexed record to leave out (the query itself, when it was added before); none: empty.
+  customer_id exclude{};
 };
 
 /// An index of customers to match against, and the rules to judge pairs by.

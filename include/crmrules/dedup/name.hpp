@@ -49,7 +49,8 @@ struct division {
 /// The form every name comparison starts from: Unicode NFKC with case folding (full-width
 /// letters, digits and brackets become ASCII), traditional characters folded to simplified
 /// (國際 -> 国际), 【】〔〕[] unified to (), and whitespace and punctuation removed, except that a
-/// name without Chinese characters keeps single spaces between its words and reads `&` as "and".
+/// name without Chinese characters keeps single spaces between its words (brackets separate words
+/// too) and reads `&` as "and". Only the first 1,024 bytes are read.
 [[nodiscard]] std::string fold_name(std::string_view text);
 
 /// A company, hospital or school name in its parts. Every part is folded (`fold_name`).
@@ -60,6 +61,7 @@ struct company_name {
   std::string affiliation;  ///< "交通大学医学院附属" (after the region) for 附属 institutions
   std::string core;         ///< 字号: "瑞金", "企帮宝"; for a Latin name, its words
   std::string trade;        ///< 行业词: "医院", "信息科技"; empty when none is recognised
+  bool trade_listed = false;  ///< `trade` is a listed word as written (false: one with a typo)
   std::string form;  ///< 组织形式: "有限公司", "股份有限公司"; for Latin names "co ltd"
   std::string branch;  ///< "杭州分公司", "营业部": not empty for a branch
   bool latin = false;  ///< the name has no Chinese characters
@@ -69,8 +71,8 @@ struct company_name {
   [[nodiscard]] bool is_branch() const noexcept { return !branch.empty(); }
 };
 
-/// Parses a name. Never fails: a name of only a region or a form keeps it as its core
-/// ("北京市" alone has the core "北京市"), and an empty text gives empty parts.
+/// Parses a name. Never fails: a name of only a region keeps it as its core ("北京市" alone has
+/// the core "北京市"), and an empty text gives empty parts. Only the first 1,024 bytes are read.
 ///
 /// **Examples** (region / affiliation / core / trade / form / branch):
 /// - 上海交通大学医学院附属瑞金医院: 上海 / 交通大学医学院附属 / 瑞金 / 医院 / - / -

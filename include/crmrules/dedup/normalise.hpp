@@ -28,6 +28,9 @@ struct phone {
   bool valid = false;  ///< a number the plan assigns (a well-formed but unassigned one is not)
   phone_kind kind = phone_kind::unknown;
   std::string region;  ///< "CN", "US", ... ("" when unknown)
+  /// An extension written after the number ("021-62880000-8001", "021-62880000转8001" give
+  /// "8001"); not part of `e164`.
+  std::string extension;
 };
 
 /// Parses a phone number as people type it: "+86-138 0013 8000", "13800138000",

@@ -680,48 +680,61 @@ template <class Set>
 std::string make_domain(rng& r, const org_name& n, Set& taken) {
   const tb::city& c = tb::cities[n.city];
   const std::string stem = join_pinyin(n.brand_pinyin);
-  std::vector<std::string> stems;
-  std::vector<std::string_view> tlds;
+  // The candidate stems in order of preference, built only as far as they are needed.
+  std::size_t stem_count = 3;
+  std::size_t first = 0;
+  std::array<std::string_view, 4> tlds{};
+  std::size_t tld_count = 3;
   if (n.kind == org_kind::company) {
-    const std::string hint(tb::industries[n.industry].domain_hint);
-    stems = {stem,
-             stem + hint,
-             stem + "-" + hint,
-             std::string(c.abbr) + stem,
-             pinyin_initials(n.brand_pinyin) + hint,
-             stem + "group",
-             stem + "china"};
-    if (hint.empty()) {
-      stems[1] = stem + "cn";
-      stems[2] = stem + "-cn";
-      stems[4] = pinyin_initials(n.brand_pinyin) + "cn";
-    }
-    const std::size_t first =
-        weighted_index(r, {36, 24, 10, 15, 5, n.form && *n.form >= 3 ? 8 : 1, 2});
-    std::rotate(stems.begin(), stems.begin() + static_cast<std::ptrdiff_t>(first), stems.end());
+    stem_count = 7;
+    first = weighted_index(r, {36, 24, 10, 15, 5, n.form && *n.form >= 3 ? 8 : 1, 2});
     tlds = {".com", ".com.cn", ".cn", ".net"};
+    tld_count = 4;
     std::rotate(tlds.begin(),
                 tlds.begin() + static_cast<std::ptrdiff_t>(weighted_index(r, {55, 25, 15, 5})),
                 tlds.end());
+  } else if (n.kind == org_kind::school) {
+    tlds = {".edu.cn", ".cn", ".com"};
+  } else if (n.is_public) {
+    tlds = {".org.cn", ".cn", ".com"};
   } else {
-    const std::string base = std::string(c.abbr) + stem + n.tail_abbr;
-    stems = {base, std::string(c.pinyin) + stem + n.tail_abbr, base + "2"};
-    if (n.kind == org_kind::school) {
-      tlds = {".edu.cn", ".cn", ".com"};
-    } else if (n.is_public) {
-      tlds = {".org.cn", ".cn", ".com"};
-    } else {
-      tlds = {".com", ".cn", ".com.cn"};
-    }
+    tlds = {".com", ".cn", ".com.cn"};
   }
-  for (const auto& s : stems) {
-    for (auto tld : tlds) {
-      std::string domain = s + std::string(tld);
+  const auto stem_at = [&](std::size_t k) -> std::string {  // k-th in order of preference
+    const std::size_t i = (first + k) % stem_count;
+    if (n.kind != org_kind::company) {
+      const std::string base = std::string(c.abbr) + stem + n.tail_abbr;
+      return i == 0 ? base : i == 1 ? std::string(c.pinyin) + stem + n.tail_abbr : base + "2";
+    }
+    const std::string_view hint = tb::industries[n.industry].domain_hint;
+    const std::string_view suffix = hint.empty() ? std::string_view("cn") : hint;
+    switch (i) {
+      case 0:
+        return stem;
+      case 1:
+        return cat({stem, suffix});
+      case 2:
+        return cat({stem, "-", suffix});
+      case 3:
+        return cat({c.abbr, stem});
+      case 4:
+        return cat({pinyin_initials(n.brand_pinyin), suffix});
+      case 5:
+        return stem + "group";
+      default:
+        return stem + "china";
+    }
+  };
+  for (std::size_t k = 0; k < stem_count; ++k) {
+    const std::string s = stem_at(k);
+    for (std::size_t t = 0; t < tld_count; ++t) {
+      std::string domain = cat({s, tlds[t]});
       if (taken.insert(domain).second) return domain;
     }
   }
+  const std::string front = stem_at(0);
   for (int attempt = 0;; ++attempt) {  // ruihua88.com; longer numbers as short ones run out
-    std::string domain = stems.front() + digits(r, 2 + attempt / 4) + std::string(tlds.front());
+    std::string domain = front + digits(r, 2 + attempt / 4) + std::string(tlds.front());
     if (taken.insert(domain).second) return domain;
   }
 }

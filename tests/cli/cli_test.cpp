@@ -1,0 +1,371 @@
+// Runs the real `crmrules` program on the small files in tests/cli/data and checks its exit
+// status, standard output and standard error.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#ifndef CRMRULES_CLI
+#error "CRMRULES_CLI (the program's path) must be defined"
+#endif
+#ifndef CRMRULES_CLI_DATA
+#error "CRMRULES_CLI_DATA (tests/cli/data) must be defined"
+#endif
+
+namespace {
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string tmp_dir() {
+  const char* d = std::getenv("CRMRULES_TEST_TMPDIR");
+  return d != nullptr ? d : "/tmp";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+/// Runs the program in tests/cli/data with `args`, standard input from `input`.
+run_result run(const std::vector<std::string>& args, const std::string& input = {}) {
+  static int counter = 0;
+  const std::string base =
+      tmp_dir() + "/cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+  const std::string in_path = base + ".in";
+  const std::string out_path = base + ".out";
+  const std::string err_path = base + ".err";
+  std::ofstream(in_path, std::ios::binary) << input;
+
+  std::vector<std::string> argv_s = {CRMRULES_CLI};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s)
+    argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int in = ::open(in_path.c_str(), O_RDONLY);
+    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
+        ::dup2(err, 2) < 0 || ::chdir(CRMRULES_CLI_DATA) != 0) {
+      ::_exit(127);
+    }
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int wstatus = 0;
+  REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
+  run_result r;
+  r.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  std::remove(in_path.c_str());
+  std::remove(out_path.c_str());
+  std::remove(err_path.c_str());
+  return r;
+}
+
+std::vector<nlohmann::json> lines_of(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line))
+    out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+/// The pair objects (those with "verdict"), as "a-b verdict rule".
+std::vector<std::string> pairs_of(const std::vector<nlohmann::json>& lines) {
+  std::vector<std::string> out;
+  for (const auto& j : lines) {
+    if (!j.contains("verdict")) continue;
+    out.push_back(j["a"].get<std::string>() + "-" + j["b"].get<std::string>() + " " +
+                  j["verdict"].get<std::string>() + " " + j["rule"].get<std::string>());
+  }
+  return out;
+}
+
+std::vector<nlohmann::json> with_key(const std::vector<nlohmann::json>& lines,
+                                     const std::string& key) {
+  std::vector<nlohmann::json> out;
+  for (const auto& j : lines) {
+    if (j.contains(key)) out.push_back(j);
+  }
+  return out;
+}
+
+using strings = std::vector<std::string>;
+using Catch::Contains;
+
+}  // namespace
+
+TEST_CASE("cli: --version, --help and usage errors", "[cli]") {
+  const auto version = run({"--version"});
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.out, Contains("crmrules 0."));
+
+  const auto help = run({"--help"});
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Contains("check"));
+  CHECK_THAT(help.out, Contains("dedup"));
+  CHECK_THAT(help.out, Contains("Exit status"));
+
+  for (const char* sub : {"check", "dedup"}) {
+    const auto h = run({sub, "--help"});
+    INFO(sub);
+    CHECK(h.exit_code == 0);
+    CHECK_THAT(h.out, Contains("Usage"));
+  }
+  CHECK_THAT(run({"dedup", "--help"}).out, Contains("--skip-bad-rows"));
+
+  const auto none = run({});
+  CHECK(none.exit_code == 2);
+  const auto unknown =
+      run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--frobnicate"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Contains("--frobnicate"));
+  const auto missing = run({"dedup", "--input", "customers.csv"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Contains("--rules"));
+  const auto bad_delim =
+      run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--delimiter", "ab"});
+  CHECK(bad_delim.exit_code == 2);
+  CHECK(run({"check"}).exit_code == 2);
+  CHECK(run({"frobnicate"}).exit_code == 2);
+}
+
+TEST_CASE("cli check: a valid rules file", "[cli][check]") {
+  const auto r = run({"check", "rules.json"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "rules.json: ok (CLI test rules): schema (customer), dedup; 0 warnings\n");
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("cli check: every mistake with file:line:col and a suggestion", "[cli][check]") {
+  const auto r = run({"check", "rules-mistakes.json"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("rules-mistakes.json:4:29: error: unknown strong key 'phnoe'"));
+  CHECK_THAT(r.err, Contains("rules-mistakes.json:6:46: error: 'jaro_winkle' is not one of"));
+  CHECK_THAT(r.err, Contains("did you mean 'jaro_winkler'?"));
+  CHECK_THAT(r.err, Contains("rules-mistakes.json:6:74: error: a similarity threshold is in"));
+  // The excerpt and its caret under the mistake.
+  CHECK_THAT(r.err, Contains("    4 |     \"strong_keys\": [\"uscc\", \"phnoe\"],\n"
+                             "      |                             ^\n"));
+  CHECK_THAT(r.err, Contains("rules-mistakes.json:9:3: error: unknown key 'tierz'"));
+  CHECK_THAT(r.err, Contains("did you mean 'tiers'?"));
+  CHECK_THAT(r.err, Contains("4 errors, 0 warnings"));
+}
+
+TEST_CASE("cli check: malformed JSON and a missing file", "[cli][check]") {
+  const auto r = run({"check", "rules-malformed.json"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("rules-malformed.json:3:9: error: malformed JSON"));
+
+  const auto missing = run({"check", "no-such-rules.json"});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Contains("no-such-rules.json"));
+}
+
+TEST_CASE("cli dedup: the seed duplicates from CSV", "[cli][dedup]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers.csv"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto lines = lines_of(r.out);
+  CHECK(pairs_of(lines) == strings{"C01-C02 suspected similar_name",
+                                   "C01-C03 suspected similar_name",
+                                   "C02-C03 suspected similar_name", "C04-C05 same same_phone"});
+  const auto clusters = with_key(lines, "cluster");
+  REQUIRE(clusters.size() == 2);
+  CHECK(clusters[0]["cluster"] == nlohmann::json({"C01", "C02", "C03"}));
+  CHECK(clusters[0]["review"] == true);
+  CHECK(clusters[1]["cluster"] == nlohmann::json({"C04", "C05"}));
+  CHECK(clusters[1]["review"] == false);
+  // Pairs come first, then the clusters.
+  CHECK(lines.back().contains("cluster"));
+  // Every pair explains itself field by field.
+  const auto& first = lines.front();
+  CHECK(first["score"].get<double>() == Approx(1.0));
+  bool has_core = false;
+  for (const auto& f : first["fields"]) {
+    CHECK(f.contains("outcome"));
+    CHECK(f.contains("score"));
+    if (f["field"] == "core") {
+      has_core = true;
+      CHECK(f["outcome"] == "equal");
+      CHECK(f["a"] == "瑞金");
+    }
+  }
+  CHECK(has_core);
+  CHECK_THAT(r.err, Contains("dedup: 7 customers, "));
+  CHECK_THAT(r.err, Contains("4 pairs (1 same, 3 suspected), 2 clusters (1 to review)"));
+  // No progress display when stderr is not a terminal.
+  CHECK(r.err.find('\r') == std::string::npos);
+}
+
+TEST_CASE("cli dedup: --report same, --output FILE", "[cli][dedup]") {
+  const std::string path = tmp_dir() + "/cli-dedup-output.jsonl";
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--report",
+                      "same", "--output", path, "--threads", "1"});
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.empty());
+  const auto lines = lines_of(slurp(path));
+  CHECK(pairs_of(lines) == strings{"C04-C05 same same_phone"});
+  CHECK(with_key(lines, "cluster").size() == 1);
+
+  const auto unwritable = run({"dedup", "--rules", "rules.json", "--input", "customers.csv",
+                               "--output", "/nonexistent-dir/out.jsonl"});
+  CHECK(unwritable.exit_code == 1);
+  CHECK_THAT(unwritable.err, Contains("cannot write '/nonexistent-dir/out.jsonl'"));
+}
+
+TEST_CASE("cli dedup: JSON Lines input, by extension, by --format and from stdin", "[cli][dedup]") {
+  const strings expected{"C01-C02 suspected similar_name", "C01-C03 suspected similar_name",
+                         "C02-C03 suspected similar_name", "C04-C05 same same_phone"};
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers.jsonl"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(pairs_of(lines_of(r.out)) == expected);
+
+  const auto piped = run({"dedup", "--rules", "rules.json", "--input", "-", "--format", "jsonl"},
+                         slurp(std::string(CRMRULES_CLI_DATA) + "/customers.jsonl"));
+  REQUIRE(piped.exit_code == 0);
+  CHECK(pairs_of(lines_of(piped.out)) == expected);
+
+  const auto unknown = run({"dedup", "--rules", "rules.json", "--input", "customers.txt"});
+  CHECK(unknown.exit_code == 1);
+  CHECK_THAT(unknown.err, Contains("pass --format csv or --format jsonl"));
+  const auto as_csv =
+      run({"dedup", "--rules", "rules.json", "--input", "customers.txt", "--format", "csv"});
+  CHECK(as_csv.exit_code == 0);
+}
+
+TEST_CASE("cli dedup: Chinese column names, a .tsv file and --delimiter", "[cli][dedup]") {
+  const auto zh = run({"dedup", "--rules", "rules.json", "--input", "customers-zh.tsv"});
+  INFO(zh.err);
+  REQUIRE(zh.exit_code == 0);
+  CHECK(pairs_of(lines_of(zh.out)) == strings{"Z1-Z2 suspected similar_name",
+                                              "Z1-Z3 same same_phone",
+                                              "Z2-Z3 suspected similar_name"});
+
+  const auto pipe =
+      run({"dedup", "--rules", "rules.json", "--input", "customers-pipe.csv", "--delimiter", "|"});
+  INFO(pipe.err);
+  REQUIRE(pipe.exit_code == 0);
+  CHECK(pairs_of(lines_of(pipe.out)) == strings{"P1-P2 same same_phone"});
+}
+
+TEST_CASE("cli dedup: a broken row is reported with its line; --skip-bad-rows goes on",
+          "[cli][dedup][errors]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers-broken.csv"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("customers-broken.csv:4: error: row 3: malformed row: unexpected 'x' "
+                             "after the closing quote of field 2"));
+  CHECK_THAT(r.err, Contains("customers-broken.csv:8: error: row 6: malformed row: it has 2 "
+                             "fields, the header has 3"));
+  CHECK_THAT(r.err, Contains("2 bad rows; fix them, or pass --skip-bad-rows"));
+
+  const auto skip =
+      run({"dedup", "--rules", "rules.json", "--input", "customers-broken.csv", "--skip-bad-rows"});
+  INFO(skip.err);
+  CHECK(skip.exit_code == 0);
+  CHECK_THAT(skip.err, Contains("customers-broken.csv:4: warning: row 3: malformed row"));
+  CHECK_THAT(skip.err, Contains("(row skipped)"));
+  CHECK_THAT(skip.err, Contains("customers-broken.csv:8: warning: row 6"));
+  CHECK_THAT(skip.err, Contains("dedup: 4 customers (2 bad rows skipped)"));
+  // The row after the broken one, with a line break in a quoted field, was read whole.
+  CHECK(pairs_of(lines_of(skip.out)) ==
+        strings{"C01-C02 suspected similar_name", "C01-C04 same same_phone",
+                "C02-C04 suspected similar_name", "C04-C05 same same_phone"});
+}
+
+TEST_CASE("cli dedup: invalid UTF-8 is reported with its byte offset", "[cli][dedup][errors]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers-bad-utf8.csv"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("customers-bad-utf8.csv:3: error: row 2: invalid UTF-8 at byte "
+                             "offset 35 (byte 0xFF)"));
+  const auto skip = run(
+      {"dedup", "--rules", "rules.json", "--input", "customers-bad-utf8.csv", "--skip-bad-rows"});
+  CHECK(skip.exit_code == 0);
+  CHECK_THAT(skip.err, Contains("2 customers (1 bad row skipped)"));
+}
+
+TEST_CASE("cli dedup: a missing required column is named", "[cli][dedup][errors]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers-missing-column.csv"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("customers-missing-column.csv:1: warning: column 'nmae' is not a "
+                             "customer field; it is ignored; did you mean 'name'?"));
+  CHECK_THAT(r.err, Contains("customers-missing-column.csv:1: error: missing required column "
+                             "'name'"));
+  // --skip-bad-rows skips rows, not a header that cannot work.
+  CHECK(run({"dedup", "--rules", "rules.json", "--input", "customers-missing-column.csv",
+             "--skip-bad-rows"})
+            .exit_code == 1);
+}
+
+TEST_CASE("cli dedup: a wrong type names the field and the row", "[cli][dedup][errors]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers-bad-type.csv"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("customers-bad-type.csv:3: error: row 2, field 'updated_at': "
+                             "'yesterday' is not a time"));
+  CHECK_THAT(r.err, Contains("customers-bad-type.csv:4: error: row 3, field '合同额': 'a lot' is "
+                             "not an amount"));
+}
+
+TEST_CASE("cli dedup: bad JSON Lines are reported by line", "[cli][dedup][errors]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers-bad.jsonl"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("customers-bad.jsonl:2: error: customer: unknown field 'nmae'"));
+  CHECK_THAT(r.err, Contains("customers-bad.jsonl:3: error:"));
+  CHECK_THAT(r.err, Contains("'phones'"));
+  CHECK_THAT(r.err, Contains("customers-bad.jsonl:4: error:"));
+  CHECK_THAT(r.err, Contains("customers-bad.jsonl:5: error: id 'C01' appears again (first on "
+                             "line 1)"));
+  CHECK_THAT(r.err, Contains("customers-bad.jsonl:6: error: required field 'name' is missing or "
+                             "empty"));
+  CHECK_THAT(r.err, Contains("5 bad rows"));
+}
+
+TEST_CASE("cli dedup --against: new records looked up in existing ones", "[cli][dedup]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "new-customers.csv", "--against",
+                      "customers.jsonl"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto lines = lines_of(r.out);
+  const auto pairs = pairs_of(lines);
+  // N1 suspected against the hospital's three names; N2's phone is C04's and C05's; N3 matches
+  // nothing; C02, in both files, is not its own duplicate.
+  CHECK(std::count(pairs.begin(), pairs.end(), "C05-N2 same same_phone") == 1);
+  CHECK(std::count(pairs.begin(), pairs.end(), "C04-N2 same same_phone") == 1);
+  CHECK(std::count(pairs.begin(), pairs.end(), "C02-N1 suspected similar_name") == 1);
+  for (const auto& p : pairs)
+    CHECK(p.find("-N3") == std::string::npos);
+  for (const auto& p : pairs)
+    CHECK(p.find("C02-C02") == std::string::npos);
+  const auto matches = with_key(lines, "matches");
+  REQUIRE(matches.size() == 3);
+  CHECK(matches[0]["input"] == "N1");
+  CHECK(matches[0]["review"] == true);
+  CHECK(matches[1]["input"] == "N2");
+  CHECK(matches[1]["review"] == false);
+  CHECK(matches[2]["input"] == "C02");
+  CHECK_THAT(r.err, Contains("against 5 existing"));
+}

@@ -82,6 +82,7 @@ command add_check_command(CLI::App& program) {
       "Validate a whole rules file. Every error is printed as file:line:col: message, with a "
       "suggestion when one is close; exit 0 when the file is valid, 1 when not.");
   sub->add_option("RULES", *path, "The rules file (JSON; // and /* */ comments allowed)")
+      ->type_name("FILE")
       ->required();
   return {sub, [path] { return run_check(*path, std::cout, std::cerr); }};
 }

@@ -211,19 +211,25 @@ command add_dedup_command(CLI::App& program) {
       "--against. Writes JSON Lines: one object per candidate pair (a, b, verdict, score, rule, "
       "fields), then one per cluster; a summary line goes to stderr.");
   sub->add_option("--rules", o->rules, "The rules file (its dedup section; defaults without one)")
+      ->type_name("FILE")
       ->required();
   sub->add_option("--input", o->input,
                   "Customers to check (CSV with a header row, or JSON Lines; '-': stdin)")
+      ->type_name("FILE")
       ->required();
   sub->add_option("--against", o->against,
-                  "Existing customers to look each input record up against (no full scan)");
-  sub->add_option("--output", o->output, "Write the results here (default: stdout)");
+                  "Existing customers to look each input record up against (no full scan)")
+      ->type_name("FILE");
+  sub->add_option("--output", o->output, "Write the results here (default: stdout)")
+      ->type_name("FILE");
   sub->add_option("--report", o->report, "Lowest verdict to report: suspected or same")
       ->check(CLI::IsMember({"suspected", "same"}))
       ->capture_default_str();
   sub->add_option("--threads", o->threads, "Threads for indexing and scanning (0: all cores)")
+      ->type_name("N")
       ->capture_default_str();
   sub->add_option("--limit", o->limit, "With --against: at most this many candidates per record")
+      ->type_name("N")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_input_options(*sub, o->in);

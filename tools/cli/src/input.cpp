@@ -236,6 +236,7 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
   out.source = src;
   row_errors rows(err, src, rq.options->skip_bad_rows);
   record_checks<R> checks(rq);
+  const std::string label = "reading " + src;
   std::uint64_t row = 0;
   std::vector<std::string> problems;
   for (;;) {
@@ -250,7 +251,7 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
       rows.bad_row(bad.line, problems);
       continue;
     }
-    if (rq.meter != nullptr) rq.meter->tick("reading " + src, row);
+    if (rq.meter != nullptr) rq.meter->tick(label, row);
     const std::string_view text = data.substr(rec.begin, rec.end - rec.begin);
     if (const auto at = detail::first_invalid_utf8(text)) {
       const std::size_t offset = rec.begin + *at;
@@ -306,6 +307,7 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
   row_errors rows(err, rq.path, rq.options->skip_bad_rows);
   record_checks<R> checks(rq);
   std::vector<std::string> problems;
+  const std::string label = "reading " + rq.path;
   std::size_t pos = data.starts_with("\xEF\xBB\xBF") ? 3 : 0;
   std::uint64_t line = 0;
   std::uint64_t count = 0;
@@ -319,7 +321,7 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
     if (text.ends_with('\r')) text.remove_suffix(1);
     if (detail::trim_blanks(text).empty()) continue;
     ++count;
-    if (rq.meter != nullptr) rq.meter->tick("reading " + rq.path, count);
+    if (rq.meter != nullptr) rq.meter->tick(label, count);
     problems.clear();
     if (const auto at = detail::first_invalid_utf8(text)) {
       problems.push_back(invalid_utf8_message(data, begin + *at));
@@ -366,7 +368,8 @@ void add_input_options(CLI::App& app, input_options& options) {
             }
             return {};
           },
-          "CHAR"));
+          ""))
+      ->type_name("CHAR");
   app.add_flag("--skip-bad-rows", options.skip_bad_rows,
                "Report malformed or invalid rows on stderr and leave them out (default: refuse "
                "the input after reporting them)");

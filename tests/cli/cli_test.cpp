@@ -369,3 +369,56 @@ TEST_CASE("cli dedup --against: new records looked up in existing ones", "[cli][
   CHECK(matches[2]["input"] == "C02");
   CHECK_THAT(r.err, Contains("against 5 existing"));
 }
+
+TEST_CASE("cli dedup: more header and row problems, from standard input", "[cli][dedup][errors]") {
+  const auto csv = [](const std::string& text, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"dedup", "--rules",  "rules.json", "--input",
+                                     "-",     "--format", "csv"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(args, text);
+  };
+  const auto two_names = csv("id,name,客户名称\nC1,a,b\n");
+  CHECK(two_names.exit_code == 1);
+  CHECK_THAT(two_names.err, Contains("<stdin>:1: error: columns 'name' and '客户名称' are both the "
+                                     "customer field 'name'"));
+
+  const auto unnamed = csv("id,,name\nC1,x,y\n");
+  CHECK(unnamed.exit_code == 1);
+  CHECK_THAT(unnamed.err, Contains("<stdin>:1: error: column 2 has no name"));
+
+  const auto header_only = csv("id,name\n");
+  CHECK(header_only.exit_code == 0);
+  CHECK(header_only.out.empty());
+  CHECK_THAT(header_only.err, Contains("dedup: 0 customers"));
+
+  const auto empty = csv("");
+  CHECK(empty.exit_code == 1);
+  CHECK_THAT(empty.err, Contains("the file is empty"));
+
+  const auto unclosed =
+      csv("id,name\nC1,\"瑞金医院\nC2,上海瑞金医院有限公司\n", {"--skip-bad-rows"});
+  CHECK(unclosed.exit_code == 0);
+  CHECK_THAT(unclosed.err,
+             Contains("<stdin>:2: warning: row 1: malformed row: the quoted field 2 opened "
+                      "on line 2 is never closed"));
+  CHECK_THAT(unclosed.err, Contains("dedup: 1 customer (1 bad row skipped)"));
+
+  const auto empty_id = csv("id,name\n,瑞金医院\nC2,\n", {"--skip-bad-rows"});
+  CHECK(empty_id.exit_code == 0);
+  CHECK_THAT(empty_id.err, Contains("<stdin>:2: warning: row 1: required field 'id' is empty"));
+  CHECK_THAT(empty_id.err, Contains("<stdin>:3: warning: row 2: required field 'name' is empty"));
+
+  const auto crlf = csv("id,name\r\nC1,瑞金医院\r\nC2,上海瑞金医院有限公司\r\n");
+  CHECK(crlf.exit_code == 0);
+  CHECK(pairs_of(lines_of(crlf.out)) == strings{"C1-C2 suspected similar_name"});
+
+  const auto directory = run({"dedup", "--rules", "rules.json", "--input", "."});
+  CHECK(directory.exit_code == 1);
+  const auto missing = run({"dedup", "--rules", "rules.json", "--input", "no-such-file.csv"});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Contains("cannot open 'no-such-file.csv'"));
+  const auto bad_rules =
+      run({"dedup", "--rules", "rules-mistakes.json", "--input", "customers.csv"});
+  CHECK(bad_rules.exit_code == 1);
+  CHECK_THAT(bad_rules.err, Contains("rules-mistakes.json:4:29: error:"));
+}

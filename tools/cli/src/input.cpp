@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -48,6 +49,15 @@ std::string shown(std::string_view text) {
   out.append(text.substr(0, i));
   if (i < text.size()) out.append("...");
   out.push_back('\'');
+  return out;
+}
+
+/// "a, b, c".
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    out += (i == 0 ? "" : ", ") + items[i];
+  }
   return out;
 }
 
@@ -182,7 +192,6 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
   const std::string kind(to_string(fields.kind()));
   std::vector<std::string> names;
   std::vector<const field_def*> columns;
-  std::vector<std::string> unknown_suggestions;
   bool header_ok = true;
   for (std::size_t i = 0; i < rec.fields.size(); ++i) {
     const std::string name(detail::trim_blanks(rec.fields[i]));
@@ -208,7 +217,6 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
           << " field; it is ignored";
       if (guess) err << "; did you mean '" << *guess << "'?";
       err << '\n';
-      unknown_suggestions.push_back(guess.value_or(""));
     }
   }
   for (const auto& req : rq.required) {
@@ -219,15 +227,9 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
     if (present) continue;
     err << src << ':' << rec.line << ": error: missing required column '" << req << "'";
     if (def != nullptr && !def->aliases.empty()) {
-      err << " (or one of its other names:";
-      for (const auto& a : def->aliases)
-        err << ' ' << a;
-      err << ')';
+      err << " (or one of its other names: " << joined(def->aliases) << ')';
     }
-    err << "; the header has:";
-    for (const auto& n : names)
-      err << ' ' << n;
-    err << '\n';
+    err << "; the header has: " << joined(names) << '\n';
     header_ok = false;
   }
   if (!header_ok) return std::nullopt;
@@ -394,6 +396,10 @@ result<std::string> read_file(const std::string& path) {
     if (std::cin.bad()) return status::unavailable("cannot read standard input");
     return data;
   }
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return status::invalid_argument("cannot read '" + path + "': it is a directory");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) return status::not_found("cannot open '" + path + "': " + std::strerror(errno));
   std::ostringstream buf;
@@ -483,8 +489,11 @@ std::optional<record_set<R>> read_records(const read_request& rq, std::ostream& 
     err << "crmrules: error: " << data.error().message() << '\n';
     return std::nullopt;
   }
-  if (*format == input_format::jsonl) return read_jsonl<R>(rq, *data, err);
-  return read_csv<R>(rq, *data, delimiter_of(rq.options->delimiter, rq.path), err);
+  // Messages name standard input "<stdin>".
+  read_request named = rq;
+  if (rq.path == "-") named.path = "<stdin>";
+  if (*format == input_format::jsonl) return read_jsonl<R>(named, *data, err);
+  return read_csv<R>(named, *data, delimiter_of(rq.options->delimiter, rq.path), err);
 }
 
 template std::optional<record_set<customer>> read_records(const read_request&, std::ostream&);

@@ -50,7 +50,7 @@ inline constexpr std::size_t max_reported_rows = 100;
 /// Records read from one file.
 template <class R>
 struct record_set {
-  std::string source;                ///< the path as given ("-": standard input)
+  std::string source;                ///< the path as given ("<stdin>": standard input)
   std::vector<R> records;            ///< in file order
   std::vector<std::uint64_t> lines;  ///< the line each record starts on
   std::size_t skipped = 0;           ///< bad rows left out (with --skip-bad-rows)

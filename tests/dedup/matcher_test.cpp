@@ -5,6 +5,7 @@
 
 #include "crmrules/dedup/normalise.hpp"
 #include "crmrules/rules/rule_set.hpp"
+#include "crmrules/tier/policy.hpp"
 
 using namespace crmrules;
 using namespace crmrules::dedup;
@@ -323,4 +324,12 @@ TEST_CASE("weak-rule formulas of a replaced policy are never reused", "[dedup][m
     CHECK(compare(make("C1", "瑞金医院"), make("C2", "上海瑞金医院"), *loose->dedup_policy())
               .result == verdict::suspected);
   }
+}
+
+TEST_CASE("PHONE_VALID works in tier conditions too", "[dedup][rules]") {
+  const auto rules = load(R"js({"tiers": {"levels": [
+      {"name": "A", "when": "PHONE_VALID(customer.phones) AND PHONE_VALID(\"13912345678\", \"CN\")"},
+      {"name": "B", "when": "NOT(PHONE_VALID(\"12\"))"}]}})js");
+  REQUIRE(rules->tier_policy());
+  CHECK(rules->tier_policy()->tiers.size() == 2);
 }

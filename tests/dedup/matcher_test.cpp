@@ -246,7 +246,7 @@ TEST_CASE("a rules file without a dedup section gets the defaults", "[dedup][mat
 TEST_CASE("mistakes in the dedup section are reported at their place", "[dedup][matcher][rules]") {
   auto r = rule_set::load_string(R"js({
   "dedup": {
-    "strong_keys": ["uscc", "fax"],
+    "strong_keys": ["uscc", "fax", "phnoe"],
     "junk_phones": ["not a phone"],
     "weak": [{"name": "same_uscc", "similarity": "jaro", "threshold": 1.5, "same": ["colour"],
               "when": "a.nosuchfield > 1"}],
@@ -260,6 +260,8 @@ TEST_CASE("mistakes in the dedup section are reported at their place", "[dedup][
   INFO(text);
   CHECK(text.find("rules.json:3:") != std::string::npos);
   CHECK(text.find("unknown strong key 'fax'") != std::string::npos);
+  CHECK(text.find("did you mean 'phone'") != std::string::npos);
+  CHECK(text.find("did you mean 'one of") == std::string::npos);
   CHECK(text.find("'not a phone' is not a phone number") != std::string::npos);
   CHECK(text.find("built-in rule") != std::string::npos);
   CHECK(text.find("jaro_winkler") != std::string::npos);  // the suggestion

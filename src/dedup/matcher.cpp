@@ -681,7 +681,8 @@ struct matcher::impl {
     keys_of(r, *rules, keys);
     // What can fail (allocation) happens before the record is visible by id; a posting list
     // that got the index of a record never added is harmless (lookups bound it by size).
-    records.reserve(records.size() + 1);
+    if (records.size() == records.capacity())
+      records.reserve(std::max<std::size_t>(64, records.capacity() * 2));  // geometric growth
     std::string id = r.id.str();
     for (std::uint64_t k : keys)
       blocks[k].push_back(n);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "crmrules/dedup/normalise.hpp"
 #include "crmrules/rules/rule_set.hpp"

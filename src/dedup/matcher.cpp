@@ -18,7 +18,6 @@
 #include "crmrules/dedup/normalise.hpp"
 #include "crmrules/dedup/similarity.hpp"
 #include "dedup/phone_key.hpp"
-#include "util/utf8.hpp"
 
 namespace crmrules::dedup {
 
@@ -63,14 +62,27 @@ customer as_customer(const lead& l) {
 
 namespace {
 
-std::uint64_t text_hash(std::string_view s) noexcept {
-  if (s.empty()) return 0;
-  std::uint64_t h = 0xcbf29ce484222325ULL;
+std::uint64_t mix(std::uint64_t h) noexcept {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+std::uint64_t hash_text(std::uint64_t tag, std::string_view s) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ULL ^ (tag * 0x9E3779B97F4A7C15ULL);
   for (char c : s) {
     h ^= static_cast<unsigned char>(c);
     h *= 0x100000001b3ULL;
   }
-  return h | 1;  // never 0
+  return mix(h);
+}
+
+/// The hash judge() compares texts by: 0 for an empty text, never 0 otherwise.
+std::uint64_t text_hash(std::string_view s) noexcept {
+  return s.empty() ? 0 : hash_text(0, s) | 1;
 }
 
 /// What matching needs of a record, computed once when it is added.
@@ -156,25 +168,12 @@ bool needs_records(const policy& p) {
   return std::any_of(p.weak.begin(), p.weak.end(), [](const weak_rule& r) { return r.when; });
 }
 
-/// A branch as a place and a marker: 上海市分行 and 上海分行 are one branch.
-std::string branch_key(const std::string& branch) {
-  if (branch.empty()) return {};
-  const division d = find_division(branch);
-  std::u32string b = to_code_points(branch);
-  // The marker: the longest known suffix (分公司, 分行, 营业部...), else the last two characters.
-  std::size_t marker = std::min<std::size_t>(b.size(), 2);
-  for (std::u32string_view m : {std::u32string_view(U"分公司"), std::u32string_view(U"营业部"),
-                                std::u32string_view(U"办事处"), std::u32string_view(U"代表处"),
-                                std::u32string_view(U"分中心")}) {
-    if (b.size() >= m.size() && std::u32string_view(b).substr(b.size() - m.size()) == m)
-      marker = m.size();
-  }
-  std::string key = d.known() ? std::to_string(d.at_level(std::min<std::uint8_t>(d.level, 2)))
-                              : std::string(branch);
-  key += '|';
-  for (std::size_t i = b.size() - marker; i < b.size(); ++i)
-    detail::append_utf8(key, b[i]);
-  return key;
+/// A branch as a place (to the city) and a marker: 上海市分行 and 上海分行 are one branch.
+std::string branch_key(const company_name& n) {
+  if (n.branch.empty()) return {};
+  const division d = n.branch_region;
+  return (d.known() ? std::to_string(d.at_level(std::min<std::uint8_t>(d.level, 2))) : n.branch) +
+         '|' + n.branch_marker;
 }
 
 prepared prepare(const customer& c, const policy& p, std::vector<record_problem>* problems) {
@@ -229,7 +228,7 @@ prepared prepare(const customer& c, const policy& p, std::vector<record_problem>
       r.emails.push_back(std::move(em->address));
   }
   r.industry = c.industry;
-  r.branch = branch_key(r.name.branch);
+  r.branch = branch_key(r.name);
   r.uscc_h = text_hash(r.uscc);
   r.branch_h = text_hash(r.branch);
   r.industry_h = text_hash(r.industry);
@@ -513,24 +512,6 @@ match make_match(const prepared& a, const prepared& b, const policy& p, const ju
 // ---------------------------------------------------------------------------------------------
 // Blocking keys
 
-std::uint64_t mix(std::uint64_t h) noexcept {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-std::uint64_t hash_text(std::uint64_t tag, std::string_view s) noexcept {
-  std::uint64_t h = 0xcbf29ce484222325ULL ^ (tag * 0x9E3779B97F4A7C15ULL);
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return mix(h);
-}
-
 std::uint64_t hash_pair(std::uint64_t tag, char32_t x, char32_t y) noexcept {
   return mix((tag << 56) ^ (static_cast<std::uint64_t>(x) << 28) ^ static_cast<std::uint64_t>(y));
 }
@@ -642,7 +623,8 @@ unsigned thread_count(unsigned asked) {
   return hw == 0 ? 1 : hw;
 }
 
-/// Marks of visited candidates, per thread, with a generation so nothing is cleared per query.
+/// Marks of visited candidates for one scan thread, with a generation so that nothing is
+/// cleared per record.
 struct visit_marks {
   std::vector<std::uint32_t> mark;
   std::uint32_t gen = 0;
@@ -681,7 +663,8 @@ struct matcher::impl {
     keys_of(r, *rules, keys);
     // What can fail (allocation) happens before the record is visible by id; a posting list
     // that got the index of a record never added is harmless (lookups bound it by size).
-    records.reserve(records.size() + 1);
+    if (records.size() == records.capacity())
+      records.reserve(std::max<std::size_t>(64, records.capacity() * 2));  // geometric growth
     std::string id = r.id.str();
     for (std::uint64_t k : keys)
       blocks[k].push_back(n);
@@ -692,13 +675,12 @@ struct matcher::impl {
     return status{};
   }
 
-  /// Visits every candidate of `q` (each once), calling f(index) for those `accept` lets through.
-  template <class F>
-  std::uint64_t for_candidates(const prepared& q, std::uint32_t below, visit_marks& marks,
-                               F&& f) const {
+  /// Calls g(j) for every record j < `below` in the blocks of `q`'s usable keys; a record that
+  /// shares several keys with `q` comes once per key (callers remove the repeats).
+  template <class G>
+  void for_postings(const prepared& q, std::uint32_t below, G&& g) const {
     std::vector<std::uint64_t> keys;
     keys_of(q, *rules, keys);
-    std::uint64_t compared = 0;
     for (std::uint64_t k : keys) {
       const auto it = blocks.find(k);
       if (it == blocks.end()) continue;
@@ -706,12 +688,9 @@ struct matcher::impl {
       if (list.size() > rules->max_block) continue;  // counted once per key by scan()
       for (std::uint32_t j : list) {
         if (j >= below) break;  // lists are in add order
-        if (!marks.first_visit(j)) continue;
-        ++compared;
-        f(j);
+        g(j);
       }
     }
-    return compared;
   }
 };
 
@@ -762,21 +741,24 @@ status matcher::add_all(const std::vector<customer>& cs, unsigned threads) {
 std::vector<match> matcher::lookup(const customer& query, const lookup_options& options) const {
   const policy& p = *impl_->rules;
   const prepared q = prepare(query, p, nullptr);
-  visit_marks marks;
-  marks.start(impl_->records.size());
+  // Candidates once each: gathered and sorted (a lookup must not cost O(index size)).
+  std::vector<std::uint32_t> candidates;
+  impl_->for_postings(q, static_cast<std::uint32_t>(impl_->records.size()),
+                      [&](std::uint32_t j) { candidates.push_back(j); });
+  std::sort(candidates.begin(), candidates.end());
+  candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
   activation_cache cache;
   struct hit {
     std::uint32_t j;
     judgement how;
   };
   std::vector<hit> hits;
-  impl_->for_candidates(q, static_cast<std::uint32_t>(impl_->records.size()), marks,
-                        [&](std::uint32_t j) {
-                          const prepared& r = impl_->records[j];
-                          if (!options.exclude.empty() && r.id == options.exclude) return;
-                          judgement how = judge(r, q, p, cache);
-                          if (how.result >= options.report) hits.push_back({j, how});
-                        });
+  for (std::uint32_t j : candidates) {
+    const prepared& r = impl_->records[j];
+    if (!options.exclude.empty() && r.id == options.exclude) continue;
+    judgement how = judge(r, q, p, cache);
+    if (how.result >= options.report) hits.push_back({j, how});
+  }
   std::sort(hits.begin(), hits.end(), [](const hit& x, const hit& y) {
     if (x.how.result != y.how.result) return x.how.result > y.how.result;
     if (x.how.score != y.how.score) return x.how.score > y.how.score;
@@ -814,7 +796,9 @@ scan_result matcher::scan(const scan_options& options) const {
       for (std::uint32_t i = begin; i < std::min(n, begin + chunk); ++i) {
         marks.start(n);
         const prepared& q = impl_->records[i];
-        out.comparisons += impl_->for_candidates(q, i, marks, [&](std::uint32_t j) {
+        impl_->for_postings(q, i, [&](std::uint32_t j) {
+          if (!marks.first_visit(j)) return;
+          ++out.comparisons;
           judgement how = judge(impl_->records[j], q, p, cache);
           if (how.result >= options.report) out.edges.push_back({j, i, how});
         });

@@ -281,6 +281,20 @@ region_match match_region(std::u32string_view s, division parent) {
   return best;
 }
 
+/// The regions `s` starts with, most specific last: a province, then a city in it, then a
+/// district in that (广东省深圳市南山区...). Returns the code points they take and the last one.
+region_match leading_region(std::u32string_view s) {
+  region_match out;
+  while (out.length < s.size()) {
+    const region_match m = match_region(s.substr(out.length), out.where);
+    if (m.length == 0) break;
+    out.length += m.length;
+    out.where = m.where;
+    if (out.where.level == 3) break;
+  }
+  return out;
+}
+
 /// Matches the whole of `s` as one region name (for bracketed regions).
 std::optional<division> whole_region(std::u32string_view s) {
   if (s.size() < 2) return std::nullopt;
@@ -389,6 +403,8 @@ void parse_chinese(std::u32string s, company_name& out) {
       if (cut == 0) cut = marker_at;
     }
     out.branch = to_utf8(std::u32string_view(s).substr(cut));
+    out.branch_marker = to_utf8(marker);
+    out.branch_region = leading_region(std::u32string_view(s).substr(cut, marker_at - cut)).where;
     s.erase(cut);
     break;
   }
@@ -416,16 +432,8 @@ void parse_chinese(std::u32string s, company_name& out) {
   }
 
   // 4. Leading region: a province, then a city in it, then a district in that.
-  std::size_t region_len = 0;
   if (!out.region.known()) {
-    division at;
-    while (true) {
-      const region_match m = match_region(std::u32string_view(s).substr(region_len), at);
-      if (m.length == 0) break;
-      region_len += m.length;
-      at = m.where;
-      if (at.level == 3) break;
-    }
+    const auto [region_len, at] = leading_region(s);
     // A region is stripped only if a core remains (中山大学 keeps 中山 as its core).
     if (region_len > 0 && region_len < s.size()) {
       const std::u32string_view rest = std::u32string_view(s).substr(region_len);
@@ -482,17 +490,7 @@ std::string_view division_name(std::uint32_t code) noexcept {
 }
 
 division find_division(std::string_view text) {
-  const std::u32string s = fold(text);
-  division at;
-  std::size_t used = 0;
-  while (used < s.size()) {
-    const region_match m = match_region(std::u32string_view(s).substr(used), at);
-    if (m.length == 0) break;
-    used += m.length;
-    at = m.where;
-    if (at.level == 3) break;
-  }
-  return at;
+  return leading_region(fold(text)).where;
 }
 
 std::string fold_name(std::string_view text) {

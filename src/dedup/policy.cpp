@@ -4,6 +4,7 @@
 #include <string>
 
 #include "crmrules/dedup/normalise.hpp"
+#include "dedup/phone_key.hpp"
 
 namespace crmrules::dedup {
 
@@ -33,7 +34,7 @@ namespace {
 
 bool valid_number(std::string_view text, std::string_view region) noexcept {
   try {
-    auto p = normalise_phone(text, region);
+    auto p = internal::phone_key(text, region);  // validity only: no classification
     return p && p->valid;
   } catch (...) {
     return false;

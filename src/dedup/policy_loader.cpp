@@ -7,9 +7,13 @@
 #include <vector>
 
 #include "crmrules/dedup/normalise.hpp"
+#include "util/suggest.hpp"
 
 namespace crmrules::detail {
 namespace {
+
+constexpr std::string_view agree_fields[] = {"region", "industry", "trade"};
+constexpr std::string_view keys_known[] = {"uscc", "phone", "email"};
 
 void load_weak(object_reader& section, const schema_set& schemas, const rules_options& options,
                dedup::policy& p) {
@@ -72,8 +76,8 @@ void load_weak(object_reader& section, const schema_set& schemas, const rules_op
           else if (f == "trade")
             w.same_trade = true;
           else
-            ctx.error(vp, "unknown field '" + f + "' to agree on",
-                      "one of region, industry, trade");
+            ctx.error(vp, "unknown field '" + f + "' to agree on (region, industry or trade)",
+                      detail::closest_match(f, agree_fields).value_or(""));
         }
       }
     }
@@ -135,7 +139,8 @@ std::shared_ptr<const dedup::policy> load_dedup_policy(object_reader& section,
         p->match_email = true;
       else
         ctx.error(section.child("strong_keys") + "/" + std::to_string(i),
-                  "unknown strong key '" + k + "'", "one of uscc, phone, email");
+                  "unknown strong key '" + k + "' (uscc, phone or email)",
+                  detail::closest_match(k, keys_known).value_or(""));
     }
   }
   if (auto region = section.string("phone_region")) {

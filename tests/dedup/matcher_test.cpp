@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "crmrules/dedup/normalise.hpp"
 #include "crmrules/rules/rule_set.hpp"
+#include "crmrules/tier/policy.hpp"
 
 using namespace crmrules;
 using namespace crmrules::dedup;
@@ -245,7 +247,7 @@ TEST_CASE("a rules file without a dedup section gets the defaults", "[dedup][mat
 TEST_CASE("mistakes in the dedup section are reported at their place", "[dedup][matcher][rules]") {
   auto r = rule_set::load_string(R"js({
   "dedup": {
-    "strong_keys": ["uscc", "fax"],
+    "strong_keys": ["uscc", "fax", "phnoe"],
     "junk_phones": ["not a phone"],
     "weak": [{"name": "same_uscc", "similarity": "jaro", "threshold": 1.5, "same": ["colour"],
               "when": "a.nosuchfield > 1"}],
@@ -259,6 +261,8 @@ TEST_CASE("mistakes in the dedup section are reported at their place", "[dedup][
   INFO(text);
   CHECK(text.find("rules.json:3:") != std::string::npos);
   CHECK(text.find("unknown strong key 'fax'") != std::string::npos);
+  CHECK(text.find("did you mean 'phone'") != std::string::npos);
+  CHECK(text.find("did you mean 'one of") == std::string::npos);
   CHECK(text.find("'not a phone' is not a phone number") != std::string::npos);
   CHECK(text.find("built-in rule") != std::string::npos);
   CHECK(text.find("jaro_winkler") != std::string::npos);  // the suggestion
@@ -323,4 +327,12 @@ TEST_CASE("weak-rule formulas of a replaced policy are never reused", "[dedup][m
     CHECK(compare(make("C1", "瑞金医院"), make("C2", "上海瑞金医院"), *loose->dedup_policy())
               .result == verdict::suspected);
   }
+}
+
+TEST_CASE("PHONE_VALID works in tier conditions too", "[dedup][rules]") {
+  const auto rules = load(R"js({"tiers": {"levels": [
+      {"name": "A", "when": "PHONE_VALID(customer.phones) AND PHONE_VALID(\"13912345678\", \"CN\")"},
+      {"name": "B", "when": "NOT(PHONE_VALID(\"12\"))"}]}})js");
+  REQUIRE(rules->tier_policy());
+  CHECK(rules->tier_policy()->tiers.size() == 2);
 }

@@ -63,8 +63,10 @@ struct company_name {
   std::string trade;        ///< 行业词: "医院", "信息科技"; empty when none is recognised
   bool trade_listed = false;  ///< `trade` is a listed word as written (false: one with a typo)
   std::string form;  ///< 组织形式: "有限公司", "股份有限公司"; for Latin names "co ltd"
-  std::string branch;  ///< "杭州分公司", "营业部": not empty for a branch
-  bool latin = false;  ///< the name has no Chinese characters
+  std::string branch;         ///< "杭州分公司", "营业部": not empty for a branch
+  std::string branch_marker;  ///< the branch's marker: "分公司", "分行", "营业部", ...
+  division branch_region;     ///< the place the branch part names (杭州); none when it names none
+  bool latin = false;         ///< the name has no Chinese characters
 
   /// What similarity rules compare: core and trade ("瑞金医院"; for Latin names the core).
   [[nodiscard]] std::string key() const { return core + trade; }

@@ -1,95 +1,16 @@
 // Runs the real `crmrules` program on the small files in tests/cli/data and checks its exit
 // status, standard output and standard error.
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cstdlib>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#ifndef CRMRULES_CLI
-#error "CRMRULES_CLI (the program's path) must be defined"
-#endif
-#ifndef CRMRULES_CLI_DATA
-#error "CRMRULES_CLI_DATA (tests/cli/data) must be defined"
-#endif
+#include "run_cli.hpp"
 
 namespace {
 
-struct run_result {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string tmp_dir() {
-  const char* d = std::getenv("CRMRULES_TEST_TMPDIR");
-  return d != nullptr ? d : "/tmp";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-/// Runs the program in tests/cli/data with `args`, standard input from `input`.
-run_result run(const std::vector<std::string>& args, const std::string& input = {}) {
-  static int counter = 0;
-  const std::string base =
-      tmp_dir() + "/cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
-  const std::string in_path = base + ".in";
-  const std::string out_path = base + ".out";
-  const std::string err_path = base + ".err";
-  std::ofstream(in_path, std::ios::binary) << input;
-
-  std::vector<std::string> argv_s = {CRMRULES_CLI};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const int in = ::open(in_path.c_str(), O_RDONLY);
-    const int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
-        ::dup2(err, 2) < 0 || ::chdir(CRMRULES_CLI_DATA) != 0) {
-      ::_exit(127);
-    }
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int wstatus = 0;
-  REQUIRE(::waitpid(pid, &wstatus, 0) == pid);
-  run_result r;
-  r.exit_code = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  std::remove(in_path.c_str());
-  std::remove(out_path.c_str());
-  std::remove(err_path.c_str());
-  return r;
-}
-
-std::vector<nlohmann::json> lines_of(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  std::string line;
-  while (std::getline(in, line))
-    out.push_back(nlohmann::json::parse(line));
-  return out;
-}
+using namespace crmrules_cli_test;
 
 /// The pair objects (those with "verdict"), as "a-b verdict rule".
 std::vector<std::string> pairs_of(const std::vector<nlohmann::json>& lines) {
@@ -236,7 +157,8 @@ TEST_CASE("cli dedup: --report same, --output FILE", "[cli][dedup]") {
   CHECK_THAT(unwritable.err, Contains("cannot write '/nonexistent-dir/out.jsonl'"));
 }
 
-TEST_CASE("cli dedup: JSON Lines input, by extension, by --format and from stdin", "[cli][dedup]") {
+TEST_CASE("cli dedup: JSON Lines input, by extension, by --input-format and from stdin",
+          "[cli][dedup]") {
   const strings expected{"C01-C02 suspected similar_name", "C01-C03 suspected similar_name",
                          "C02-C03 suspected similar_name", "C04-C05 same same_phone"};
   const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers.jsonl"});
@@ -244,16 +166,17 @@ TEST_CASE("cli dedup: JSON Lines input, by extension, by --format and from stdin
   REQUIRE(r.exit_code == 0);
   CHECK(pairs_of(lines_of(r.out)) == expected);
 
-  const auto piped = run({"dedup", "--rules", "rules.json", "--input", "-", "--format", "jsonl"},
-                         slurp(std::string(CRMRULES_CLI_DATA) + "/customers.jsonl"));
+  const auto piped =
+      run({"dedup", "--rules", "rules.json", "--input", "-", "--input-format", "jsonl"},
+          slurp(std::string(CRMRULES_CLI_DATA) + "/customers.jsonl"));
   REQUIRE(piped.exit_code == 0);
   CHECK(pairs_of(lines_of(piped.out)) == expected);
 
   const auto unknown = run({"dedup", "--rules", "rules.json", "--input", "customers.txt"});
   CHECK(unknown.exit_code == 1);
-  CHECK_THAT(unknown.err, Contains("pass --format csv or --format jsonl"));
+  CHECK_THAT(unknown.err, Contains("pass --input-format csv or --input-format jsonl"));
   const auto as_csv =
-      run({"dedup", "--rules", "rules.json", "--input", "customers.txt", "--format", "csv"});
+      run({"dedup", "--rules", "rules.json", "--input", "customers.txt", "--input-format", "csv"});
   CHECK(as_csv.exit_code == 0);
 }
 
@@ -372,8 +295,8 @@ TEST_CASE("cli dedup --against: new records looked up in existing ones", "[cli][
 
 TEST_CASE("cli dedup: more header and row problems, from standard input", "[cli][dedup][errors]") {
   const auto csv = [](const std::string& text, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {"dedup", "--rules",  "rules.json", "--input",
-                                     "-",     "--format", "csv"};
+    std::vector<std::string> args = {"dedup", "--rules",        "rules.json", "--input",
+                                     "-",     "--input-format", "csv"};
     args.insert(args.end(), extra.begin(), extra.end());
     return run(args, text);
   };

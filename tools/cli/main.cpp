@@ -28,7 +28,11 @@ int main(int argc, char** argv) {
 
   std::vector<cli::command> commands;
   commands.push_back(cli::add_check_command(program));
+  commands.push_back(cli::add_assign_command(program));
   commands.push_back(cli::add_dedup_command(program));
+  commands.push_back(cli::add_tier_command(program));
+  commands.push_back(cli::add_stage_command(program));
+  commands.push_back(cli::add_sla_command(program));
 
   try {
     program.parse(argc, argv);

@@ -31,6 +31,10 @@ struct command {
 
 [[nodiscard]] command add_check_command(CLI::App& program);
 [[nodiscard]] command add_dedup_command(CLI::App& program);
+[[nodiscard]] command add_assign_command(CLI::App& program);
+[[nodiscard]] command add_tier_command(CLI::App& program);
+[[nodiscard]] command add_stage_command(CLI::App& program);
+[[nodiscard]] command add_sla_command(CLI::App& program);
 
 /// `crmrules check PATH`, writing the summary to `out` and diagnostics to `err`.
 [[nodiscard]] int run_check(const std::string& path, std::ostream& out, std::ostream& err);

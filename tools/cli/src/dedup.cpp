@@ -22,25 +22,27 @@ struct dedup_options {
   std::string rules;
   std::string input;
   std::string against;
-  std::string output;
   std::string report = "suspected";
   unsigned threads = 0;
   std::size_t limit = 20;
   input_options in;
+  output_options out;
 };
 
 double rounded(double x) {
   return std::round(x * 10000.0) / 10000.0;
 }
 
-std::string dump(const nlohmann::ordered_json& j) {
-  // Texts were checked as UTF-8 on input; `replace` keeps a bug from becoming an exception.
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
-
-nlohmann::ordered_json pair_json(const dedup::match& m) {
+/// A pair as a row. JSON Lines keeps every field comparison as an object; CSV and tables get
+/// one cell listing the fields that were compared, "core=equal;phone=different;...".
+nlohmann::ordered_json pair_json(const dedup::match& m, bool flat) {
   nlohmann::ordered_json fields = nlohmann::ordered_json::array();
   for (const auto& f : m.fields) {
+    if (flat) {
+      if (f.outcome != dedup::field_outcome::missing)
+        fields.push_back(f.field + "=" + std::string(dedup::to_string(f.outcome)));
+      continue;
+    }
     fields.push_back({{"field", f.field},
                       {"outcome", std::string(dedup::to_string(f.outcome))},
                       {"score", rounded(f.score)},
@@ -103,12 +105,13 @@ int run_dedup(const dedup_options& o) {
   }
   if (!input) return exit_invalid;
 
-  auto out = output::open(o.output);
+  auto out = output::open(o.out.path);
   if (!out) {
     std::cerr << "crmrules: error: " << out.error().message() << '\n';
     return exit_invalid;
   }
-  std::ostream& os = (*out)->stream();
+  row_writer os((*out)->stream(), o.out.form());
+  const bool flat = o.out.form() != output_format::jsonl;
   const dedup::verdict report =
       o.report == "same" ? dedup::verdict::same : dedup::verdict::suspected;
 
@@ -132,7 +135,7 @@ int run_dedup(const dedup_options& o) {
     report_problems(m, *input, std::cerr);
     for (const auto& p : scan.pairs) {
       found.add(p.result);
-      os << dump(pair_json(p)) << '\n';
+      os.write(pair_json(p, flat));
     }
     std::uint64_t review = 0;
     for (const auto& c : scan.clusters) {
@@ -140,7 +143,7 @@ int run_dedup(const dedup_options& o) {
       for (const auto& id : c.members)
         ids.push_back(id.str());
       review += c.review ? 1 : 0;
-      os << dump({{"cluster", std::move(ids)}, {"review", c.review}}) << '\n';
+      os.write({{"cluster", std::move(ids)}, {"review", c.review}});
     }
     summary = plural(input->records.size(), "customer", "customers") + skipped() + ", " +
               plural(scan.comparisons, "comparison", "comparisons") + ", " + found.pairs() + ", " +
@@ -179,20 +182,21 @@ int run_dedup(const dedup_options& o) {
         found.add(h.result);
         to_review = to_review || h.result != dedup::verdict::same;
         ids.push_back(h.a.str());
-        os << dump(pair_json(h)) << '\n';
+        os.write(pair_json(h, flat));
       }
       review += to_review ? 1 : 0;
       groups.push_back({{"input", q.id.str()}, {"matches", std::move(ids)}, {"review", to_review}});
     }
     meter.clear();
     for (const auto& g : groups)
-      os << dump(g) << '\n';
+      os.write(g);
     summary = plural(input->records.size(), "customer", "customers") + " against " +
               with_commas(existing->records.size()) + " existing" + skipped() + ", " +
               found.pairs() + ", " + with_commas(matched) + " with matches (" +
               with_commas(review) + " to review)";
   }
 
+  os.finish();
   if (status s = (*out)->finish(); !s.ok()) {
     std::cerr << "crmrules: error: " << s.message() << '\n';
     return exit_invalid;
@@ -220,8 +224,6 @@ command add_dedup_command(CLI::App& program) {
   sub->add_option("--against", o->against,
                   "Existing customers to look each input record up against (no full scan)")
       ->type_name("FILE");
-  sub->add_option("--output", o->output, "Write the results here (default: stdout)")
-      ->type_name("FILE");
   sub->add_option("--report", o->report, "Lowest verdict to report: suspected or same")
       ->check(CLI::IsMember({"suspected", "same"}))
       ->capture_default_str();
@@ -233,6 +235,7 @@ command add_dedup_command(CLI::App& program) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
   add_input_options(*sub, o->in);
+  add_output_options(*sub, o->out);
   sub->footer(
       "CSV columns: id and name (required), uscc, phones and emails (several separated by ';'), "
       "address, region, industry, tier, owner, created_at, updated_at, or their Chinese names "

@@ -353,7 +353,7 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
 }  // namespace
 
 void add_input_options(CLI::App& app, input_options& options) {
-  app.add_option("--format", options.format,
+  app.add_option("--input-format", options.format,
                  "Input format: csv or jsonl (default: by extension: .csv, .tsv, .jsonl, .ndjson)")
       ->check(CLI::IsMember({"csv", "jsonl"}));
   app.add_option("--delimiter", options.delimiter,
@@ -386,7 +386,7 @@ std::optional<input_format> format_of(const std::string& path, const input_optio
   if (ext == ".jsonl" || ext == ".ndjson") return input_format::jsonl;
   err << path << ": error: cannot tell the format from "
       << (path == "-" ? std::string("standard input") : "the extension '" + ext + "'")
-      << "; pass --format csv or --format jsonl\n";
+      << "; pass --input-format csv or --input-format jsonl\n";
   return std::nullopt;
 }
 

@@ -1,11 +1,11 @@
 // crmrules command line: reading records from CSV and JSON Lines files, for every subcommand.
 //
-// The format comes from `--format` or else the file's extension (.csv, .tsv, .jsonl, .ndjson).
-// A CSV file has a header row; columns are matched to fields by the names and aliases of the
-// rules file's schema (id, name, 客户名称, custom fields...), list fields (phones, emails, tags)
-// are separated by ';', and a cell is converted to its field's type (integer, decimal, boolean,
-// money such as 50万, RFC 3339 time, duration such as 2h). A JSON Lines file has one record per
-// line in the library's JSON form (crmrules/model/json.hpp).
+// The format comes from `--input-format` or else the file's extension (.csv, .tsv, .jsonl,
+// .ndjson). A CSV file has a header row; columns are matched to fields by the names and aliases of
+// the rules file's schema (id, name, 客户名称, custom fields...), list fields (phones, emails,
+// tags) are separated by ';', and a cell is converted to its field's type (integer, decimal,
+// boolean, money such as 50万, RFC 3339 time, duration such as 2h). A JSON Lines file has one
+// record per line in the library's JSON form (crmrules/model/json.hpp).
 //
 // Nothing is dropped silently. A malformed row, invalid UTF-8 (by byte offset), a value of the
 // wrong type (by field and row), a missing required field or a repeated id is reported on the
@@ -41,7 +41,7 @@ struct input_options {
   bool skip_bad_rows = false;
 };
 
-/// Adds --format, --delimiter and --skip-bad-rows to a subcommand.
+/// Adds --input-format, --delimiter and --skip-bad-rows to a subcommand.
 void add_input_options(CLI::App& app, input_options& options);
 
 /// At most this many bad rows of one file are printed; the rest are counted.
@@ -57,7 +57,7 @@ struct record_set {
 };
 
 struct read_request {
-  std::string path;                   ///< "-" reads standard input (then --format is needed)
+  std::string path;                   ///< "-" reads standard input (then --input-format is needed)
   const schema* fields = nullptr;     ///< the rules file's schema of the record kind
   std::vector<std::string> required;  ///< fields every record must have, non-empty ("id" always)
   const input_options* options = nullptr;
@@ -70,7 +70,7 @@ template <stored_record R>
 [[nodiscard]] std::optional<record_set<R>> read_records(const read_request& request,
                                                         std::ostream& err);
 
-/// The format of `path` by `--format` or its extension; nullopt (after a message on `err`)
+/// The format of `path` by `--input-format` or its extension; nullopt (after a message on `err`)
 /// when neither tells.
 [[nodiscard]] std::optional<input_format> format_of(const std::string& path,
                                                     const input_options& options,

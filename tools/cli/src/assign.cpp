@@ -1,0 +1,18 @@
+// crmrules assign: (being written).
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+
+namespace crmrules::cli {
+
+command add_assign_command(CLI::App& program) {
+  CLI::App* sub = program.add_subcommand("assign", "(not yet available)");
+  return {sub, [] {
+            std::cerr << "crmrules: assign is not available yet\n";
+            return exit_internal;
+          }};
+}
+
+}  // namespace crmrules::cli

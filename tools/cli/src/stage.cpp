@@ -1,0 +1,18 @@
+// crmrules stage: (being written).
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+
+namespace crmrules::cli {
+
+command add_stage_command(CLI::App& program) {
+  CLI::App* sub = program.add_subcommand("stage", "(not yet available)");
+  return {sub, [] {
+            std::cerr << "crmrules: stage is not available yet\n";
+            return exit_internal;
+          }};
+}
+
+}  // namespace crmrules::cli

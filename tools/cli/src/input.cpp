@@ -496,6 +496,12 @@ std::optional<record_set<R>> read_records(const read_request& rq, std::ostream& 
   return read_csv<R>(named, *data, delimiter_of(rq.options->delimiter, rq.path), err);
 }
 
+// Every kind of record a subcommand reads.
 template std::optional<record_set<customer>> read_records(const read_request&, std::ostream&);
+template std::optional<record_set<lead>> read_records(const read_request&, std::ostream&);
+template std::optional<record_set<rep>> read_records(const read_request&, std::ostream&);
+template std::optional<record_set<team>> read_records(const read_request&, std::ostream&);
+template std::optional<record_set<event>> read_records(const read_request&, std::ostream&);
+template std::optional<record_set<opportunity>> read_records(const read_request&, std::ostream&);
 
 }  // namespace crmrules::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -344,4 +345,41 @@ TEST_CASE("cli dedup: more header and row problems, from standard input", "[cli]
       run({"dedup", "--rules", "rules-mistakes.json", "--input", "customers.csv"});
   CHECK(bad_rules.exit_code == 1);
   CHECK_THAT(bad_rules.err, Contains("rules-mistakes.json:4:29: error:"));
+}
+
+TEST_CASE("cli dedup --format csv: one header per kind of row, fields in one cell",
+          "[cli][dedup][output]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--report",
+                      "same", "--format", "csv", "--threads", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(
+      r.out ==
+      "a,b,verdict,score,rule,fields\r\n"
+      "C04,C05,same,1.0,same_phone,phone=equal;core=equal;trade=equal;region=equal;branch=equal\r\n"
+      "\r\n"
+      "cluster,review\r\n"
+      "C04;C05,false\r\n");
+}
+
+TEST_CASE("cli dedup --format table: aligned columns, Chinese text two columns wide",
+          "[cli][dedup][output]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--format",
+                      "table", "--threads", "1"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.out);
+  std::string header, rule, first;
+  std::getline(lines, header);
+  std::getline(lines, rule);
+  std::getline(lines, first);
+  CHECK(header.rfind("a    b    verdict    score  rule", 0) == 0);
+  CHECK(rule.rfind("---  ---  ---------  -----", 0) == 0);
+  CHECK(first.rfind("C01  C02  suspected  1.0    similar_name", 0) == 0);
+  CHECK_THAT(r.out, Contains("\ncluster      review\n"));
+  CHECK_THAT(r.out, Contains("\nC01;C02;C03  true\n"));
+
+  const auto bad =
+      run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--format", "xml"});
+  CHECK(bad.exit_code == 2);
 }

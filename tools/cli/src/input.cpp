@@ -131,6 +131,8 @@ class record_checks {
                            (csv ? "empty" : "missing or empty"));
       }
     }
+    // A missing required field is reported once: validate() would name it again.
+    if (!problems.empty()) return;
     if (status s = validate(r); !s.ok()) problems.push_back(s.message());
     if (!problems.empty() || r.id.empty()) return;
     const auto [it, added] = seen_.try_emplace(r.id.str(), line);
@@ -213,7 +215,8 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
     columns.push_back(def);
     if (def == nullptr) {
       const auto guess = detail::closest_match(name, spellings);
-      err << src << ':' << rec.line << ": warning: column '" << name << "' is not a " << kind
+      err << src << ':' << rec.line << ": warning: column '" << name << "' is not "
+          << (kind == "event" || kind == "opportunity" ? "an " : "a ") << kind
           << " field; it is ignored";
       if (guess) err << "; did you mean '" << *guess << "'?";
       err << '\n';

@@ -62,30 +62,12 @@ std::string did_you_mean(const std::string& word, const std::vector<std::string_
 }
 
 /// A fallback reason's words, without the detail (as the assigner writes them).
-std::string reason_words(assign::fallback_reason r) {
-  switch (r) {
-    case assign::fallback_reason::lead_invalid:
-      return "lead failed validation";
-    case assign::fallback_reason::not_covered:
-      return "no rule covers the lead";
-    case assign::fallback_reason::pool_empty:
-      return "pool empty";
-    case assign::fallback_reason::all_over_cap:
-      return "all over cap";
-    case assign::fallback_reason::no_eligible_rep:
-      return "no eligible rep";
-    case assign::fallback_reason::none:
-      break;
-  }
-  return {};
-}
-
 std::string reason_words(const std::string& code) {
   using assign::fallback_reason;
   for (const auto r :
        {fallback_reason::lead_invalid, fallback_reason::not_covered, fallback_reason::pool_empty,
         fallback_reason::all_over_cap, fallback_reason::no_eligible_rep}) {
-    if (assign::to_string(r) == code) return reason_words(r);
+    if (assign::to_string(r) == code) return std::string(assign::describe(r));
   }
   return code;
 }

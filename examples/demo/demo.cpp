@@ -1,15 +1,18 @@
 // The crmrules end-to-end demo: the README's main job (`./run demo`).
 //
 // Generates the deterministic sample data set (teams, reps, customers, leads, behaviour events),
-// stores it in the embedded SQLite store, reopens the file to prove it persisted, and prints a
-// readable summary. Each engine adds its step here as it lands: dedup of incoming leads, tiering,
-// assignment, SLA deadlines over three simulated days, stage gates.
+// stores it in the embedded SQLite store, reopens the file to prove it persisted, and runs every
+// engine on it: dedup of incoming leads, tiering from behaviour events, assignment with
+// explanations, SLA deadlines over three simulated days with reclaims and escalations, stage
+// moves refused and allowed. It ends with a short report and writes the pipeline as a Graphviz
+// graph.
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <string_view>
@@ -32,19 +35,34 @@ using namespace std::chrono_literals;
 
 struct demo_options {
   fs::path db = "crmrules-demo.db";
+  fs::path dot;  ///< the pipeline graph; empty: pipeline.dot next to the database
   fs::path rules = CRMRULES_EXAMPLES_DIR "/rules/sample-rules.json";
   sample::options data;
 };
 
+/// What each step found, for the short report at the end.
+struct demo_report {
+  std::size_t leads = 0, dedup_same = 0, dedup_suspected = 0, planted = 0, planted_found = 0;
+  std::size_t customers = 0, tier_actions = 0;
+  std::string tiers;  // "A 12, B 40, ..."
+  std::size_t assigned_today = 0, to_fallback = 0, waiting = 0;
+  std::size_t in_time = 0, late = 0, reclaimed = 0, reassigned = 0, warnings = 0, breaches = 0,
+              escalations = 0;
+  std::size_t deals = 0, moved = 0, refused = 0, overridden = 0;
+  std::string weighted_forecast;
+  fs::path dot;
+};
+
 [[noreturn]] void usage(int code) {
   std::fputs(
-      "usage: crmrules_demo [--db FILE] [--rules FILE] [--seed N] [--leads N] [--reps N]\n"
-      "                     [--customers N]\n"
+      "usage: crmrules_demo [--db FILE] [--rules FILE] [--dot FILE] [--seed N] [--leads N]\n"
+      "                     [--reps N] [--customers N]\n"
       "  Generates the sample CRM data, stores it in a SQLite file (replaced if it exists),\n"
       "  prints a summary, tiers the customers from their behaviour events, assigns the\n"
       "  day's new leads under the rules file, runs three\n"
       "  simulated days of first-touch deadlines and moves a few\n"
-      "  deals through its stage gate.\n",
+      "  deals through its stage gate, then prints a short report and writes the pipeline as\n"
+      "  a Graphviz graph (--dot, default pipeline.dot next to the database).\n",
       code == 0 ? stdout : stderr);
   std::exit(code);
 }
@@ -69,6 +87,8 @@ demo_options parse_args(int argc, char** argv) {
       o.db = v;
     } else if (arg == "--rules") {
       o.rules = v;
+    } else if (arg == "--dot") {
+      o.dot = v;
     } else if (arg == "--seed") {
       o.data.seed = number();
     } else if (arg == "--leads") {
@@ -244,7 +264,8 @@ void summarise(storage& db, timestamp now) {
 /// looked up as someone would see it while typing ("possible duplicate"), then joins the index so
 /// that a repeat submission finds the first one. The generator planted the duplicates it knows
 /// of, so the step can say how many it found.
-void dedup_step(storage& db, const rule_set& rules, const sample::dataset& data) {
+void dedup_step(storage& db, const rule_set& rules, const sample::dataset& data,
+                demo_report& found) {
   heading("Dedup of incoming leads (against customers and earlier leads)");
   const auto t = clock_type::now();
   dedup::matcher index(rules.dedup_policy());
@@ -283,9 +304,14 @@ void dedup_step(storage& db, const rule_set& rules, const sample::dataset& data)
   fmt::print("  flagged: {} same (a shared key), {} suspected (a similar name in the same place)\n",
              same, suspected);
   fmt::print("  planted duplicates found: {} of {}\n", planted_found, planted.size());
+  found.leads = data.leads.size();
+  found.dedup_same = same;
+  found.dedup_suspected = suspected;
+  found.planted = planted.size();
+  found.planted_found = planted_found;
 }
 
-void tier_step(storage& db, const rule_set& rules, timestamp now) {
+void tier_step(storage& db, const rule_set& rules, timestamp now, demo_report& found) {
   heading("Customer tiers (from behaviour events)");
   const auto policy = rules.tier_policy();
   if (!policy) {
@@ -330,6 +356,9 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
   fmt::print("  {} customers tiered from {} stored events in {:.0f} ms ({} tier changes logged):\n",
              customers.size(), tiers.windows().events(), ms_since(t), sweep.changed);
   print_distribution(by_tier, customers.size());
+  found.customers = customers.size();
+  for (const auto& [tier, n] : by_tier)
+    found.tiers += fmt::format("{}{} {}", found.tiers.empty() ? "" : ", ", tier, n);
 
   // Today: three C customers visit three times, download the whitepaper and attend a demo.
   std::vector<customer_id> movers;
@@ -364,8 +393,10 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
       "  today's {} events moved customers {} times; actions fired (once per entry, the first "
       "tiering included):\n",
       n, moved);
-  for (const auto& [what, count] : fired)
+  for (const auto& [what, count] : fired) {
     fmt::print("    {:<26} {:>4}\n", what, count);
+    found.tier_actions += count;
+  }
   for (const auto& line : first_actions)
     fmt::print("    e.g. {}\n", line);
   fmt::print("  {} tier-A response deadlines running in the SLA engine\n", deadlines.running());
@@ -385,7 +416,8 @@ void tier_step(storage& db, const rule_set& rules, timestamp now) {
   }
 }
 
-void assign_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now) {
+void assign_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now,
+                 demo_report& found) {
   heading("Assignment (rules: " + rules.name() + ")");
   const auto policy = rules.assign_policy();
   if (!policy) {
@@ -442,6 +474,7 @@ void assign_step(storage& db, const rule_set& rules, const sample::dataset& data
                (done->pick.kind == assign::outcome::assigned
                     ? ""
                     : " (" + std::string(to_string(done->pick.reason)) + ")")];
+    found.to_fallback += done->pick.kind == assign::outcome::assigned ? 0 : 1;
     if (done->pick.rep)
       ++per_team[team_of.contains(done->pick.rep->str()) ? team_of[done->pick.rep->str()]
                                                          : "(fallback)"];
@@ -451,6 +484,8 @@ void assign_step(storage& db, const rule_set& rules, const sample::dataset& data
       "versions ({} retried):\n",
       today.size(), ms_since(t), retried);
   print_distribution(outcomes, today.size());
+  found.assigned_today = today.size();
+  found.waiting = waiting->size();
   fmt::print("  by team of the new owner:\n");
   print_distribution(per_team, today.size());
   auto seq = db.decisions().last_seq();
@@ -464,7 +499,7 @@ void assign_step(storage& db, const rule_set& rules, const sample::dataset& data
 /// climb the ladder (warning, breach, reclaim), and the reclaim step takes them back and
 /// reassigns them with a new deadline. Halfway through Friday the engine's process "stops" for
 /// 40 minutes; the new engine recovers the deadlines from SQLite and fires what it missed once.
-void sla_step(storage& db, const rule_set& rules, timestamp now) {
+void sla_step(storage& db, const rule_set& rules, timestamp now, demo_report& found) {
   heading("SLA deadlines (three simulated days on a manual clock)");
   const auto policies = rules.sla_policies();
   const auto policy = rules.assign_policy();
@@ -636,8 +671,16 @@ void sla_step(storage& db, const rule_set& rules, timestamp now) {
       "  {} steps fired over three days ({:.0f} ms): first touches {} in time, {} late; {} "
       "leads reclaimed by the ladder, {} reassigned with a new deadline\n",
       steps_fired, ms_since(t0), in_time, late, reclaimed, reassigned);
-  for (const auto& [topic, n] : by_topic)
+  for (const auto& [topic, n] : by_topic) {
     fmt::print("    {:<15} {:>5}\n", topic, n);
+    if (topic.ends_with("warning")) found.warnings += n;
+    if (topic.ends_with("breach")) found.breaches += n;
+    if (topic.ends_with("escalate") || topic.ends_with("escalation")) found.escalations += n;
+  }
+  found.in_time = in_time;
+  found.late = late;
+  found.reclaimed = reclaimed;
+  found.reassigned = reassigned;
   for (const auto& line : samples)
     fmt::print("    e.g. {}\n", line);
   fmt::print("  still running Monday 09:00: {} deadlines (next due {})\n", engine->running(),
@@ -647,7 +690,8 @@ void sla_step(storage& db, const rule_set& rules, timestamp now) {
 /// Step 5: stage gates. A dozen deals opened for sample customers, moved through the gate with
 /// move_and_commit on the same SQLite store (some refused, one overridden by the director),
 /// then the frozen deals and the forecast.
-void stage_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now) {
+void stage_step(storage& db, const rule_set& rules, const sample::dataset& data, timestamp now,
+                demo_report& found) {
   const auto pipeline = rules.stage_pipeline();
   if (!pipeline) {
     heading("Stage gates");
@@ -818,6 +862,53 @@ void stage_step(storage& db, const rule_set& rules, const sample::dataset& data,
         fmt::format("{}{} ¥{}", categories.empty() ? "" : ", ", category, amount.to_string());
   fmt::print("  forecast: {} open deals ¥{}, weighted ¥{} ({}); {} frozen left out\n", f.counted,
              f.unweighted.to_string(), f.weighted.to_string(), categories, f.frozen);
+  found.deals = plan.size();
+  found.moved = moved_total;
+  found.refused = refused;
+  found.overridden = overridden.empty() ? 0 : 1;
+  found.weighted_forecast = f.weighted.to_string();
+
+  // The pipeline as a graph, drawn with what the decision log says about it.
+  std::vector<decision> stage_log;
+  for (std::uint64_t after = *seq_before;;) {
+    auto page = db.decisions().read(after);
+    if (!page) fail("read the decision log", page.error());
+    if (page->empty()) break;
+    after = page->back().seq;
+    stage_log.insert(stage_log.end(), page->begin(), page->end());
+  }
+  const auto analytics = stage::analyse(*pipeline, stage_log);
+  std::ofstream dot(found.dot, std::ios::binary | std::ios::trunc);
+  dot << stage::to_dot(*pipeline, &analytics);
+  dot.close();
+  if (!dot) fail("write " + found.dot.string(), status::unavailable("cannot write the file"));
+  fmt::print("  pipeline graph with the moves taken: {} (dot -Tsvg {} > pipeline.svg)\n",
+             found.dot.string(), found.dot.filename().string());
+}
+
+/// The short report at the end: one line per step, the figures a sales-operations lead asks
+/// for first.
+void print_report(const demo_report& r) {
+  heading("Report");
+  fmt::print(
+      "  dedup        {} of {} planted duplicates caught among {} incoming leads "
+      "({} flagged same, {} to review)\n",
+      r.planted_found, r.planted, r.leads, r.dedup_same, r.dedup_suspected);
+  fmt::print("  tiers        {} customers: {}; {} tier actions fired, once each\n", r.customers,
+             r.tiers, r.tier_actions);
+  fmt::print(
+      "  assignment   {} of today's leads assigned and committed ({} to the fallback); "
+      "all {} waiting leads dry-run first\n",
+      r.assigned_today, r.to_fallback, r.waiting);
+  fmt::print(
+      "  SLA          3 simulated days: {} first touches in time, {} late; {} warnings, "
+      "{} breaches, {} escalations; {} leads reclaimed, {} reassigned\n",
+      r.in_time, r.late, r.warnings, r.breaches, r.escalations, r.reclaimed, r.reassigned);
+  fmt::print(
+      "  stage gates  {} deals: {} moves allowed, {} refused ({} overridden by the "
+      "director); weighted forecast ¥{}\n",
+      r.deals, r.moved, r.refused, r.overridden, r.weighted_forecast);
+  fmt::print("  pipeline     {}\n", r.dot.string());
 }
 
 }  // namespace
@@ -853,11 +944,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "{}", rules.error().to_string());
     fail("loading " + opt.rules.string(), status::invalid_argument("the rules file has errors"));
   }
-  dedup_step(**db, **rules, data);
-  tier_step(**db, **rules, opt.data.now);
-  assign_step(**db, **rules, data, opt.data.now);
-  sla_step(**db, **rules, opt.data.now);
-  stage_step(**db, **rules, data, opt.data.now);
+  demo_report report;
+  report.dot = opt.dot.empty() ? opt.db.parent_path() / "pipeline.dot" : opt.dot;
+  dedup_step(**db, **rules, data, report);
+  tier_step(**db, **rules, opt.data.now, report);
+  assign_step(**db, **rules, data, opt.data.now, report);
+  sla_step(**db, **rules, opt.data.now, report);
+  stage_step(**db, **rules, data, opt.data.now, report);
+  print_report(report);
 
   fmt::print("\ndemo finished in {:.0f} ms; database at {}\n", ms_since(start),
              fs::absolute(opt.db).string());

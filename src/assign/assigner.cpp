@@ -40,6 +40,24 @@ std::string_view to_string(fallback_reason r) noexcept {
   return "?";
 }
 
+std::string_view describe(fallback_reason r) noexcept {
+  switch (r) {
+    case fallback_reason::lead_invalid:
+      return "lead failed validation";
+    case fallback_reason::not_covered:
+      return "no rule covers the lead";
+    case fallback_reason::pool_empty:
+      return "pool empty";
+    case fallback_reason::all_over_cap:
+      return "all over cap";
+    case fallback_reason::no_eligible_rep:
+      return "no eligible rep";
+    case fallback_reason::none:
+      break;
+  }
+  return {};
+}
+
 namespace {
 
 /// An activation that exists only when its formula does.
@@ -203,24 +221,6 @@ void grow(V& v, std::size_t n) {
   return load + w.revenue_3d_per_10k * revenue_10k * 3.0 / days_present_in_3d(r, now);
 }
 
-std::string fallback_text(fallback_reason r) {
-  switch (r) {
-    case fallback_reason::lead_invalid:
-      return "lead failed validation";
-    case fallback_reason::not_covered:
-      return "no rule covers the lead";
-    case fallback_reason::pool_empty:
-      return "pool empty";
-    case fallback_reason::all_over_cap:
-      return "all over cap";
-    case fallback_reason::no_eligible_rep:
-      return "no eligible rep";
-    case fallback_reason::none:
-      break;
-  }
-  return {};
-}
-
 }  // namespace
 
 struct assigner::scratch {
@@ -309,7 +309,7 @@ assignment assigner::choose_among(const lead& l, std::span<const rep> reps, time
 
   auto fall_back = [&](fallback_reason why, std::string detail) {
     out.reason = why;
-    out.reason_text = fallback_text(why) + (detail.empty() ? "" : ": " + detail);
+    out.reason_text = std::string(describe(why)) + (detail.empty() ? "" : ": " + detail);
     out.rep = p.fallback;
     out.kind = p.fallback ? outcome::fallback : outcome::unassigned;
     out.score = 0;

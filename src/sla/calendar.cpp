@@ -223,6 +223,21 @@ const calendar_spec& business_calendar::spec() const noexcept {
   return p_->spec;
 }
 
+std::chrono::minutes business_calendar::utc_offset(timestamp t) const {
+  const bp::ptime utc = to_ptime(t);
+  const bl::local_date_time local(utc, p_->zone);
+  return std::chrono::minutes((local.local_time() - utc).total_seconds() / 60);
+}
+
+timestamp business_calendar::from_local(timestamp wall) const {
+  const bp::ptime w = to_ptime(wall);
+  const auto since_midnight = std::chrono::duration_cast<std::chrono::minutes>(
+      std::chrono::microseconds(w.time_of_day().total_microseconds()));
+  const timestamp at = p_->utc_of(w.date(), since_midnight);
+  // utc_of works in whole minutes; keep the seconds and below of `wall`.
+  return at + (std::chrono::microseconds(w.time_of_day().total_microseconds()) - since_midnight);
+}
+
 bool business_calendar::is_working_day(year_month_day d) const {
   return d.ok() && !p_->hours_of(to_boost(d)).empty();
 }

@@ -44,6 +44,8 @@ std::optional<std::string> closest_match(std::string_view word,
         (cw.size() > w.size() && cw.compare(0, w.size(), w) == 0) ||
         (w.size() > cw.size() && w.compare(0, cw.size(), cw) == 0 && cw.size() >= 2);
     if (score > limit && !prefix_related) continue;
+    // Replacing every code point is no typo: 'Z' is not a misspelt 'A'.
+    if (!prefix_related && score >= std::max(w.size(), cw.size())) continue;
     if (prefix_related) score = std::min(score, limit);
     // Ties go to the candidate that shares the longest beginning with the word: 线索来源渠 is
     // more likely 线索来源渠道 than 线索来源.

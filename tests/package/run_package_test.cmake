@@ -30,6 +30,8 @@ if(MODE STREQUAL "find_package")
       message(FATAL_ERROR "not installed: ${f}")
     endif()
   endforeach()
+  # The command line is installed with the library.
+  run("${WORK_DIR}/prefix/bin/crmrules" --version)
 
   run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/package/find_package" -B "${WORK_DIR}/consumer" ${common}
       -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)

@@ -148,6 +148,26 @@ TEST_CASE("a DST zone counts local hours right across the spring and autumn chan
   CHECK_FALSE(cal->is_open(at("2026-12-01T13:30:00Z")));
 }
 
+TEST_CASE("a calendar converts between its local wall clock and UTC, DST included", "[sla]") {
+  auto beijing = sla::business_calendar::make(nine_to_six());
+  REQUIRE(beijing);
+  CHECK(beijing->utc_offset(at("2026-07-01T00:00:00Z")) == 8h);
+  CHECK(show(beijing->from_local(at("2026-11-20T09:00:30Z"))) == "2026-11-20T01:00:30Z");
+
+  sla::calendar_spec s = nine_to_six();
+  s.time_zone = "EST-05EDT,M3.2.0/2,M11.1.0/2";
+  auto ny = sla::business_calendar::make(s);
+  REQUIRE(ny);
+  CHECK(ny->utc_offset(at("2026-07-01T12:00:00Z")) == -4h);
+  CHECK(ny->utc_offset(at("2026-12-01T12:00:00Z")) == -5h);
+  CHECK(show(ny->from_local(at("2026-07-01T09:00:00Z"))) == "2026-07-01T13:00:00Z");
+  CHECK(show(ny->from_local(at("2026-12-01T09:00:00Z"))) == "2026-12-01T14:00:00Z");
+  // 2026-11-01 01:30 happens twice in New York: the earlier (EDT, 05:30 UTC) is taken.
+  CHECK(show(ny->from_local(at("2026-11-01T01:30:00Z"))) == "2026-11-01T05:30:00Z");
+  // 2026-03-08 02:30 never happens: the clock jumps from 02:00 EST (07:00 UTC) to 03:00 EDT.
+  CHECK(show(ny->from_local(at("2026-03-08T02:30:00Z"))) == "2026-03-08T07:00:00Z");
+}
+
 TEST_CASE("bad calendars are refused with the reason", "[sla]") {
   sla::calendar_spec s = nine_to_six();
   s.time_zone = "Mars/Olympus";

@@ -50,6 +50,8 @@ enum class fallback_reason : std::uint8_t {
 [[nodiscard]] std::string_view to_string(outcome o) noexcept;
 /// The reason's code as written in decisions: "lead_invalid", "not_covered", ...
 [[nodiscard]] std::string_view to_string(fallback_reason r) noexcept;
+/// The reason in words, as explanations write it ("all over cap"); empty for none.
+[[nodiscard]] std::string_view describe(fallback_reason r) noexcept;
 
 /// A rep that could take the lead, with its score.
 struct candidate {

@@ -84,6 +84,15 @@ class business_calendar {
   [[nodiscard]] bool is_working_day(std::chrono::year_month_day d) const;
   [[nodiscard]] const calendar_spec& spec() const noexcept;
 
+  /// The calendar's offset from UTC at instant `t` (+08:00 for CST+08; DST included), for
+  /// writing instants in the calendar's local time.
+  [[nodiscard]] std::chrono::minutes utc_offset(timestamp t) const;
+  /// The instant at which the calendar's local wall clock reads `wall` (a local date and time
+  /// carried in a timestamp as if it were UTC, as parse_timestamp reads a time without an
+  /// offset at offset 0). In a repeated hour the earlier instant; in a skipped hour the moment
+  /// the clock jumps.
+  [[nodiscard]] timestamp from_local(timestamp wall) const;
+
  private:
   struct impl;
   explicit business_calendar(std::shared_ptr<const impl> p) noexcept;

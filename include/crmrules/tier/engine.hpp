@@ -8,7 +8,7 @@
 // ```
 // crmrules::tier::engine tiers(rules->tier_policy(), {.notify = &notifier, .store = &storage});
 // for (const auto& c : customers) tiers.add_customer(c);          // their stored tier kept
-// tiers.rebuild(storage.events(), now);                           // windows from the event store
+// tiers.rebuild(storage.events());                                // windows from the event store
 // auto r = tiers.apply(event, now);                               // as each event arrives
 // if (r && r->changed) ...;                                       // A -> B, and why
 // auto gaps = tiers.must_do(crmrules::rep_id{"R7"}, day_start, day_start + 24h);

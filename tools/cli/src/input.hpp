@@ -1,0 +1,86 @@
+// crmrules command line: reading records from CSV and JSON Lines files, for every subcommand.
+//
+// The format comes from `--input-format` or else the file's extension (.csv, .tsv, .jsonl,
+// .ndjson). A CSV file has a header row; columns are matched to fields by the names and aliases of
+// the rules file's schema (id, name, 客户名称, custom fields...), list fields (phones, emails,
+// tags) are separated by ';', and a cell is converted to its field's type (integer, decimal,
+// boolean, money such as 50万, RFC 3339 time, duration such as 2h). A JSON Lines file has one
+// record per line in the library's JSON form (crmrules/model/json.hpp).
+//
+// Nothing is dropped silently. A malformed row, invalid UTF-8 (by byte offset), a value of the
+// wrong type (by field and row), a missing required field or a repeated id is reported on the
+// error stream as `file:line: error: ...`; with `--skip-bad-rows` it is reported as a warning and
+// the row is left out, otherwise the whole input is refused after every bad row was reported. A
+// missing required column or an unreadable file refuses the input at once.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crmrules/model/schema.hpp"
+
+namespace CLI {
+class App;
+}
+
+namespace crmrules::cli {
+
+class progress;
+
+enum class input_format : std::uint8_t { csv, jsonl };
+
+/// The input options every subcommand that reads records shares.
+struct input_options {
+  std::string format;     ///< "csv", "jsonl", or empty: by extension
+  std::string delimiter;  ///< one character, "\t" or "tab"; empty: ',' (a tab for .tsv)
+  bool skip_bad_rows = false;
+};
+
+/// Adds --input-format, --delimiter and --skip-bad-rows to a subcommand.
+void add_input_options(CLI::App& app, input_options& options);
+
+/// At most this many bad rows of one file are printed; the rest are counted.
+inline constexpr std::size_t max_reported_rows = 100;
+
+/// Records read from one file.
+template <class R>
+struct record_set {
+  std::string source;                ///< the path as given ("<stdin>": standard input)
+  std::vector<R> records;            ///< in file order
+  std::vector<std::uint64_t> lines;  ///< the line each record starts on
+  std::size_t skipped = 0;           ///< bad rows left out (with --skip-bad-rows)
+};
+
+struct read_request {
+  std::string path;                   ///< "-" reads standard input (then --input-format is needed)
+  const schema* fields = nullptr;     ///< the rules file's schema of the record kind
+  std::vector<std::string> required;  ///< fields every record must have, non-empty ("id" always)
+  const input_options* options = nullptr;
+  progress* meter = nullptr;  ///< optional
+};
+
+/// Reads every record of `request.path`, reporting problems on `err`. nullopt when the input is
+/// refused (unreadable, bad header, or bad rows without --skip-bad-rows).
+template <stored_record R>
+[[nodiscard]] std::optional<record_set<R>> read_records(const read_request& request,
+                                                        std::ostream& err);
+
+/// The format of `path` by `--input-format` or its extension; nullopt (after a message on `err`)
+/// when neither tells.
+[[nodiscard]] std::optional<input_format> format_of(const std::string& path,
+                                                    const input_options& options,
+                                                    std::ostream& err);
+
+/// Converts the text of a CSV cell to a value of `type` (empty text is null). invalid_argument
+/// says what was expected.
+[[nodiscard]] result<value> parse_cell(std::string_view text, value_type type);
+
+/// Reads a whole file (or standard input for "-"). not_found / unavailable with the reason.
+[[nodiscard]] result<std::string> read_file(const std::string& path);
+
+}  // namespace crmrules::cli

@@ -474,7 +474,7 @@ void assign_step(storage& db, const rule_set& rules, const sample::dataset& data
                (done->pick.kind == assign::outcome::assigned
                     ? ""
                     : " (" + std::string(to_string(done->pick.reason)) + ")")];
-    found.to_fallback += done->pick.kind == assign::outcome::assigned ? 0 : 1;
+    found.to_fallback += done->pick.kind == assign::outcome::fallback ? 1 : 0;
     if (done->pick.rep)
       ++per_team[team_of.contains(done->pick.rep->str()) ? team_of[done->pick.rep->str()]
                                                          : "(fallback)"];
@@ -908,7 +908,7 @@ void print_report(const demo_report& r) {
       "  stage gates  {} deals: {} moves allowed, {} refused ({} overridden by the "
       "director); weighted forecast ¥{}\n",
       r.deals, r.moved, r.refused, r.overridden, r.weighted_forecast);
-  fmt::print("  pipeline     {}\n", r.dot.string());
+  if (r.deals > 0) fmt::print("  pipeline     {}\n", r.dot.string());
 }
 
 }  // namespace

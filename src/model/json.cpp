@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "model/json_strict.hpp"
+
 namespace crmrules {
 namespace {
 
@@ -368,6 +370,14 @@ result<json> parse_object(std::string_view text, std::string_view what) {
 }
 
 }  // namespace
+
+namespace detail {
+
+result<nlohmann::ordered_json> parse_json_object(std::string_view text, std::string_view what) {
+  return parse_object(text, what);
+}
+
+}  // namespace detail
 
 template <stored_record R>
 std::string to_json(const R& record) {

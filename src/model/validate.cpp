@@ -45,6 +45,9 @@ status check_value(std::string_view what, const value& v) {
   return {};
 }
 
+/// The largest per-rep counter validate() accepts: counting on from it cannot overflow.
+constexpr std::int64_t max_rep_count = 1'000'000'000;
+
 status check_nonnegative(std::string_view what, std::int64_t n) {
   if (n < 0)
     return status::invalid_argument(std::string(what) + " must not be negative, got " +
@@ -121,6 +124,11 @@ status check_specific(const rep& r) {
        {std::pair{"today_follow_ups", r.today_follow_ups}, std::pair{"open_tasks", r.open_tasks},
         std::pair{"open_leads", r.open_leads}, std::pair{"assigned_today", r.assigned_today}}) {
     if (status s = check_nonnegative(what, n); !s.ok()) return s;
+    // Counting on from a count near the integer limit would overflow; no rep has a billion.
+    if (n > max_rep_count) {
+      return status::invalid_argument(std::string(what) + " " + std::to_string(n) +
+                                      " is not a plausible count (at most 1,000,000,000)");
+    }
   }
   for (const auto& p : r.leave) {
     if (status s = check_time("leave.from", p.from); !s.ok()) return s;

@@ -24,6 +24,24 @@ using std::chrono::year_month_day;
 
 constexpr int max_days_searched = 3660;  // ten years: a calendar with no time left in it
 
+/// The instants the calendar can work on: Boost.Date_Time's dates (1400..9999), less the ten
+/// years a search may look ahead.
+const timestamp range_first = sys_days{std::chrono::year{1400} / 1 / 2};
+const timestamp range_last = sys_days{std::chrono::year{9989} / 12 / 31};
+
+bool in_range(timestamp t) {
+  return range_first <= t && t <= range_last;
+}
+
+timestamp clamped(timestamp t) {
+  return std::clamp(t, range_first, range_last);
+}
+
+status out_of_range(const std::string& calendar, timestamp t) {
+  return status::invalid_argument("calendar '" + calendar + "': " + format_timestamp(t) +
+                                  " is outside the years a calendar counts (1400 to 9989)");
+}
+
 bg::date to_boost(year_month_day d) {
   return bg::date(static_cast<unsigned short>(static_cast<int>(d.year())),
                   static_cast<unsigned short>(static_cast<unsigned>(d.month())),
@@ -224,13 +242,13 @@ const calendar_spec& business_calendar::spec() const noexcept {
 }
 
 std::chrono::minutes business_calendar::utc_offset(timestamp t) const {
-  const bp::ptime utc = to_ptime(t);
+  const bp::ptime utc = to_ptime(clamped(t));
   const bl::local_date_time local(utc, p_->zone);
   return std::chrono::minutes((local.local_time() - utc).total_seconds() / 60);
 }
 
 timestamp business_calendar::from_local(timestamp wall) const {
-  const bp::ptime w = to_ptime(wall);
+  const bp::ptime w = to_ptime(clamped(wall));
   const auto since_midnight = std::chrono::duration_cast<std::chrono::minutes>(
       std::chrono::microseconds(w.time_of_day().total_microseconds()));
   const timestamp at = p_->utc_of(w.date(), since_midnight);
@@ -239,10 +257,12 @@ timestamp business_calendar::from_local(timestamp wall) const {
 }
 
 bool business_calendar::is_working_day(year_month_day d) const {
-  return d.ok() && !p_->hours_of(to_boost(d)).empty();
+  return d.ok() && d.year() >= std::chrono::year{1400} && d.year() <= std::chrono::year{9999} &&
+         !p_->hours_of(to_boost(d)).empty();
 }
 
 bool business_calendar::is_open(timestamp t) const {
+  if (!in_range(t)) return false;
   bool open = false;
   p_->each_interval(t, [&](timestamp from, timestamp) {
     open = from <= t;  // the first interval that closes after t
@@ -252,6 +272,7 @@ bool business_calendar::is_open(timestamp t) const {
 }
 
 result<timestamp> business_calendar::next_open(timestamp t) const {
+  if (!in_range(t)) return out_of_range(p_->spec.name, t);
   timestamp at{};
   const bool found = p_->each_interval(t, [&](timestamp from, timestamp) {
     at = std::max(from, t);
@@ -267,6 +288,7 @@ result<timestamp> business_calendar::next_open(timestamp t) const {
 result<timestamp> business_calendar::add(timestamp start, duration d) const {
   if (d < duration::zero())
     return status::invalid_argument("business_calendar::add: a negative duration");
+  if (!in_range(start)) return out_of_range(p_->spec.name, start);
   duration left = d;
   timestamp at{};
   const bool found = p_->each_interval(start, [&](timestamp from, timestamp to) {
@@ -286,6 +308,8 @@ result<timestamp> business_calendar::add(timestamp start, duration d) const {
 
 duration business_calendar::business_time_between(timestamp a, timestamp b) const {
   duration total{};
+  a = clamped(a);
+  b = clamped(b);
   if (b <= a) return total;
   p_->each_interval(a, [&](timestamp from, timestamp to) {
     if (from >= b) return false;

@@ -383,3 +383,12 @@ TEST_CASE("cli dedup --format table: aligned columns, Chinese text two columns w
       run({"dedup", "--rules", "rules.json", "--input", "customers.csv", "--format", "xml"});
   CHECK(bad.exit_code == 2);
 }
+
+TEST_CASE("cli: standard input given for two inputs is refused, not read as empty",
+          "[cli][errors]") {
+  const auto r = run({"dedup", "--rules", "rules.json", "--input", "-", "--against", "-",
+                      "--input-format", "jsonl"},
+                     slurp(std::string(CRMRULES_CLI_DATA) + "/customers.jsonl"));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("standard input ('-') was already read for another input"));
+}

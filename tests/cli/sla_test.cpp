@@ -257,7 +257,7 @@ TEST_CASE("cli sla replay: every bad line is reported with its line number", "[c
   CHECK_THAT(r.err, Contains(f + "7: error: stop first_touch lead:L44: the deadline was never "
                                  "started; did you mean 'lead:L4'?"));
   CHECK_THAT(r.err, Contains(f + "8: error: unknown key 'note'"));
-  CHECK_THAT(r.err, Contains(f + "9: error: malformed JSON"));
+  CHECK_THAT(r.err, Contains(f + "9: error: the command: malformed JSON"));
   CHECK_THAT(r.err, Contains(f + "10: error: at '2026-11-20T11:00:00' has no UTC offset"));
   CHECK_THAT(r.err,
              Contains(f + "10: error: policy 'first_touch' is about a lead, not a customer"));
@@ -311,4 +311,54 @@ TEST_CASE("cli sla replay: JSON Lines from standard input", "[cli][sla]") {
   // No calendar: times in the offset of the command that started the deadline.
   CHECK(steps_of(lines_of(r.out)) == strings{"2026-11-23T09:00:00Z golden_72h lead:L9 escalate "
                                              "marketing_lead_board,sales_director"});
+}
+
+TEST_CASE("cli sla: a time outside the years a calendar counts is exit 1, not a crash",
+          "[cli][sla][errors]") {
+  const auto r = run({"sla", "--rules", sample, "add", "--calendar", "华东", "--from",
+                      "1000-01-01T00:00:00Z", "--duration", "1h"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("outside the years a calendar counts"));
+  const auto late = run({"sla", "--rules", sample, "add", "--calendar", "华东", "--from",
+                         "9999-12-31T10:00:00+08:00", "--duration", "8h"});
+  CHECK(late.exit_code == 1);
+}
+
+TEST_CASE("cli sla replay: a key given twice on a line is refused", "[cli][sla][errors]") {
+  const auto r =
+      run({"sla", "--rules", sample, "replay", "--events", "-", "--input-format", "jsonl"},
+          "{\"at\":\"2026-11-20T09:00:00Z\",\"start\":\"golden_72h\",\"start\":\"first_touch\","
+          "\"subject\":\"lead:L9\"}\n");
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Contains("<stdin>:1: error: the command: duplicate key 'start'"));
+}
+
+TEST_CASE("cli sla replay: a column given twice or without a name is refused",
+          "[cli][sla][errors]") {
+  const auto twice =
+      run({"sla", "--rules", sample, "replay", "--events", "-", "--input-format", "csv"},
+          "at,command,policy,subject,at\n"
+          "2026-11-20T09:00:00Z,start,golden_72h,lead:L9,2026-11-25T09:00:00Z\n");
+  CHECK(twice.exit_code == 1);
+  CHECK_THAT(twice.err, Contains("column 'at' appears twice (columns 1 and 5)"));
+  const auto unnamed =
+      run({"sla", "--rules", sample, "replay", "--events", "-", "--input-format", "csv"},
+          "at,command,,policy,subject\n");
+  CHECK(unnamed.exit_code == 1);
+  CHECK_THAT(unnamed.err, Contains("column 3 has no name"));
+}
+
+TEST_CASE("cli sla replay: a resume after the ladder completed is a warning, like a pause",
+          "[cli][sla]") {
+  const auto r = run(
+      {"sla", "--rules", sample, "replay", "--events", "-", "--input-format", "jsonl"},
+      "{\"at\":\"2026-11-20T09:00:00+08:00\",\"start\":\"first_touch\",\"subject\":\"lead:L1\","
+      "\"parties\":{\"owner\":\"R1\",\"manager\":\"M1\"}}\n"
+      "{\"at\":\"2026-11-27T09:00:00+08:00\",\"pause\":\"first_touch\",\"subject\":\"lead:L1\"}\n"
+      "{\"at\":\"2026-11-28T09:00:00+08:00\",\"resume\":\"first_touch\",\"subject\":\"lead:L1\"}\n"
+      "{\"at\":\"2026-11-28T10:00:00+08:00\",\"stop\":\"first_touch\",\"subject\":\"lead:L1\"}\n");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("<stdin>:3: warning: resume first_touch lead:L1: the deadline is no "
+                             "longer running"));
 }

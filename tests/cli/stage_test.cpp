@@ -539,3 +539,14 @@ TEST_CASE("cli stage graph: bad log lines by line number; --skip-bad-rows; --out
   CHECK(missing.exit_code == 1);
   CHECK(has(missing.err, "nope.jsonl: error: cannot open 'nope.jsonl'"));
 }
+
+TEST_CASE("cli stage validate: invalid UTF-8 in a .json file after a BOM is placed exactly",
+          "[cli][stage][errors]") {
+  const std::string path = tmp_dir() + "/cli-stage-bom.json";
+  std::ofstream(path, std::ios::binary)
+      << "\xEF\xBB\xBF{\"id\":\"O-1\",\"stage\":\"\xFF初步接触\"}";
+  const auto r = validate({"--opportunity", path, "--to", "需求分析"});
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("invalid UTF-8 at byte offset 24 (byte 0xFF)"));
+  std::remove(path.c_str());
+}

@@ -58,6 +58,11 @@ TEST_CASE("kind-specific invariants are checked", "[model][validate]") {
   r.daily_cap = -5;
   CHECK(validate(r).is_invalid_argument());
   r.daily_cap.reset();
+  r.open_leads = std::numeric_limits<std::int64_t>::max();  // one more lead would overflow
+  CHECK_THAT(validate(r).message(), Catch::Contains("open_leads"));
+  r.open_leads = 1'000'000'000;
+  CHECK(validate(r).ok());
+  r.open_leads = 0;
   const auto t = *parse_timestamp("2026-11-20");
   r.leave = {{t, t}};
   CHECK(validate(r).is_invalid_argument());

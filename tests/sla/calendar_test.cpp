@@ -168,6 +168,23 @@ TEST_CASE("a calendar converts between its local wall clock and UTC, DST include
   CHECK(show(ny->from_local(at("2026-03-08T02:30:00Z"))) == "2026-03-08T07:00:00Z");
 }
 
+TEST_CASE("times outside the years a calendar counts are refused, not thrown", "[sla]") {
+  auto cal = sla::business_calendar::make(nine_to_six());
+  REQUIRE(cal);
+  const auto early = cal->add(at("1000-01-01T00:00:00Z"), 1h);
+  REQUIRE_FALSE(early);
+  CHECK(early.error().message().find("outside the years a calendar counts") != std::string::npos);
+  CHECK_FALSE(cal->add(at("9999-12-31T10:00:00+08:00"), 8h));
+  CHECK_FALSE(cal->next_open(at("0001-01-01T00:00:00Z")));
+  CHECK_FALSE(cal->is_open(at("9999-06-01T02:00:00Z")));
+  CHECK_FALSE(cal->is_working_day(ymd(1000, 6, 1)));
+  CHECK(cal->utc_offset(at("0001-01-01T00:00:00Z")) == 8h);
+  // Only the part inside counts: 1400-01-02 was a Thursday (proleptic Gregorian), so 9 hours
+  // on the 2nd and 9 on the 3rd.
+  CHECK(cal->business_time_between(at("1300-01-01T00:00:00Z"), at("1400-01-04T00:00:00+08:00")) ==
+        18h);
+}
+
 TEST_CASE("bad calendars are refused with the reason", "[sla]") {
   sla::calendar_spec s = nine_to_six();
   s.time_zone = "Mars/Olympus";

@@ -10,8 +10,9 @@ namespace crmrules {
 
 /// Checks what any store requires of a record: a non-empty id without control characters,
 /// valid UTF-8 in every text (built-in, nested and custom), and kind-specific invariants (a
-/// leave period ends after it starts, caps and counters are not negative, a timer names its
-/// policy and subject). Returns invalid_argument naming the field; ok otherwise.
+/// leave period ends after it starts, caps and counters are not negative, a rep's counters
+/// (open leads, assigned today, ...) at most 1,000,000,000 so counting on cannot overflow, a timer
+/// names its policy and subject). Returns invalid_argument naming the field; ok otherwise.
 template <stored_record R>
 [[nodiscard]] status validate(const R& record);
 

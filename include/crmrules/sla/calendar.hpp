@@ -53,8 +53,11 @@ struct calendar_spec {
 };
 
 /// Business time on a calendar. Times are UTC instants; the calendar works in its zone's local
-/// time. At a DST change, a working interval that starts in the skipped hour starts when the
-/// clock jumps; in the repeated hour the earlier instant is used.
+/// time, on the years 1400 to 9989 (Boost.Date_Time's dates, less the ten years a search may look
+/// ahead): `add` and `next_open` refuse an instant outside them with invalid_argument, `is_open`
+/// is false there, `business_time_between` counts only the part inside, and `utc_offset` /
+/// `from_local` use the nearest instant inside. At a DST change, a working interval that starts in
+/// the skipped hour starts when the clock jumps; in the repeated hour the earlier instant is used.
 class business_calendar {
  public:
   /// Checks the spec: a known time zone, intervals inside the day, ordered and not

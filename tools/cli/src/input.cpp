@@ -61,58 +61,12 @@ std::string joined(const std::vector<std::string>& items) {
   return out;
 }
 
-/// The delimiter byte, or 0 when the option is not one byte.
-char delimiter_of(const std::string& option, const std::string& path) {
-  if (option.empty()) return extension_of(path) == ".tsv" ? '\t' : ',';
-  if (option == "\\t" || option == "tab" || option == "\t") return '\t';
-  return option[0];
-}
-
 bool is_blank(const value& v) {
   if (v.is_null()) return true;
   if (const auto* s = v.get_if<std::string>()) return s->empty();
   if (const auto* l = v.get_if<value::string_list>()) return l->empty();
   return false;
 }
-
-/// Counts and prints the bad rows of one file.
-class row_errors {
- public:
-  row_errors(std::ostream& err, std::string source, bool skip)
-      : err_(err), source_(std::move(source)), skip_(skip) {}
-
-  void bad_row(std::uint64_t line, const std::vector<std::string>& problems) {
-    ++count_;
-    if (count_ > max_reported_rows) return;
-    for (const auto& p : problems) {
-      err_ << source_ << ':' << line << ": " << (skip_ ? "warning: " : "error: ") << p
-           << (skip_ ? " (row skipped)" : "") << '\n';
-    }
-  }
-
-  /// Prints how many were not shown; returns whether the input may be used.
-  bool finish() {
-    if (count_ > max_reported_rows) {
-      err_ << source_ << ": " << (skip_ ? "warning: " : "error: ") << (count_ - max_reported_rows)
-           << " more bad rows not shown (" << count_ << " in all)\n";
-    }
-    if (count_ > 0 && !skip_) {
-      err_ << source_ << ": error: " << plural(count_, "bad row", "bad rows")
-           << (count_ == 1 ? "; fix it" : "; fix them")
-           << ", or pass --skip-bad-rows to leave them out\n";
-      return false;
-    }
-    return true;
-  }
-
-  [[nodiscard]] std::size_t count() const noexcept { return count_; }
-
- private:
-  std::ostream& err_;
-  std::string source_;
-  bool skip_;
-  std::size_t count_ = 0;
-};
 
 /// Checks every record has an id and the required fields, and that ids do not repeat.
 template <stored_record R>
@@ -154,13 +108,6 @@ std::uint64_t line_at(std::string_view data, std::size_t from, std::uint64_t lin
     if (data[i] == '\n') ++line;
   }
   return line;
-}
-
-std::string invalid_utf8_message(std::string_view data, std::size_t offset) {
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(data[offset]));
-  return "invalid UTF-8 at byte offset " + std::to_string(offset) + " (byte " + hex +
-         "); save the file as UTF-8";
 }
 
 template <stored_record R>
@@ -239,7 +186,7 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
 
   record_set<R> out;
   out.source = src;
-  row_errors rows(err, src, rq.options->skip_bad_rows);
+  bad_rows rows(err, src, rq.options->skip_bad_rows);
   record_checks<R> checks(rq);
   const std::string label = "reading " + src;
   std::uint64_t row = 0;
@@ -253,7 +200,7 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
       problems.push_back(
           "row " + std::to_string(row) + ": malformed row: " + bad.message +
           (bad.at_line != bad.line ? " (line " + std::to_string(bad.at_line) + ")" : ""));
-      rows.bad_row(bad.line, problems);
+      rows.bad(bad.line, problems);
       continue;
     }
     if (rq.meter != nullptr) rq.meter->tick(label, row);
@@ -261,14 +208,14 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
     if (const auto at = detail::first_invalid_utf8(text)) {
       const std::size_t offset = rec.begin + *at;
       problems.push_back("row " + std::to_string(row) + ": " + invalid_utf8_message(data, offset));
-      rows.bad_row(line_at(data, rec.begin, rec.line, offset), problems);
+      rows.bad(line_at(data, rec.begin, rec.line, offset), problems);
       continue;
     }
     if (rec.fields.size() != columns.size()) {
       problems.push_back("row " + std::to_string(row) + ": malformed row: it has " +
                          plural(rec.fields.size(), "field", "fields") + ", the header has " +
                          std::to_string(columns.size()));
-      rows.bad_row(rec.line, problems);
+      rows.bad(rec.line, problems);
       continue;
     }
     R r{};
@@ -292,7 +239,7 @@ std::optional<record_set<R>> read_csv(const read_request& rq, std::string_view d
         p = "row " + std::to_string(row) + ": " + p;
     }
     if (!problems.empty()) {
-      rows.bad_row(rec.line, problems);
+      rows.bad(rec.line, problems);
       continue;
     }
     out.records.push_back(std::move(r));
@@ -309,7 +256,7 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
                                         std::ostream& err) {
   record_set<R> out;
   out.source = rq.path;
-  row_errors rows(err, rq.path, rq.options->skip_bad_rows);
+  bad_rows rows(err, rq.path, rq.options->skip_bad_rows);
   record_checks<R> checks(rq);
   std::vector<std::string> problems;
   const std::string label = "reading " + rq.path;
@@ -330,18 +277,18 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
     problems.clear();
     if (const auto at = detail::first_invalid_utf8(text)) {
       problems.push_back(invalid_utf8_message(data, begin + *at));
-      rows.bad_row(line, problems);
+      rows.bad(line, problems);
       continue;
     }
     auto r = from_json<R>(text);
     if (!r) {
       problems.push_back(r.error().message());
-      rows.bad_row(line, problems);
+      rows.bad(line, problems);
       continue;
     }
     checks.check(*r, line, false, problems);
     if (!problems.empty()) {
-      rows.bad_row(line, problems);
+      rows.bad(line, problems);
       continue;
     }
     out.records.push_back(std::move(*r));
@@ -354,6 +301,50 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
 }
 
 }  // namespace
+
+void bad_rows::bad(std::uint64_t line, const std::vector<std::string>& problems) {
+  ++count_;
+  if (count_ > max_reported_rows) return;
+  for (const auto& p : problems) {
+    err_ << source_ << ':' << line << ": " << (skip_ ? "warning: " : "error: ") << p
+         << (skip_ ? " (" + noun_ + " skipped)" : std::string()) << '\n';
+  }
+}
+
+void bad_rows::bad(std::uint64_t line, const std::string& problem) {
+  bad(line, std::vector<std::string>{problem});
+}
+
+void bad_rows::warn(std::uint64_t line, const std::string& what) {
+  err_ << source_ << ':' << line << ": warning: " << what << '\n';
+}
+
+bool bad_rows::finish() const {
+  if (count_ > max_reported_rows) {
+    err_ << source_ << ": " << (skip_ ? "warning: " : "error: ") << (count_ - max_reported_rows)
+         << " more bad " << noun_ << "s not shown (" << count_ << " in all)\n";
+  }
+  if (count_ > 0 && !skip_) {
+    err_ << source_ << ": error: " << plural(count_, "bad " + noun_, "bad " + noun_ + "s")
+         << (count_ == 1 ? "; fix it" : "; fix them")
+         << ", or pass --skip-bad-rows to leave them out\n";
+    return false;
+  }
+  return true;
+}
+
+std::string invalid_utf8_message(std::string_view data, std::size_t offset) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(data[offset]));
+  return "invalid UTF-8 at byte offset " + std::to_string(offset) + " (byte " + hex +
+         "); save the file as UTF-8";
+}
+
+char delimiter_of(const std::string& option, const std::string& path) {
+  if (option.empty()) return extension_of(path) == ".tsv" ? '\t' : ',';
+  if (option == "\\t" || option == "tab" || option == "\t") return '\t';
+  return option[0];
+}
 
 void add_input_options(CLI::App& app, input_options& options) {
   app.add_option("--input-format", options.format,
@@ -395,6 +386,13 @@ std::optional<input_format> format_of(const std::string& path, const input_optio
 
 result<std::string> read_file(const std::string& path) {
   if (path == "-") {
+    // Standard input can be read once; a second '-' would silently read nothing.
+    static bool read_before = false;
+    if (read_before) {
+      return status::invalid_argument(
+          "standard input ('-') was already read for another input; give a file for this one");
+    }
+    read_before = true;
     std::string data(std::istreambuf_iterator<char>(std::cin), {});
     if (std::cin.bad()) return status::unavailable("cannot read standard input");
     return data;

@@ -47,6 +47,38 @@ void add_input_options(CLI::App& app, input_options& options);
 /// At most this many bad rows of one file are printed; the rest are counted.
 inline constexpr std::size_t max_reported_rows = 100;
 
+/// Counts and prints the bad rows (or lines) of one input file: each problem as
+/// `file:line: error: ...`, or as a warning with "(row skipped)" when bad rows are skipped; at
+/// most max_reported_rows rows are printed, the rest counted. Every reader of input files uses it,
+/// so all of them report alike.
+class bad_rows {
+ public:
+  /// `noun` names a unit of the file in messages: "row" (CSV, records) or "line".
+  bad_rows(std::ostream& err, std::string source, bool skip, std::string noun = "row")
+      : err_(err), source_(std::move(source)), noun_(std::move(noun)), skip_(skip) {}
+
+  /// A bad row at `line` with its problems (all printed).
+  void bad(std::uint64_t line, const std::vector<std::string>& problems);
+  void bad(std::uint64_t line, const std::string& problem);
+  /// A warning at `line` that does not make the row bad.
+  void warn(std::uint64_t line, const std::string& what);
+  /// Prints how many were not shown; whether the input may be used (no bad rows, or skipping).
+  [[nodiscard]] bool finish() const;
+  [[nodiscard]] std::size_t count() const noexcept { return count_; }
+  [[nodiscard]] bool skipping() const noexcept { return skip_; }
+
+ private:
+  std::ostream& err_;
+  std::string source_;
+  std::string noun_;
+  bool skip_;
+  std::size_t count_ = 0;
+};
+
+/// "invalid UTF-8 at byte offset N (byte 0xC3); save the file as UTF-8", for the byte at
+/// `offset` of `data`.
+[[nodiscard]] std::string invalid_utf8_message(std::string_view data, std::size_t offset);
+
 /// Records read from one file.
 template <class R>
 struct record_set {
@@ -76,11 +108,16 @@ template <stored_record R>
                                                     const input_options& options,
                                                     std::ostream& err);
 
+/// The CSV delimiter: `--delimiter` ("\t" and "tab" are a tab), else a tab for a .tsv file (any
+/// case) and a comma otherwise.
+[[nodiscard]] char delimiter_of(const std::string& option, const std::string& path);
+
 /// Converts the text of a CSV cell to a value of `type` (empty text is null). invalid_argument
 /// says what was expected.
 [[nodiscard]] result<value> parse_cell(std::string_view text, value_type type);
 
-/// Reads a whole file (or standard input for "-"). not_found / unavailable with the reason.
+/// Reads a whole file (or standard input for "-"). not_found / unavailable with the reason;
+/// invalid_argument for a directory, or for "-" a second time (standard input is read once).
 [[nodiscard]] result<std::string> read_file(const std::string& path);
 
 }  // namespace crmrules::cli

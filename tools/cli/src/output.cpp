@@ -106,10 +106,16 @@ std::string clip(const std::string& s, std::size_t max) {
   return out + "…";
 }
 
-/// One line of a table cell: tabs and line breaks shown as spaces.
+/// One line of a table cell: control characters (line breaks, tabs, escape sequences that would
+/// drive the terminal) shown as spaces.
 std::string flat(std::string s) {
   std::replace_if(
-      s.begin(), s.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+      s.begin(), s.end(),
+      [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u < 0x20 || u == 0x7F;
+      },
+      ' ');
   return s;
 }
 

@@ -28,6 +28,7 @@
 #include "crmrules/store/notifier.hpp"
 #include "csv_reader.hpp"
 #include "input.hpp"
+#include "model/json_strict.hpp"
 #include "output.hpp"
 #include "terminal.hpp"
 #include "util/suggest.hpp"
@@ -460,50 +461,6 @@ class command_checker {
   std::map<std::string, std::set<std::string>> started_;
 };
 
-/// Counts and prints the bad lines of the events file (as input.cpp does for records).
-class line_errors {
- public:
-  line_errors(std::string source, bool skip) : source_(std::move(source)), skip_(skip) {}
-
-  void bad(std::uint64_t line, const std::vector<std::string>& problems) {
-    if (++count_ > max_reported_rows) return;
-    for (const auto& p : problems) {
-      std::cerr << source_ << ':' << line << ": " << (skip_ ? "warning: " : "error: ") << p
-                << (skip_ ? " (line skipped)" : "") << '\n';
-    }
-  }
-  void warn(std::uint64_t line, const std::string& what) {
-    std::cerr << source_ << ':' << line << ": warning: " << what << '\n';
-  }
-  bool finish() {
-    if (count_ > max_reported_rows) {
-      std::cerr << source_ << ": " << (skip_ ? "warning: " : "error: ")
-                << (count_ - max_reported_rows) << " more bad lines not shown (" << count_
-                << " in all)\n";
-    }
-    if (count_ > 0 && !skip_) {
-      std::cerr << source_ << ": error: " << plural(count_, "bad line", "bad lines")
-                << (count_ == 1 ? "; fix it" : "; fix them")
-                << ", or pass --skip-bad-rows to leave them out\n";
-      return false;
-    }
-    return true;
-  }
-  [[nodiscard]] std::size_t count() const noexcept { return count_; }
-
- private:
-  std::string source_;
-  bool skip_;
-  std::size_t count_ = 0;
-};
-
-std::string invalid_utf8(std::string_view data, std::size_t offset) {
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(data[offset]));
-  return "invalid UTF-8 at byte offset " + std::to_string(offset) + " (byte " + hex +
-         "); save the file as UTF-8";
-}
-
 constexpr std::string_view json_keys[] = {"at",      "start",   "stop", "pause",  "resume",
                                           "subject", "parties", "from", "due_in", "due_at"};
 
@@ -612,7 +569,7 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
     return std::nullopt;
   }
   const std::string source = o.events == "-" ? "<stdin>" : o.events;
-  line_errors errors(source, o.in.skip_bad_rows);
+  bad_rows errors(std::cerr, source, o.in.skip_bad_rows, "line");
   command_checker checker(policies);
   std::vector<command_line> out;
   std::vector<std::string> problems;
@@ -638,18 +595,18 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
       if (detail::trim_blanks(row).empty()) continue;
       problems.clear();
       if (const auto at = detail::first_invalid_utf8(row)) {
-        problems.push_back(invalid_utf8(text, begin + *at));
+        problems.push_back(invalid_utf8_message(text, begin + *at));
         errors.bad(line, problems);
         continue;
       }
-      nlohmann::json j;
-      try {
-        j = nlohmann::json::parse(row);
-      } catch (const nlohmann::json::parse_error& e) {
-        problems.push_back(std::string("malformed JSON: ") + e.what());
+      // Strict: a key given twice ("start" twice, say) is refused, as the record readers do.
+      auto parsed = detail::parse_json_object(row, "the command");
+      if (!parsed && parsed.error().message().find("must be a JSON object") == std::string::npos) {
+        problems.push_back(parsed.error().message());
         errors.bad(line, problems);
         continue;
       }
+      const nlohmann::json j = parsed ? nlohmann::json(*parsed) : nlohmann::json();
       if (!j.is_object()) {
         problems.push_back(
             "a command must be a JSON object such as {\"at\": ..., \"start\": "
@@ -661,15 +618,7 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
       take(raw, line);
     }
   } else {
-    char delim = ',';
-    if (o.in.delimiter == "\\t" || o.in.delimiter == "tab" || o.in.delimiter == "\t" ||
-        (o.in.delimiter.empty() && o.events.size() > 4 &&
-         o.events.substr(o.events.size() - 4) == ".tsv")) {
-      delim = '\t';
-    } else if (!o.in.delimiter.empty()) {
-      delim = o.in.delimiter[0];
-    }
-    csv_reader reader(text, delim);
+    csv_reader reader(text, delimiter_of(o.in.delimiter, o.events));
     csv_record rec;
     csv_error bad;
     switch (reader.next(rec, bad)) {
@@ -685,26 +634,37 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
     }
     if (const auto at = detail::first_invalid_utf8(text.substr(rec.begin, rec.end - rec.begin))) {
       std::cerr << source << ':' << rec.line
-                << ": error: header row: " << invalid_utf8(text, rec.begin + *at) << '\n';
+                << ": error: header row: " << invalid_utf8_message(text, rec.begin + *at) << '\n';
       return std::nullopt;
     }
     const std::vector<std::string> known = {"at",      "command", "policy", "subject",
                                             "parties", "from",    "due_in", "due_at"};
     std::vector<int> column(rec.fields.size(), -1);
     std::vector<std::string> header;
+    bool header_ok = true;
     for (std::size_t i = 0; i < rec.fields.size(); ++i) {
       const std::string name(detail::trim_blanks(rec.fields[i]));
       header.push_back(name);
       const auto it = std::find(known.begin(), known.end(), name);
-      if (it != known.end()) {
+      if (name.empty()) {
+        std::cerr << source << ':' << rec.line << ": error: column " << (i + 1) << " has no name\n";
+        header_ok = false;
+      } else if (it != known.end()) {
         column[i] = static_cast<int>(it - known.begin());
+        // A column given twice would silently win over the first: refuse it.
+        for (std::size_t k = 0; k < i; ++k) {
+          if (column[k] == column[i]) {
+            std::cerr << source << ':' << rec.line << ": error: column " << quote_text(name)
+                      << " appears twice (columns " << (k + 1) << " and " << (i + 1) << ")\n";
+            header_ok = false;
+          }
+        }
       } else {
         std::cerr << source << ':' << rec.line << ": warning: column " << quote_text(name)
                   << " is not an SLA command column; it is ignored" << did_you_mean(name, known)
                   << '\n';
       }
     }
-    bool header_ok = true;
     for (int need = 0; need < 4; ++need) {
       if (std::find(column.begin(), column.end(), need) != column.end()) continue;
       std::cerr << source << ':' << rec.line << ": error: missing required column '"
@@ -726,7 +686,7 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
       }
       if (const auto at = detail::first_invalid_utf8(text.substr(rec.begin, rec.end - rec.begin))) {
         problems.push_back("row " + std::to_string(row) + ": " +
-                           invalid_utf8(text, rec.begin + *at));
+                           invalid_utf8_message(text, rec.begin + *at));
         errors.bad(rec.line, problems);
         continue;
       }
@@ -992,6 +952,13 @@ int run_replay(const sla_options& o) {
       }
       case verb::resume: {
         const status s = engine.resume(timer_id{id});
+        if (s.code() == status_code::not_found) {
+          std::cerr << source << ':' << c.line << ": warning: resume " << c.pol->name << ' '
+                    << subject_text(c.subject)
+                    << ": the deadline is no longer running (its ladder completed)\n";
+          deadlines[id].paused = false;
+          break;
+        }
         if (!s.ok()) {
           fail(s);
           break;

@@ -131,13 +131,12 @@ std::optional<picked> read_json_object(const stage_options& o, const schema& fie
     std::cerr << o.opportunity << ": error: " << text.error().message() << '\n';
     return std::nullopt;
   }
-  std::string_view data = *text;
-  if (data.starts_with("\xEF\xBB\xBF")) data.remove_prefix(3);
-  if (const auto at = detail::first_invalid_utf8(data)) {
-    std::cerr << o.opportunity << ": error: invalid UTF-8 at byte offset " << *at
-              << "; save the file as UTF-8\n";
+  if (const auto at = detail::first_invalid_utf8(*text)) {
+    std::cerr << o.opportunity << ": error: " << invalid_utf8_message(*text, *at) << '\n';
     return std::nullopt;
   }
+  std::string_view data = *text;
+  if (data.starts_with("\xEF\xBB\xBF")) data.remove_prefix(3);
   auto r = from_json<opportunity>(data);
   if (!r) {
     std::cerr << o.opportunity << ": error: " << r.error().message()
@@ -220,45 +219,6 @@ void for_each_line(std::string_view data, F each) {
   }
 }
 
-/// Bad lines of one JSON Lines file: printed as errors (or warnings with --skip-bad-rows).
-class line_errors {
- public:
-  line_errors(std::string source, bool skip) : source_(std::move(source)), skip_(skip) {}
-  void bad(std::uint64_t line, const std::string& problem) {
-    if (++count_ > max_reported_rows) return;
-    std::cerr << source_ << ':' << line << ": " << (skip_ ? "warning: " : "error: ") << problem
-              << (skip_ ? " (line skipped)" : "") << '\n';
-  }
-  /// Whether the input may be used.
-  bool finish() const {
-    if (count_ > max_reported_rows) {
-      std::cerr << source_ << ": " << (skip_ ? "warning: " : "error: ")
-                << (count_ - max_reported_rows) << " more bad lines not shown (" << count_
-                << " in all)\n";
-    }
-    if (count_ > 0 && !skip_) {
-      std::cerr << source_ << ": error: " << plural(count_, "bad line", "bad lines")
-                << (count_ == 1 ? "; fix it" : "; fix them")
-                << ", or pass --skip-bad-rows to leave them out\n";
-      return false;
-    }
-    return true;
-  }
-  [[nodiscard]] std::size_t count() const noexcept { return count_; }
-
- private:
-  std::string source_;
-  bool skip_;
-  std::size_t count_ = 0;
-};
-
-std::string utf8_problem(std::string_view data, std::size_t offset) {
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(data[offset]));
-  return "invalid UTF-8 at byte offset " + std::to_string(offset) + " (byte " + hex +
-         "); save the file as UTF-8";
-}
-
 /// Checks one line is a JSON object; the problem in words otherwise.
 std::optional<std::string> not_an_object(std::string_view text, std::string_view what) {
   try {
@@ -301,11 +261,11 @@ std::optional<evidence_set> read_evidence(const std::string& path, const stage::
     return std::nullopt;
   }
   const std::string source = path == "-" ? "<stdin>" : path;
-  line_errors bad(source, skip);
+  bad_rows bad(std::cerr, source, skip, "line");
   const auto ids = stage_ids(p);
   for_each_line(*data, [&](std::uint64_t line, std::size_t begin, std::string_view text) {
     if (const auto at = detail::first_invalid_utf8(text)) {
-      bad.bad(line, utf8_problem(*data, begin + *at));
+      bad.bad(line, invalid_utf8_message(*data, begin + *at));
       return;
     }
     if (auto problem = not_an_object(text, "evidence item")) {
@@ -381,10 +341,10 @@ std::optional<decision_log> read_log(const std::string& path, bool skip) {
     return std::nullopt;
   }
   const std::string source = path == "-" ? "<stdin>" : path;
-  line_errors bad(source, skip);
+  bad_rows bad(std::cerr, source, skip, "line");
   for_each_line(*data, [&](std::uint64_t line, std::size_t begin, std::string_view text) {
     if (const auto at = detail::first_invalid_utf8(text)) {
-      bad.bad(line, utf8_problem(*data, begin + *at));
+      bad.bad(line, invalid_utf8_message(*data, begin + *at));
       return;
     }
     if (auto problem = not_an_object(text, "decision")) {
@@ -469,7 +429,7 @@ int run_validate(const stage_options& o) {
     return exit_invalid;
   }
   const output_format form = o.out.form();
-  row_writer os((*out)->stream(), form, form == output_format::table ? 160 : 48);
+  row_writer os((*out)->stream(), form, form == output_format::table ? 4096 : 48);  // reasons uncut
 
   // Dwell: how long the deal has been in its stage, against the stage's limit.
   const stage::stage_def& from = *p->find(d.stage);

@@ -55,12 +55,6 @@ json text_or_null(const std::string& s) {
   return s.empty() ? json(nullptr) : json(s);
 }
 
-/// "; did you mean 'X'?" when one of `names` is close to `word`.
-std::string did_you_mean(const std::string& word, const std::vector<std::string_view>& names) {
-  const auto near = detail::closest_match(word, names);
-  return near ? "; did you mean '" + *near + "'?" : std::string();
-}
-
 /// A fallback reason's words, without the detail (as the assigner writes them).
 std::string reason_words(const std::string& code) {
   using assign::fallback_reason;

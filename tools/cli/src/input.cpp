@@ -21,15 +21,6 @@
 namespace crmrules::cli {
 
 namespace {
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 std::string extension_of(const std::string& path) {
   const auto slash = path.find_last_of('/');
   const auto dot = path.find_last_of('.');
@@ -49,15 +40,6 @@ std::string shown(std::string_view text) {
   out.append(text.substr(0, i));
   if (i < text.size()) out.append("...");
   out.push_back('\'');
-  return out;
-}
-
-/// "a, b, c".
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    out += (i == 0 ? "" : ", ") + items[i];
-  }
   return out;
 }
 

@@ -93,21 +93,6 @@ std::optional<minutes> offset_in(std::string_view text) {
 std::string quote_text(std::string_view text) {
   return "'" + std::string(text) + "'";
 }
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items)
-    out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-/// "; did you mean 'x'?" when one of `candidates` is close to `word`, else "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-  std::vector<std::string_view> views(candidates.begin(), candidates.end());
-  const auto guess = detail::closest_match(word, views);
-  return guess ? "; did you mean '" + *guess + "'?" : std::string();
-}
-
 // ---------------------------------------------------------------------------------------------
 // add and between
 
@@ -411,7 +396,8 @@ class command_checker {
         if (st == state::none) {
           wrong = "was never started" +
                   did_you_mean(subject_text(c.subject),
-                               {started_[c.pol->name].begin(), started_[c.pol->name].end()});
+                               std::vector<std::string>(started_[c.pol->name].begin(),
+                                                        started_[c.pol->name].end()));
         } else if (st == state::stopped) {
           wrong = "was stopped before (start it again first)";
         } else if (c.what == verb::pause && st == state::paused) {

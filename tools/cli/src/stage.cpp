@@ -49,15 +49,6 @@ struct stage_options {
   std::string graph_format;
   bool skip_bad_log_lines = false;
 };
-
-std::string lower_ascii(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 bool is_json_file(const std::string& path, const input_options& in) {
   if (!in.format.empty()) return false;
   const auto slash = path.find_last_of('/');
@@ -65,21 +56,6 @@ bool is_json_file(const std::string& path, const input_options& in) {
   if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return false;
   return lower_ascii(std::string_view(path).substr(dot)) == ".json";
 }
-
-std::string joined(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& s : items)
-    out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-/// "; did you mean 'X'?" when a candidate is close, else "".
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-  std::vector<std::string_view> views(candidates.begin(), candidates.end());
-  const auto guess = detail::closest_match(word, views);
-  return guess ? "; did you mean '" + *guess + "'?" : std::string();
-}
-
 std::vector<std::string> stage_ids(const stage::pipeline& p) {
   std::vector<std::string> ids;
   for (const auto& s : p.stages)

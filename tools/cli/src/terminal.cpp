@@ -4,6 +4,8 @@
 
 #include <cstdio>
 
+#include "util/suggest.hpp"
+
 namespace crmrules::cli {
 
 bool stderr_is_terminal() noexcept {
@@ -56,6 +58,37 @@ std::string format_seconds(double s) {
 
 std::string plural(std::uint64_t n, std::string_view one, std::string_view many) {
   return with_commas(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items)
+    out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string lower_ascii(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::optional<std::string> closest_of(std::string_view word,
+                                      const std::vector<std::string>& candidates) {
+  const std::vector<std::string_view> views(candidates.begin(), candidates.end());
+  return detail::closest_match(word, views);
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  const auto guess = closest_of(word, candidates);
+  return guess ? "; did you mean '" + *guess + "'?" : std::string();
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
+  const auto guess = detail::closest_match(word, candidates);
+  return guess ? "; did you mean '" + *guess + "'?" : std::string();
 }
 
 }  // namespace crmrules::cli

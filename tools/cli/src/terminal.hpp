@@ -3,9 +3,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace crmrules::cli {
 
@@ -55,5 +57,18 @@ class stopwatch {
 [[nodiscard]] std::string format_seconds(double s);
 /// "1 cluster" / "3 clusters".
 [[nodiscard]] std::string plural(std::uint64_t n, std::string_view one, std::string_view many);
+
+/// "a, b, c".
+[[nodiscard]] std::string joined(const std::vector<std::string>& items);
+/// `s` with ASCII letters lower-cased.
+[[nodiscard]] std::string lower_ascii(std::string_view s);
+/// The candidate close enough to `word` to be a typo of it (the library's "did you mean"), if any.
+[[nodiscard]] std::optional<std::string> closest_of(std::string_view word,
+                                                    const std::vector<std::string>& candidates);
+/// "; did you mean 'x'?" when one of `candidates` is close to `word`, else "".
+[[nodiscard]] std::string did_you_mean(std::string_view word,
+                                       const std::vector<std::string>& candidates);
+[[nodiscard]] std::string did_you_mean(std::string_view word,
+                                       const std::vector<std::string_view>& candidates);
 
 }  // namespace crmrules::cli

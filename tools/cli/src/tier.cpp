@@ -42,19 +42,10 @@ struct tier_options {
 /// China Standard Time: the offset --day is read in.
 constexpr std::chrono::minutes day_offset = std::chrono::hours(8);
 
-/// " (did you mean 'x'?)" or "". A guess with no character in common with `word` is no help
-/// ("Z" is one edit from "A"), so it is left out.
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& names) {
-  std::vector<std::string_view> views(names.begin(), names.end());
-  const auto guess = detail::closest_match(word, views);
-  if (!guess) return {};
-  const auto lower = [](char ch) {
-    return ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
-  };
-  const bool shared = std::any_of(word.begin(), word.end(), [&](char a) {
-    return std::any_of(guess->begin(), guess->end(), [&](char b) { return lower(a) == lower(b); });
-  });
-  return shared ? " (did you mean '" + *guess + "'?)" : std::string();
+/// " (did you mean 'x'?)" or "": tier messages go on after the suggestion.
+std::string maybe_meant(std::string_view word, const std::vector<std::string>& names) {
+  const auto guess = closest_of(word, names);
+  return guess ? " (did you mean '" + *guess + "'?)" : std::string();
 }
 
 nlohmann::ordered_json param_json(const value& v) {
@@ -163,7 +154,7 @@ int run_tier(const tier_options& o) {
         std::cerr << customers->source << ':' << customers->lines[i] << ": error: customer '"
                   << c.id.str() << "' has tier '" << c.tier
                   << "', which the rules file's tiers section does not have"
-                  << did_you_mean(c.tier, tier_names) << '\n';
+                  << maybe_meant(c.tier, tier_names) << '\n';
       }
     }
   }
@@ -176,7 +167,7 @@ int run_tier(const tier_options& o) {
   std::sort(owners.begin(), owners.end());
   if (!o.must_do_rep.empty() && !owner_set.contains(o.must_do_rep)) {
     std::cerr << "crmrules: error: --must-do-rep '" << o.must_do_rep << "' owns no customer in "
-              << customers->source << did_you_mean(o.must_do_rep, owners) << '\n';
+              << customers->source << maybe_meant(o.must_do_rep, owners) << '\n';
     return exit_invalid;
   }
 
@@ -231,7 +222,7 @@ int run_tier(const tier_options& o) {
           for (const auto& c : customers->records)
             ids.push_back(c.id.str());
         }
-        text += did_you_mean(e.customer->str(), ids);
+        text += maybe_meant(e.customer->str(), ids);
       }
       unknown.add(text + "; the event is ignored");
       continue;

@@ -242,40 +242,30 @@ std::optional<record_set<R>> read_jsonl(const read_request& rq, std::string_view
   record_checks<R> checks(rq);
   std::vector<std::string> problems;
   const std::string label = "reading " + rq.path;
-  std::size_t pos = data.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-  std::uint64_t line = 0;
   std::uint64_t count = 0;
-  while (pos < data.size()) {
-    ++line;
-    const std::size_t nl = data.find('\n', pos);
-    const std::size_t end = nl == std::string_view::npos ? data.size() : nl;
-    std::string_view text = data.substr(pos, end - pos);
-    const std::size_t begin = pos;
-    pos = nl == std::string_view::npos ? data.size() : nl + 1;
-    if (text.ends_with('\r')) text.remove_suffix(1);
-    if (detail::trim_blanks(text).empty()) continue;
+  for_each_line(data, [&](std::uint64_t line, std::size_t begin, std::string_view text) {
     ++count;
     if (rq.meter != nullptr) rq.meter->tick(label, count);
     problems.clear();
     if (const auto at = detail::first_invalid_utf8(text)) {
       problems.push_back(invalid_utf8_message(data, begin + *at));
       rows.bad(line, problems);
-      continue;
+      return;
     }
     auto r = from_json<R>(text);
     if (!r) {
       problems.push_back(r.error().message());
       rows.bad(line, problems);
-      continue;
+      return;
     }
     checks.check(*r, line, false, problems);
     if (!problems.empty()) {
       rows.bad(line, problems);
-      continue;
+      return;
     }
     out.records.push_back(std::move(*r));
     out.lines.push_back(line);
-  }
+  });
   if (rq.meter != nullptr) rq.meter->clear();
   out.skipped = rows.count();
   if (!rows.finish()) return std::nullopt;

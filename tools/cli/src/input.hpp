@@ -75,6 +75,26 @@ class bad_rows {
   std::size_t count_ = 0;
 };
 
+/// Calls `each(line, begin, text)` for every non-blank line of a JSON Lines file: its 1-based
+/// line number, the byte offset where it starts, and its text without the line end (a leading
+/// byte-order mark and CRLF line ends are skipped).
+template <class F>
+void for_each_line(std::string_view data, F each) {
+  std::size_t pos = data.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  std::uint64_t line = 0;
+  while (pos < data.size()) {
+    ++line;
+    const std::size_t nl = data.find('\n', pos);
+    const std::size_t end = nl == std::string_view::npos ? data.size() : nl;
+    std::string_view text = data.substr(pos, end - pos);
+    const std::size_t begin = pos;
+    pos = nl == std::string_view::npos ? data.size() : nl + 1;
+    if (text.ends_with('\r')) text.remove_suffix(1);
+    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    each(line, begin, text);
+  }
+}
+
 /// "invalid UTF-8 at byte offset N (byte 0xC3); save the file as UTF-8", for the byte at
 /// `offset` of `data`.
 [[nodiscard]] std::string invalid_utf8_message(std::string_view data, std::size_t offset);

@@ -568,29 +568,19 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
   const std::string_view text = *data;
 
   if (*format == input_format::jsonl) {
-    std::size_t pos = text.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-    std::uint64_t line = 0;
-    while (pos < text.size()) {
-      ++line;
-      const std::size_t nl = text.find('\n', pos);
-      const std::size_t end = nl == std::string_view::npos ? text.size() : nl;
-      std::string_view row = text.substr(pos, end - pos);
-      const std::size_t begin = pos;
-      pos = nl == std::string_view::npos ? text.size() : nl + 1;
-      if (row.ends_with('\r')) row.remove_suffix(1);
-      if (detail::trim_blanks(row).empty()) continue;
+    for_each_line(text, [&](std::uint64_t line, std::size_t begin, std::string_view row) {
       problems.clear();
       if (const auto at = detail::first_invalid_utf8(row)) {
         problems.push_back(invalid_utf8_message(text, begin + *at));
         errors.bad(line, problems);
-        continue;
+        return;
       }
       // Strict: a key given twice ("start" twice, say) is refused, as the record readers do.
       auto parsed = detail::parse_json_object(row, "the command");
       if (!parsed && parsed.error().message().find("must be a JSON object") == std::string::npos) {
         problems.push_back(parsed.error().message());
         errors.bad(line, problems);
-        continue;
+        return;
       }
       const nlohmann::json j = parsed ? nlohmann::json(*parsed) : nlohmann::json();
       if (!j.is_object()) {
@@ -598,11 +588,11 @@ std::optional<std::vector<command_line>> read_events(const sla_options& o,
             "a command must be a JSON object such as {\"at\": ..., \"start\": "
             "\"first_touch\", \"subject\": \"lead:L1\", ...}");
         errors.bad(line, problems);
-        continue;
+        return;
       }
       const raw_command raw = raw_from_json(j, problems);
       take(raw, line);
-    }
+    });
   } else {
     csv_reader reader(text, delimiter_of(o.in.delimiter, o.events));
     csv_record rec;

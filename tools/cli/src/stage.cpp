@@ -177,24 +177,6 @@ std::optional<picked> read_opportunity(const stage_options& o, const rule_set& r
 
 // -- reading evidence and decisions (JSON Lines) -----------------------------------------------
 
-/// Calls `each(line, text)` for every non-blank line of `data`.
-template <class F>
-void for_each_line(std::string_view data, F each) {
-  std::size_t pos = data.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-  std::uint64_t line = 0;
-  while (pos < data.size()) {
-    ++line;
-    const std::size_t nl = data.find('\n', pos);
-    const std::size_t end = nl == std::string_view::npos ? data.size() : nl;
-    std::string_view text = data.substr(pos, end - pos);
-    const std::size_t begin = pos;
-    pos = nl == std::string_view::npos ? data.size() : nl + 1;
-    if (text.ends_with('\r')) text.remove_suffix(1);
-    if (detail::trim_blanks(text).empty()) continue;
-    each(line, begin, text);
-  }
-}
-
 /// Checks one line is a JSON object; the problem in words otherwise.
 std::optional<std::string> not_an_object(std::string_view text, std::string_view what) {
   try {

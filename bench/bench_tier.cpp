@@ -8,11 +8,18 @@
 //                               is the target's size (each event touches a random customer:
 //                               memory latency dominates); N = 10,000 fits in the caches and
 //                               shows the computing alone
+//   BM_tier_event_batch/customers:N/batch:B
+//                               the same events handed over B at a time (engine::apply_batch,
+//                               which fetches each event's customer while the events before it
+//                               are handled); counter ns_per_event (items_per_second counts
+//                               events)
 //   BM_tier_event_native        the same tiering written by hand in C++ over the same windows
 //                               (no formulas): the baseline
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,12 +40,17 @@ constexpr const char* rules_text = R"js({"tiers": {"levels": [
 const char* const types[] = {"site_visit",   "whitepaper_download", "demo_attended",  "call",
                              "tech_consult", "quote_request",       "wechat_message", "email_open"};
 const timestamp now = *parse_timestamp("2026-11-20T09:00:00+08:00");
+/// The loaded events are spread over the 90-day horizon (in minutes).
+constexpr std::uint64_t loaded_minutes = 90 * 24 * 60;
 
 struct world {
   std::shared_ptr<const rule_set> rules = *rule_set::load_string(rules_text);
   tier::engine engine{rules->tier_policy()};
-  std::vector<event> stream;  // what the benchmark applies, in rotation
-  timestamp clock = now;      // moves on through the repetitions: time never goes back
+  // What the benchmark applies, in rotation: as many events as customers (at least 65,536),
+  // each for a random customer, so that a pass gives each customer about one event (no small
+  // set of customers stays in the caches) and the clock's step keeps the windows' size.
+  std::vector<event> stream;
+  timestamp clock = now;  // moves on through the repetitions: time never goes back
 
   explicit world(std::int64_t customers) {
     std::mt19937_64 rng(42);
@@ -52,12 +64,14 @@ struct world {
       for (int k = 0; k < 10; ++k) {
         e.id = event_id{"E" + std::to_string(i * 10 + k)};
         e.type = types[rng() % 8];
-        e.at = now - std::chrono::minutes(static_cast<std::int64_t>(rng() % (60 * 24 * 60)));
+        e.at = now - std::chrono::minutes(static_cast<std::int64_t>(rng() % loaded_minutes));
         (void)engine.record(e);
       }
     }
     (void)engine.sweep(now);
-    for (int k = 0; k < 65536; ++k) {
+    const std::int64_t length = std::max<std::int64_t>(customers, 65536);
+    stream.reserve(static_cast<std::size_t>(length));
+    for (std::int64_t k = 0; k < length; ++k) {
       e.id = event_id{"N" + std::to_string(k)};
       e.customer = customer_id{"C" + std::to_string(rng() % static_cast<std::uint64_t>(customers))};
       e.type = types[rng() % 8];
@@ -79,7 +93,8 @@ world& shared_world(std::int64_t customers) {
 }
 
 /// Time moves on so that each customer gets a new event every 9 days on average: with 10 events
-/// in the 90-day horizon, the windows stay the size they were loaded with.
+/// in the 90-day horizon, as many age out as arrive and the windows stay the size they were
+/// loaded with.
 duration step_for(std::int64_t customers) {
   return duration(std::chrono::days(9)) / customers;
 }
@@ -90,7 +105,8 @@ void BM_tier_event(benchmark::State& state) {
   std::size_t i = 0;
   std::int64_t changed = 0;
   for (auto _ : state) {
-    event& e = w.stream[i++ & 65535];
+    if (i == w.stream.size()) i = 0;
+    event& e = w.stream[i++];
     w.clock += step;
     e.at = w.clock;
     auto r = w.engine.apply(e, e.at);
@@ -105,6 +121,41 @@ void BM_tier_event(benchmark::State& state) {
 }
 BENCHMARK(BM_tier_event)->ArgName("customers")->Arg(10'000)->Arg(1'000'000);
 
+void BM_tier_event_batch(benchmark::State& state) {
+  world& w = shared_world(state.range(0));
+  const duration step = step_for(state.range(0));
+  const auto batch = static_cast<std::size_t>(state.range(1));
+  std::size_t i = 0;
+  std::int64_t changed = 0;
+  for (auto _ : state) {
+    if (i + batch > w.stream.size()) i = 0;
+    const std::span<event> events(w.stream.data() + i, batch);
+    i += batch;
+    for (event& e : events) {
+      w.clock += step;
+      e.at = w.clock;
+    }
+    auto r = w.engine.apply_batch(events, w.clock);
+    for (const auto& x : r)
+      changed += x && x->changed ? 1 : 0;
+    benchmark::DoNotOptimize(r);
+  }
+  const auto events = static_cast<double>(state.iterations()) * static_cast<double>(batch);
+  state.SetItemsProcessed(state.iterations() * state.range(1));
+  state.counters["ns_per_event"] = benchmark::Counter(
+      static_cast<double>(batch) * 1e-9,
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+  state.counters["changes_per_event"] = static_cast<double>(changed) / events;
+  state.counters["events_per_customer"] = static_cast<double>(w.engine.windows().events()) /
+                                          static_cast<double>(w.engine.windows().customers());
+}
+BENCHMARK(BM_tier_event_batch)
+    ->ArgNames({"customers", "batch"})
+    ->Args({10'000, 64})
+    ->Args({1'000'000, 16})
+    ->Args({1'000'000, 64})
+    ->Args({1'000'000, 256});
+
 /// The seed's rules written by hand against the same windows.
 void BM_tier_event_native(benchmark::State& state) {
   tier::event_windows win;
@@ -114,7 +165,7 @@ void BM_tier_event_native(benchmark::State& state) {
     const auto s = win.slot_of("C" + std::to_string(i));
     for (int k = 0; k < 10; ++k)
       win.add(s, *win.intern(types[rng() % 8]),
-              now - std::chrono::minutes(static_cast<std::int64_t>(rng() % (60 * 24 * 60))));
+              now - std::chrono::minutes(static_cast<std::int64_t>(rng() % loaded_minutes)));
   }
   const auto visit = *win.type_of("site_visit"), paper = *win.type_of("whitepaper_download"),
              demo = *win.type_of("demo_attended"), call = *win.type_of("call"),
@@ -125,7 +176,7 @@ void BM_tier_event_native(benchmark::State& state) {
     timestamp at;
   };
   std::vector<item> stream;
-  for (int k = 0; k < 65536; ++k)
+  for (std::int64_t k = 0; k < std::max<std::int64_t>(customers, 65536); ++k)
     stream.push_back({"C" + std::to_string(rng() % static_cast<std::uint64_t>(customers)),
                       static_cast<tier::event_windows::type_id>(rng() % 8),
                       now + std::chrono::seconds(k)});
@@ -134,7 +185,8 @@ void BM_tier_event_native(benchmark::State& state) {
   timestamp clock = now;
   std::size_t i = 0;
   for (auto _ : state) {
-    item& x = stream[i++ & 65535];
+    if (i == stream.size()) i = 0;
+    item& x = stream[i++];
     clock += step;
     x.at = clock;
     const auto s = *win.find(x.customer);

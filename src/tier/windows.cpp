@@ -155,7 +155,7 @@ void event_windows::grow() {
   std::vector<std::uint64_t> bigger(table_.empty() ? 64 : table_.size() * 2, 0);
   const std::size_t mask = bigger.size() - 1;
   for (slot s = 0; s < data_.size(); ++s) {
-    const std::uint64_t h = std::hash<std::string_view>{}(data_[s].id);
+    const std::uint64_t h = hash_id(data_[s].id);
     std::size_t i = h & mask;
     while (bigger[i] != 0)
       i = (i + 1) & mask;
@@ -165,7 +165,7 @@ void event_windows::grow() {
 }
 
 event_windows::slot event_windows::slot_of(std::string_view id) {
-  const std::uint64_t h = std::hash<std::string_view>{}(id);
+  const std::uint64_t h = hash_id(id);
   if (const auto found = lookup(id, h)) return *found;
   const auto s = static_cast<slot>(data_.size());
   data_.emplace_back().id = std::string(id);
@@ -183,7 +183,47 @@ event_windows::slot event_windows::slot_of(std::string_view id) {
 }
 
 std::optional<event_windows::slot> event_windows::find(std::string_view id) const {
-  return lookup(id, std::hash<std::string_view>{}(id));
+  return lookup(id, hash_id(id));
+}
+
+std::uint64_t event_windows::hash_id(std::string_view id) noexcept {
+  return std::hash<std::string_view>{}(id);
+}
+
+std::optional<event_windows::slot> event_windows::find(std::string_view id, std::uint64_t h) const {
+  return lookup(id, h);
+}
+
+void event_windows::prefetch_index(std::uint64_t h) const noexcept {
+  if (!table_.empty()) __builtin_prefetch(&table_[h & (table_.size() - 1)]);
+}
+
+std::optional<event_windows::slot> event_windows::prefetch_customer(
+    std::uint64_t h) const noexcept {
+  if (table_.empty()) return std::nullopt;
+  const std::size_t mask = table_.size() - 1;
+  const std::uint64_t tag = h >> 32;
+  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+    const std::uint64_t e = table_[i];
+    if (e == 0) return std::nullopt;
+    if ((e >> 32) == tag) {
+      const auto s = static_cast<slot>((e & 0xFFFFFFFFu) - 1);
+      const char* block = reinterpret_cast<const char*>(&data_[s]);
+      __builtin_prefetch(block);
+      __builtin_prefetch(block + 64);
+      return s;
+    }
+  }
+}
+
+void event_windows::prefetch_events(slot s) const noexcept {
+  const entry_buffer& recent = data_[s].recent;
+  if (recent.on_heap() && !recent.empty()) {
+    // Counting reads from the newest end; the oldest are read when they age out.
+    __builtin_prefetch(&recent.back());
+    __builtin_prefetch(&recent.front());
+  }
+  __builtin_prefetch(&aged_[s]);  // its header only: its entries are touched rarely
 }
 
 std::optional<event_windows::type_id> event_windows::intern(std::string_view name) {
@@ -221,6 +261,11 @@ void event_windows::forget(slot s, std::size_t n) {
   std::vector<last_seen>& aged = aged_[s];
   for (std::size_t i = 0; i < n; ++i) {
     const entry& e = c.recent[i];
+    // A newer event of the type stays recent: last() finds that one, and it is remembered here
+    // when it ages out in turn (this keeps aged_, apart in memory, out of most events' way).
+    if (std::any_of(c.recent.begin() + n, c.recent.end(),
+                    [&](const entry& r) { return r.type == e.type; }))
+      continue;
     auto it = std::find_if(aged.begin(), aged.end(),
                            [&](const last_seen& l) { return l.type == e.type; });
     if (it == aged.end()) {

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -367,4 +368,92 @@ TEST_CASE("the rules-file example in docs/TIERING.md and examples/rules/tier-rul
   auto file = rule_set::load_file(CRMRULES_SOURCE_DIR "/examples/rules/tier-rules.json");
   if (!file) FAIL(file.error().to_string());
   CHECK((*file)->tier_policy()->upgrades.size() == 1);
+}
+
+TEST_CASE("a batch gives the results, actions, logged changes and windows of one-by-one applies",
+          "[tier]") {
+  const auto rules = load_rules();
+  struct side {
+    memory_storage store;
+    std::vector<std::string> actions;
+    std::unique_ptr<tier::engine> engine;
+  };
+  auto make_side = [&](side& s) {
+    tier::engine_options o;
+    o.store = &s.store;
+    o.keep_changes = true;
+    o.on_action = [&s](const tier::fired_action& f) -> status {
+      s.actions.push_back(f.customer.str() + " " + f.source + " " + f.action->action);
+      return {};
+    };
+    s.engine = std::make_unique<tier::engine>(rules->tier_policy(), o);
+    for (int i = 0; i < 30; ++i)
+      REQUIRE(s.engine->add_customer(make_customer(("C" + std::to_string(i)).c_str(), "R7")).ok());
+  };
+  side one, batched;
+  make_side(one);
+  make_side(batched);
+
+  // Events over 200 days (so events age out of the horizon), several per customer in a batch,
+  // and bad ones: an unknown customer, no customer, no type.
+  std::mt19937_64 rng(5);
+  const char* types[] = {"site_visit",   "whitepaper_download", "demo_attended", "call",
+                         "tech_consult", "quote_request",       "wechat_message"};
+  std::vector<event> events;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string c = "C" + std::to_string(rng() % 31);  // C30 was never added
+    event e = make_event("E" + std::to_string(i), c.c_str(), types[rng() % 7],
+                         t0 + std::chrono::minutes(i * 96));
+    if (i % 211 == 0) e.customer.reset();
+    if (i % 307 == 0) e.type.clear();
+    events.push_back(std::move(e));
+  }
+  std::size_t at = 0;
+  for (const std::size_t size : {1, 2, 7, 16, 17, 64, 100, 500, 2293}) {
+    const std::span<const event> part(events.data() + at, size);
+    const timestamp now = part.back().at + 1h;
+    const auto results = batched.engine->apply_batch(part, now);
+    REQUIRE(results.size() == size);
+    for (std::size_t k = 0; k < size; ++k) {
+      INFO("event " << part[k].id.str());
+      const auto expected = one.engine->apply(part[k], now);
+      REQUIRE(results[k].ok() == expected.ok());
+      if (!expected) {
+        CHECK(results[k].error().code() == expected.error().code());
+        CHECK(results[k].error().message() == expected.error().message());
+        continue;
+      }
+      CHECK(results[k]->tier == expected->tier);
+      CHECK(results[k]->changed == expected->changed);
+      CHECK(results[k]->actions.size() == expected->actions.size());
+      CHECK(results[k]->errors == expected->errors);
+      REQUIRE(results[k]->change.has_value() == expected->change.has_value());
+      if (expected->change) {
+        CHECK(results[k]->change->from == expected->change->from);
+        CHECK(results[k]->change->to == expected->change->to);
+        CHECK(results[k]->change->cause == expected->change->cause);
+        CHECK(results[k]->change->counts == expected->change->counts);
+      }
+    }
+    at += size;
+  }
+  REQUIRE(at == events.size());
+  CHECK(batched.actions == one.actions);
+  CHECK_FALSE(one.actions.empty());
+  REQUIRE(batched.engine->changes().size() == one.engine->changes().size());
+  CHECK(one.engine->changes().size() > 50);
+  for (std::size_t i = 0; i < one.engine->changes().size(); ++i) {
+    CHECK(batched.engine->changes()[i].customer == one.engine->changes()[i].customer);
+    CHECK(batched.engine->changes()[i].to == one.engine->changes()[i].to);
+  }
+  CHECK(batched.store.decisions().last_seq().value() == one.store.decisions().last_seq().value());
+  const timestamp end = events.back().at + 1h;
+  for (int i = 0; i < 30; ++i) {
+    const customer_id id{"C" + std::to_string(i)};
+    CHECK(batched.engine->tier_of(id).value() == one.engine->tier_of(id).value());
+    for (const char* type : types)
+      CHECK(batched.engine->count(id, type, 30 * 24h, end).value() ==
+            one.engine->count(id, type, 30 * 24h, end).value());
+  }
+  CHECK(batched.engine->apply_batch({}, end).empty());
 }

@@ -122,3 +122,55 @@ TEST_CASE("window counts agree with a brute-force count over the raw events", "[
     REQUIRE(w.count(c, type, window, now) == expected);
   }
 }
+
+TEST_CASE("the last time of a type survives its events ageing out, one after another",
+          "[tier][windows]") {
+  tier::event_windows w;  // 90-day horizon
+  const auto c = w.slot_of("C1");
+  const auto visit = *w.intern("site_visit"), call = *w.intern("call");
+  w.add(c, visit, t0);
+  w.add(c, visit, t0 + 10 * 24h);
+  w.add(c, call, t0 + 20 * 24h);
+  // The first visit ages out while the second stays recent: last() still reads the second.
+  w.add(c, call, t0 + 95 * 24h);
+  CHECK(w.last(c, visit, t0 + 95 * 24h) == std::optional(t0 + 10 * 24h));
+  // Now the second ages out too, and the first call: both remembered apart.
+  w.add(c, call, t0 + 200 * 24h);
+  CHECK(w.count(c, visit, 90 * 24h, t0 + 200 * 24h) == 0);
+  CHECK(w.last(c, visit, t0 + 200 * 24h) == std::optional(t0 + 10 * 24h));
+  CHECK(w.last(c, call, t0 + 200 * 24h) == std::optional(t0 + 200 * 24h));
+  w.prune(c, t0 + 400 * 24h);
+  CHECK(w.events() == 0);
+  CHECK(w.last(c, call, t0 + 400 * 24h) == std::optional(t0 + 200 * 24h));
+}
+
+TEST_CASE("last times agree with the raw events over a year of sparse events", "[tier][windows]") {
+  std::mt19937_64 rng(11);
+  tier::event_windows w;
+  const char* types[] = {"site_visit", "whitepaper_download", "demo_attended", "call", "quote"};
+  for (int c = 0; c < 20; ++c)
+    (void)w.slot_of("C" + std::to_string(c));
+  for (const char* t : types)
+    (void)w.intern(t);
+  std::vector<std::vector<std::optional<timestamp>>> last(20,
+                                                          std::vector<std::optional<timestamp>>(5));
+  timestamp at = t0;
+  for (int i = 0; i < 3000; ++i) {
+    at += std::chrono::seconds(static_cast<std::int64_t>(rng() % 21600));  // a year in all
+    const auto c = static_cast<std::uint32_t>(rng() % 20);
+    // Rare types age out of the horizon often; common ones stay recent.
+    const auto type = static_cast<tier::event_windows::type_id>(rng() % 8 < 4 ? 0 : rng() % 5);
+    w.add(c, type, at);
+    last[c][type] = at;
+    if (i % 100 == 99) {
+      for (std::uint32_t k = 0; k < 20; ++k) {
+        for (tier::event_windows::type_id t = 0; t < 5; ++t) {
+          INFO("after event " << i << ", customer " << k << " type " << t);
+          std::optional<timestamp> expected;
+          if (last[k][t]) expected = std::chrono::floor<std::chrono::seconds>(*last[k][t]);
+          REQUIRE(w.last(k, t, at) == expected);
+        }
+      }
+    }
+  }
+}

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,6 +118,14 @@ class engine {
   /// Records event `e` for its customer and re-tiers the customer at `now`. not_found for a
   /// customer never added; invalid_argument for an event without a customer or type.
   [[nodiscard]] result<apply_result> apply(const event& e, timestamp now);
+  /// apply(e, now) for each event in order, with the same results (one per event, errors
+  /// included) and the same effects, tier changes logged per event as apply logs them; events
+  /// of one customer in a batch see the earlier ones. Faster when the customers are many: each
+  /// event's customer is fetched from memory while the events before it are handled, so the
+  /// cache misses overlap (1.4–1.7× fewer nanoseconds per event at 1,000,000 customers, see
+  /// docs/PERFORMANCE.md). Batches of 16 events or more get the whole benefit.
+  [[nodiscard]] std::vector<result<apply_result>> apply_batch(std::span<const event> events,
+                                                              timestamp now);
   /// Records an event without re-tiering (bulk loading); the same errors.
   status record(const event& e);
   /// Re-tiers one customer at `now` (windows move as time passes).

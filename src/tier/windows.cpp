@@ -136,8 +136,9 @@ event_windows& event_windows::operator=(event_windows&& other) noexcept {
   return *this;
 }
 
-std::optional<event_windows::slot> event_windows::lookup(std::string_view id,
-                                                         std::uint64_t h) const {
+template <class Match>
+std::optional<event_windows::slot> event_windows::probe(std::uint64_t h,
+                                                        Match&& match) const noexcept {
   if (table_.empty()) return std::nullopt;
   const std::size_t mask = table_.size() - 1;
   const std::uint64_t tag = h >> 32;
@@ -146,9 +147,14 @@ std::optional<event_windows::slot> event_windows::lookup(std::string_view id,
     if (e == 0) return std::nullopt;
     if ((e >> 32) == tag) {
       const auto s = static_cast<slot>((e & 0xFFFFFFFFu) - 1);
-      if (data_[s].id == id) return s;
+      if (match(s)) return s;
     }
   }
+}
+
+std::optional<event_windows::slot> event_windows::lookup(std::string_view id,
+                                                         std::uint64_t h) const {
+  return probe(h, [&](slot s) { return data_[s].id == id; });
 }
 
 void event_windows::grow() {
@@ -200,20 +206,13 @@ void event_windows::prefetch_index(std::uint64_t h) const noexcept {
 
 std::optional<event_windows::slot> event_windows::prefetch_customer(
     std::uint64_t h) const noexcept {
-  if (table_.empty()) return std::nullopt;
-  const std::size_t mask = table_.size() - 1;
-  const std::uint64_t tag = h >> 32;
-  for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-    const std::uint64_t e = table_[i];
-    if (e == 0) return std::nullopt;
-    if ((e >> 32) == tag) {
-      const auto s = static_cast<slot>((e & 0xFFFFFFFFu) - 1);
-      const char* block = reinterpret_cast<const char*>(&data_[s]);
-      __builtin_prefetch(block);
-      __builtin_prefetch(block + 64);
-      return s;
-    }
+  const auto s = probe(h, [](slot) { return true; });  // the first tag that matches
+  if (s) {
+    const char* block = reinterpret_cast<const char*>(&data_[*s]);
+    __builtin_prefetch(block);
+    __builtin_prefetch(block + 64);
   }
+  return s;
 }
 
 void event_windows::prefetch_events(slot s) const noexcept {

@@ -194,6 +194,9 @@ class event_windows {
   /// Drops recent[0, n) of `s`, remembering in aged_ the last time of each type none of whose
   /// events stays recent.
   void forget(slot s, std::size_t n);
+  /// The first slot in the index whose tag is h's and for which match(slot) holds.
+  template <class Match>
+  [[nodiscard]] std::optional<slot> probe(std::uint64_t h, Match&& match) const noexcept;
   [[nodiscard]] std::optional<slot> lookup(std::string_view id, std::uint64_t h) const;
   void grow();
 

@@ -225,9 +225,11 @@ struct engine::state {
     }
   }
 
+  static std::uint64_t hash_of(const event& e) {
+    return e.customer ? event_windows::hash_id(e.customer->str()) : 0;
+  }
   result<event_windows::slot> slot_for_event(const event& e) {
-    return slot_for_event(
-        e, e.customer ? event_windows::hash_id(e.customer->str()) : std::uint64_t{0});
+    return slot_for_event(e, hash_of(e));
   }
   /// `h`: event_windows::hash_id of the customer id, when the event has one.
   result<event_windows::slot> slot_for_event(const event& e, std::uint64_t h) {
@@ -237,6 +239,17 @@ struct engine::state {
     const auto slot = windows.find(e.customer->str(), h);
     if (!slot) return status::not_found("customer " + e.customer->str() + " was never added");
     return *slot;
+  }
+
+  /// apply() of an event whose customer id has hash `h` (event_windows::hash_id; any value
+  /// when the event has no customer, which is refused).
+  result<apply_result> apply_one(const event& e, std::uint64_t h, timestamp now) {
+    auto slot = slot_for_event(e, h);
+    if (!slot) return slot.error();
+    if (status st = record(e, *slot); !st.ok()) return st;
+    apply_result r = evaluate(*slot, now, &e);
+    flush(r.errors);
+    return r;
   }
 
   status record(const event& e, event_windows::slot slot) {
@@ -273,12 +286,7 @@ status engine::add_customer(const customer& c) {
 }
 
 result<apply_result> engine::apply(const event& e, timestamp now) {
-  auto slot = s_->slot_for_event(e);
-  if (!slot) return slot.error();
-  if (status st = s_->record(e, *slot); !st.ok()) return st;
-  apply_result r = s_->evaluate(*slot, now, &e);
-  s_->flush(r.errors);
-  return r;
+  return s_->apply_one(e, s_->hash_of(e), now);
 }
 
 std::vector<result<apply_result>> engine::apply_batch(std::span<const event> events,
@@ -293,24 +301,20 @@ std::vector<result<apply_result>> engine::apply_batch(std::span<const event> eve
   std::array<std::optional<event_windows::slot>, ring> guesses{};
   event_windows& w = s_->windows;
   const std::size_t n = events.size();
-  const auto id_of = [&](std::size_t i) -> const std::string* {
-    const event& e = events[i];
-    return e.customer && !e.customer->empty() ? &e.customer->str() : nullptr;
+  const auto has_id = [&](std::size_t i) {
+    return events[i].customer && !events[i].customer->empty();
   };
   std::vector<result<apply_result>> out;
   out.reserve(n);
   for (std::size_t k = 0; k < n + 2 * d; ++k) {
     if (k < n) {
-      if (const std::string* id = id_of(k)) {
-        hashes[k % ring] = event_windows::hash_id(*id);
-        w.prefetch_index(hashes[k % ring]);
-      }
+      hashes[k % ring] = state::hash_of(events[k]);
+      if (has_id(k)) w.prefetch_index(hashes[k % ring]);
     }
     if (k >= d && k - d < n) {
       const std::size_t j = k - d;
-      guesses[j % ring] = id_of(j) ? w.prefetch_customer(hashes[j % ring]) : std::nullopt;
-      if (const auto g = guesses[j % ring]; g && *g < s_->customers.size())
-        __builtin_prefetch(&s_->customers[*g]);
+      guesses[j % ring] = has_id(j) ? w.prefetch_customer(hashes[j % ring]) : std::nullopt;
+      if (const auto g = guesses[j % ring]) __builtin_prefetch(&s_->customers[*g]);
     }
     if (k >= d + d / 2 && k - d - d / 2 < n) {
       const std::size_t j = k - d - d / 2;
@@ -318,19 +322,7 @@ std::vector<result<apply_result>> engine::apply_batch(std::span<const event> eve
     }
     if (k >= 2 * d) {
       const std::size_t i = k - 2 * d;
-      const event& e = events[i];
-      auto slot = s_->slot_for_event(e, id_of(i) ? hashes[i % ring] : 0);
-      if (!slot) {
-        out.emplace_back(slot.error());
-        continue;
-      }
-      if (status st = s_->record(e, *slot); !st.ok()) {
-        out.emplace_back(std::move(st));
-        continue;
-      }
-      apply_result r = s_->evaluate(*slot, now, &e);
-      s_->flush(r.errors);
-      out.emplace_back(std::move(r));
+      out.push_back(s_->apply_one(events[i], hashes[i % ring], now));
     }
   }
   return out;

@@ -70,7 +70,7 @@ class event_windows {
   /// index line, which prefetch_index should have loaded.
   std::optional<slot> prefetch_customer(std::uint64_t h) const noexcept;
   /// Starts loading the events of `s` kept on the heap (more than fit in its block), and the
-  /// last times of its aged-out types. Reads the block, which prefetch_customer should have
+  /// header of its aged-out types' last times. Reads the block, which prefetch_customer should have
   /// loaded. `s` must be a slot of this object.
   void prefetch_events(slot s) const noexcept;
   /// The id of `s`.

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "crmrules/model/schema.hpp"
+#include "util/utf8.hpp"
 
 namespace CLI {
 class App;
@@ -90,7 +91,7 @@ void for_each_line(std::string_view data, F each) {
     const std::size_t begin = pos;
     pos = nl == std::string_view::npos ? data.size() : nl + 1;
     if (text.ends_with('\r')) text.remove_suffix(1);
-    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    if (detail::trim_blanks(text).empty()) continue;
     each(line, begin, text);
   }
 }

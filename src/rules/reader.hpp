@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -18,6 +19,7 @@
 #include "crmrules/model/time.hpp"
 #include "crmrules/rules/diagnostic.hpp"
 #include "crmrules/rules/formula.hpp"
+#include "rules/formula/compile.hpp"
 #include "rules/json_document.hpp"
 
 namespace crmrules::detail {
@@ -108,14 +110,17 @@ std::vector<std::string_view> record_kind_names();
 /// "an object", "a string", ... for messages.
 std::string describe_json_type(const nlohmann::json& j);
 
+/// A section's own checks of a compiled formula (a constant argument out of its range): the
+/// problems, as offsets into the formula's text.
+using formula_checker = std::function<std::vector<fx::formula_issue>(const formula&)>;
+
 /// Compiles the formula at `pointer` (a string, or an array of lines) against `env`. Errors,
 /// including a result type other than `want` (when given; `role` names the formula in the
-/// message: "the score"), are reported at their place in the file; null then.
-std::shared_ptr<const formula> compile_file_formula(load_context& ctx, const nlohmann::json& node,
-                                                    const std::string& pointer,
-                                                    const formula_env& env,
-                                                    const formula_limits& limits,
-                                                    std::optional<formula_type> want = {},
-                                                    std::string_view role = "the formula");
+/// message: "the score") and the issues `check` finds, are reported at their place in the
+/// file; null then.
+std::shared_ptr<const formula> compile_file_formula(
+    load_context& ctx, const nlohmann::json& node, const std::string& pointer,
+    const formula_env& env, const formula_limits& limits, std::optional<formula_type> want = {},
+    std::string_view role = "the formula", const formula_checker& check = {});
 
 }  // namespace crmrules::detail

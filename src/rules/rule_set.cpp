@@ -111,17 +111,23 @@ std::optional<formula_source> read_formula_text(detail::load_context& ctx,
   return std::nullopt;
 }
 
+/// Reports `issues` of the formula `src` at their place in the file.
+void report_issues(detail::load_context& ctx, const formula_source& src,
+                   const std::vector<detail::fx::formula_issue>& issues) {
+  for (const auto& issue : issues) {
+    const std::size_t at =
+        src.map.empty() ? 0 : src.map[std::min<std::size_t>(issue.offset, src.map.size() - 1)];
+    ctx.error_at(at, src.pointer, issue.message, issue.suggestion);
+  }
+}
+
 /// Compiles `src`; its errors are reported at their place in the file.
 std::shared_ptr<const formula> compile_source(detail::load_context& ctx, const formula_source& src,
                                               const formula_env& env,
                                               const formula_limits& limits) {
   std::vector<detail::fx::formula_issue> issues;
   auto compiled = detail::fx::compile_formula(src.text, env, limits, issues);
-  for (const auto& issue : issues) {
-    const std::size_t at =
-        src.map.empty() ? 0 : src.map[std::min<std::size_t>(issue.offset, src.map.size() - 1)];
-    ctx.error_at(at, src.pointer, issue.message, issue.suggestion);
-  }
+  report_issues(ctx, src, issues);
   return compiled;
 }
 
@@ -178,12 +184,10 @@ void load_formulas(detail::object_reader& section, const schema_set& schemas,
 
 namespace detail {
 
-std::shared_ptr<const formula> compile_file_formula(load_context& ctx, const nlohmann::json& node,
-                                                    const std::string& pointer,
-                                                    const formula_env& env,
-                                                    const formula_limits& limits,
-                                                    std::optional<formula_type> want,
-                                                    std::string_view role) {
+std::shared_ptr<const formula> compile_file_formula(
+    load_context& ctx, const nlohmann::json& node, const std::string& pointer,
+    const formula_env& env, const formula_limits& limits, std::optional<formula_type> want,
+    std::string_view role, const formula_checker& check) {
   auto src = read_formula_text(ctx, node, pointer);
   if (!src) return nullptr;
   auto f = compile_source(ctx, *src, env, limits);
@@ -191,6 +195,13 @@ std::shared_ptr<const formula> compile_file_formula(load_context& ctx, const nlo
     ctx.error(pointer, std::string(role) + " must be " + fx::describe_type(*want) +
                            ", but this formula gives " + fx::describe_type(f->type()));
     return nullptr;
+  }
+  if (f && check) {
+    const auto issues = check(*f);
+    if (!issues.empty()) {
+      report_issues(ctx, *src, issues);
+      return nullptr;
+    }
   }
   return f;
 }

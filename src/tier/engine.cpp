@@ -38,6 +38,19 @@ struct engine::state {
       tier_acts.push_back(t.when ? std::make_unique<activation>(*t.when) : nullptr);
     for (const auto& u : policy->upgrades)
       upgrade_acts.push_back(u.when ? std::make_unique<activation>(*u.when) : nullptr);
+    // The type names the conditions spell out are interned now, once, so that the functions
+    // find them by the constant's address instead of hashing the name at every call.
+    auto resolve = [this](const formula* f) {
+      if (f == nullptr) return;
+      for (const detail::event_call& c : detail::event_calls(*f)) {
+        const auto type = windows.intern(c.type);
+        if (type) sites.push_back({c.type.data(), c.type.size(), *type});
+      }
+    };
+    for (const auto& t : policy->tiers)
+      resolve(t.when.get());
+    for (const auto& u : policy->upgrades)
+      resolve(u.when.get());
   }
 
   std::shared_ptr<const tier_policy> policy;
@@ -46,6 +59,7 @@ struct engine::state {
   std::vector<customer_state> customers;  // by window slot
   std::vector<std::unique_ptr<activation>> tier_acts;
   std::vector<std::unique_ptr<activation>> upgrade_acts;
+  std::vector<detail::type_site> sites;  // the conditions' constant type names, interned
   std::vector<tier_change> changes;
   write_batch pending;  // tier_change decisions not yet committed
 
@@ -135,7 +149,7 @@ struct engine::state {
   apply_result evaluate(event_windows::slot slot, timestamp now, const event* cause) {
     apply_result out;
     customer_state& cs = customers[slot];
-    const detail::window_view view{&windows, slot};
+    const detail::window_view view{&windows, slot, sites};
     const detail::view_scope in_view(view);
     int next = -1;
     for (std::size_t i = 0; i < policy->tiers.size(); ++i) {
@@ -153,7 +167,7 @@ struct engine::state {
     }
     if (next != cs.tier) {
       tier_change ch;
-      ch.customer = cs.rec->id;
+      ch.customer = customer_id{windows.id_of(slot)};  // in the block at hand, not the record
       ch.from = tier_name(*policy, cs.tier);
       ch.to = tier_name(*policy, next);
       ch.at = now;

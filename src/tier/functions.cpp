@@ -1,9 +1,7 @@
 #include "tier/functions.hpp"
 
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -32,44 +30,24 @@ struct lookup {
   std::optional<event_windows::type_id> type;
 };
 
-/// The type ids of the type names formulas pass, remembered per thread in a small direct-mapped
-/// cache keyed by the name's address (a formula's constant keeps its address) and checked
-/// against a copy of the name and the windows' instance number, so a reused address can never
-/// give a wrong answer. Only hits are kept: a type not seen yet may be interned later.
-struct type_cache {
-  static constexpr std::size_t max_name = 30;
-  struct slot {
-    std::uint64_t windows = 0;  // instance number; 0: empty
-    event_windows::type_id type = 0;
-    std::uint8_t size = 0;
-    std::array<char, max_name> name{};
-  };
-  std::array<slot, 64> slots{};
-
-  std::optional<event_windows::type_id> find(const event_windows& w, std::string_view name) {
-    if (name.size() > max_name) return w.type_of(name);
-    const auto h = (reinterpret_cast<std::uintptr_t>(name.data()) >> 3) ^ name.size();
-    slot& s = slots[h % slots.size()];
-    if (s.windows == w.instance() && s.size == name.size() &&
-        std::memcmp(s.name.data(), name.data(), name.size()) == 0)
-      return s.type;
-    const auto t = w.type_of(name);
-    if (t) {
-      s.windows = w.instance();
-      s.type = *t;
-      s.size = static_cast<std::uint8_t>(name.size());
-      std::memcpy(s.name.data(), name.data(), name.size());
-    }
-    return t;
-  }
-};
-
 lookup find(const formula_value& type_arg) {
-  thread_local type_cache cache;
   lookup l;
   l.view = current_view();
-  if (l.view != nullptr) l.type = cache.find(*l.view->windows, type_arg.as_string());
+  if (l.view == nullptr) return l;
+  const std::string_view name = type_arg.as_string();
+  for (const detail::type_site& site : l.view->sites) {
+    if (site.name == name.data() && site.size == name.size()) {  // a constant of the policy
+      l.type = site.type;
+      return l;
+    }
+  }
+  l.type = l.view->windows->type_of(name);
   return l;
+}
+
+bool is_event_function(std::string_view name, bool& takes_window) {
+  takes_window = name == "COUNT_EVENTS" || name == "HAS_EVENT";
+  return takes_window || name == "LAST_EVENT_AT" || name == "DAYS_SINCE_LAST";
 }
 
 formula_value count_events(std::span<const formula_value> args, const eval_context& ctx,
@@ -127,6 +105,28 @@ function_def make(const char* name, std::vector<formula_type> params, formula_ty
 }
 
 }  // namespace
+
+std::vector<detail::event_call> detail::event_calls(const formula& f) {
+  std::vector<event_call> out;
+  for (const formula::host_call_site& site : f.host_calls()) {
+    bool takes_window = false;
+    if (!is_event_function(site.function, takes_window) || site.args.empty()) continue;
+    const auto& type = site.args[0];
+    if (!type || type->is_blank() || type->is_error() || type->type() != formula_type::string)
+      continue;
+    event_call c;
+    c.type = type->as_string();
+    c.offset = site.offset;
+    c.length = site.length;
+    if (takes_window && site.args.size() > 1) {
+      const auto& w = site.args[1];
+      if (w && !w->is_blank() && !w->is_error() && w->type() == formula_type::interval)
+        c.window = w->as_duration();
+    }
+    out.push_back(c);
+  }
+  return out;
+}
 
 std::optional<std::size_t> tier_policy::find(std::string_view name) const {
   for (std::size_t i = 0; i < tiers.size(); ++i) {

@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include "tier/functions.hpp"
 #include "util/suggest.hpp"
 
 namespace crmrules::detail {
@@ -112,6 +113,24 @@ std::shared_ptr<const tier::tier_policy> load_tier_policy(object_reader& section
   if (auto cap = section.integer("cap_per_type", false, 1, 1'000'000))
     p->cap_per_type = static_cast<std::uint32_t>(*cap);
   const formula_env env = tier::tier_env(schemas, options.functions);
+  // A constant window the windows cannot answer would make every evaluation #NUM!: refused here.
+  const formula_checker check_windows = [&p](const formula& f) {
+    std::vector<fx::formula_issue> issues;
+    for (const tier::detail::event_call& c : tier::detail::event_calls(f)) {
+      if (!c.window) continue;
+      if (*c.window <= duration::zero()) {
+        issues.push_back({c.offset, c.length, "the window must be longer than zero", ""});
+      } else if (*c.window > p->horizon) {
+        issues.push_back({c.offset, c.length,
+                          "the window " + format_duration(*c.window) +
+                              " is longer than the horizon (" + format_duration(p->horizon) +
+                              "): events older than it are not kept; raise the section's "
+                              "\"horizon\" or ask for a shorter window",
+                          ""});
+      }
+    }
+    return issues;
+  };
 
   std::set<std::string> names;
   auto read_list = [&](std::string_view key, bool required, auto&& each) {
@@ -133,7 +152,7 @@ std::shared_ptr<const tier::tier_policy> load_tier_policy(object_reader& section
       std::shared_ptr<const formula> when;
       if (const nlohmann::json* w = r.get("when", /*required=*/true)) {
         when = compile_file_formula(ctx, *w, r.child("when"), env, options.limits,
-                                    formula_type::boolean, "the condition");
+                                    formula_type::boolean, "the condition", check_windows);
       }
       r.string("description", false, true);
       each(r, std::move(name), std::move(when));

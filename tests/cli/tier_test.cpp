@@ -339,14 +339,28 @@ TEST_CASE("cli tier: a rules file without a tiers section is refused", "[cli][ti
 }
 
 TEST_CASE("cli tier: formula errors are grouped warnings, the condition not met", "[cli][tier]") {
-  const auto r = run({"tier", "--rules", "tier/rules-window-too-long.json", "--customers",
+  // B divides by the e-mail opens, and nobody opened one: #DIV/0! at run time.
+  const auto r = run({"tier", "--rules", "tier/rules-formula-error.json", "--customers",
                       "tier/customers.csv", "--events", "tier/events.csv"});
   REQUIRE(r.exit_code == 0);
-  CHECK_THAT(r.err, Contains("tier/rules-window-too-long.json: warning: B: #NUM! for 4 customers "
+  CHECK_THAT(r.err, Contains("tier/rules-formula-error.json: warning: B: #DIV/0! for 4 customers "
                              "(first 'K2', tier/customers.csv:3); the condition counts as not "
                              "met"));
   CHECK_THAT(r.err, Contains("4 customers with formula errors"));
   CHECK(tiers_of(lines_of(r.out)) == strings{"A=1", "B=0", "C=2", "none=2"});
+}
+
+TEST_CASE("cli tier: a window longer than the horizon is refused before any event is read",
+          "[cli][tier][check]") {
+  const auto checked = run({"check", "tier/rules-window-too-long.json"});
+  CHECK(checked.exit_code == 1);
+  CHECK_THAT(checked.err, Contains("tier/rules-window-too-long.json:20:17: error: the window 120d "
+                                   "is longer than the horizon (90d)"));
+  const auto r = run({"tier", "--rules", "tier/rules-window-too-long.json", "--customers",
+                      "tier/customers.csv", "--events", "tier/events.csv"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Contains("the window 120d is longer than the horizon (90d)"));
 }
 
 TEST_CASE("cli tier: usage errors exit 2", "[cli][tier]") {

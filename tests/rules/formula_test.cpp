@@ -2,7 +2,10 @@
 // the bytecode VM and on the reference tree evaluator (formula_fixture.hpp).
 #include <cmath>
 #include <limits>
+#include <span>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "rules/formula_fixture.hpp"
 
@@ -325,6 +328,59 @@ TEST_CASE("hosts register typed functions the checker knows and the VM calls", "
   clash.name = "OK_NAME";
   clash.impl = nullptr;
   CHECK(fx.env.add_function(clash).is_invalid_argument());
+}
+
+namespace {
+std::vector<std::string_view> weight_calls;  // what WEIGHT received, in call order
+formula_value weight(std::span<const formula_value> args, const eval_context&, const void*) {
+  weight_calls.push_back(args[0].as_string());
+  return formula_value::of_number(1);
+}
+}  // namespace
+
+TEST_CASE("host_calls lists each call with its constant arguments, the pointers it will receive",
+          "[formula]") {
+  using namespace std::chrono_literals;
+  fixture fx;
+  function_def w;
+  w.name = "WEIGHT";
+  w.params = {formula_type::string, formula_type::interval};
+  w.returns = formula_type::number;
+  w.impl = &weight;
+  w.pure = false;  // called at evaluation even with constant arguments
+  REQUIRE(fx.env.add_function(w).ok());
+  const auto f = fx.compile(
+      R"(WEIGHT("site_visit", 30d) + weight(LOWER("ABC"), 1h * 2) + IF(区域 = "x", WEIGHT(区域, 1h), 0))");
+  const auto calls = f->host_calls();
+  REQUIRE(calls.size() == 3);
+  CHECK(calls[0].function == "WEIGHT");
+  CHECK(f->text().substr(calls[0].offset, calls[0].length) == R"(WEIGHT("site_visit", 30d))");
+  REQUIRE(calls[0].args.size() == 2);
+  REQUIRE(calls[0].args[0]);
+  CHECK(calls[0].args[0]->as_string() == "site_visit");
+  CHECK(calls[0].args[1]->as_duration() == 30 * 24h);
+  // Constant parts are folded before the call is listed.
+  CHECK(f->text().substr(calls[1].offset, calls[1].length) == R"(weight(LOWER("ABC"), 1h * 2))");
+  CHECK(calls[1].args[0]->as_string() == "abc");
+  CHECK(calls[1].args[1]->as_duration() == 2h);
+  // A field is not a constant.
+  CHECK_FALSE(calls[2].args[0]);
+  REQUIRE(calls[2].args[1]);
+  CHECK(calls[2].args[1]->as_duration() == 1h);
+
+  lead l;
+  l.id = lead_id{"L1"};
+  l.region = "x";
+  activation act(*f);
+  REQUIRE(act.bind(fx.lead_scope, l).ok());
+  weight_calls.clear();
+  CHECK(f->evaluate(act).as_number() == 3);
+  REQUIRE(weight_calls.size() == 3);
+  // The very storage host_calls showed: hosts can resolve a constant once and key it by address.
+  CHECK(weight_calls[0].data() == calls[0].args[0]->as_string().data());
+  CHECK(weight_calls[1].data() == calls[1].args[0]->as_string().data());
+  CHECK(weight_calls[2] == "x");
+  CHECK(fx.compile("1 + 2")->host_calls().empty());
 }
 
 TEST_CASE("partial evaluation computes the lead-only part once and reuses it per rep",

@@ -116,6 +116,24 @@ TEST_CASE("mistakes in the tiers section are reported at their place", "[tier]")
       Catch::Contains("between 1d and 3650d"));
 }
 
+TEST_CASE("a constant window longer than the horizon is refused when the rules load", "[tier]") {
+  // It could only ever give #NUM!: the loader says so at the call, with the way out.
+  const auto r = rule_set::load_string(R"js({"tiers": {"horizon": "30d", "levels": [
+      {"name": "X", "when": "HAS_EVENT(\"call\", 7d) OR COUNT_EVENTS(\"call\", 30d * 2) >= 1"},
+      {"name": "Y", "when": "HAS_EVENT(\"call\", 0d)"}]}})js",
+                                       "long.json");
+  REQUIRE_FALSE(r);
+  const std::string text = r.error().to_string();
+  CHECK_THAT(text, Catch::Contains("long.json:2:57: error: the window 60d is longer than the "
+                                   "horizon (30d)"));
+  CHECK_THAT(text, Catch::Contains("raise the section's \"horizon\" or ask for a shorter window"));
+  CHECK_THAT(text, !Catch::Contains("did you mean"));
+  CHECK_THAT(text, Catch::Contains("long.json:3:30: error: the window must be longer than zero"));
+  // Within the horizon (the horizon itself included) is fine.
+  CHECK(rule_set::load_string(R"js({"tiers": {"horizon": "30d", "levels": [
+      {"name": "X", "when": "COUNT_EVENTS(\"call\", 30d) >= 1"}]}})js"));
+}
+
 TEST_CASE("events move a customer up the tiers, first match wins, entry actions fire once",
           "[tier]") {
   const auto rules = load_rules();
@@ -302,7 +320,7 @@ TEST_CASE("the daily must-do check lists the touches not yet done today", "[tier
 
 TEST_CASE("bad events, unknown customers and formula errors are reported", "[tier]") {
   auto rules = rule_set::load_string(R"js({"tiers": {"horizon": "30d", "levels": [
-      {"name": "X", "when": "COUNT_EVENTS(\"call\", 60d) >= 1"},
+      {"name": "X", "when": "COUNT_EVENTS(\"call\", 7d) / COUNT_EVENTS(\"email_open\", 7d) >= 1"},
       {"name": "Y", "when": "HAS_EVENT(\"call\", 7d)"}]}})js");
   REQUIRE(rules);
   tier::engine tiers((*rules)->tier_policy());
@@ -320,9 +338,9 @@ TEST_CASE("bad events, unknown customers and formula errors are reported", "[tie
   CHECK(tiers.apply(no_type, t0).error().code() == status_code::invalid_argument);
   const auto r = tiers.apply(make_event("E4", "C1", "call", t0), t0);
   REQUIRE(r);
-  CHECK(r->tier == "Y");  // X's window is past the horizon: #NUM!, counted as not met
+  CHECK(r->tier == "Y");  // X divides by no e-mail opens: #DIV/0!, counted as not met
   REQUIRE(r->errors.size() == 1);
-  CHECK_THAT(r->errors[0], Catch::Contains("X") && Catch::Contains("#NUM!"));
+  CHECK_THAT(r->errors[0], Catch::Contains("X") && Catch::Contains("#DIV/0!"));
   CHECK(tiers.count(customer_id{"C1"}, "call", 7 * 24h, t0).value() == 1);
   CHECK(tiers.count(customer_id{"C1"}, "call", 60 * 24h, t0).error().code() ==
         status_code::invalid_argument);
@@ -456,4 +474,35 @@ TEST_CASE("a batch gives the results, actions, logged changes and windows of one
             one.engine->count(id, type, 30 * 24h, end).value());
   }
   CHECK(batched.engine->apply_batch({}, end).empty());
+}
+
+TEST_CASE("a window or type computed at evaluation is checked and looked up at run time",
+          "[tier]") {
+  // The loader checks constant windows; a policy built in C++ (or a window computed from a
+  // field) reaches the engine unchecked, and the function answers #NUM! for it. A type name
+  // read from a field is looked up by its text, as constant names are by their place.
+  const formula_env env = tier::tier_env(schema_set{});
+  auto policy = std::make_shared<tier::tier_policy>();
+  policy->horizon = 30 * 24h;
+  auto compile = [&](const char* text) {
+    auto f = formula::compile(text, env);
+    if (!f) FAIL(f.error().to_string());
+    return *f;
+  };
+  policy->tiers.push_back({"X", compile(R"(COUNT_EVENTS("call", 60d) >= 1)"), {}, {}});
+  policy->tiers.push_back({"Y", compile(R"(COUNT_EVENTS(customer.industry, 7d) >= 2)"), {}, {}});
+  policy->tiers.push_back({"Z", compile(R"(HAS_EVENT("call", 7d))"), {}, {}});
+  tier::engine tiers(policy);
+  customer c = make_customer("C1", "R7");
+  c.industry = "call";
+  REQUIRE(tiers.add_customer(c).ok());
+  auto r = tiers.apply(make_event("E1", "C1", "call", t0), t0);
+  REQUIRE(r);
+  CHECK(r->tier == "Z");
+  REQUIRE(r->errors.size() == 1);
+  CHECK_THAT(r->errors[0], Catch::Contains("X") && Catch::Contains("#NUM!"));
+  r = tiers.apply(make_event("E2", "C1", "call", t0 + 1h), t0 + 1h);
+  REQUIRE(r);
+  CHECK(r->tier == "Y");  // two calls, the type named by the customer's field
+  CHECK(r->changed);
 }

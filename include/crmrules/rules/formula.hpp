@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -473,6 +474,25 @@ class formula {
 
   /// Sub-expressions, after folding (for tests and tuning).
   [[nodiscard]] std::size_t node_count() const noexcept;
+
+  /// A call of a host function as compiled (after constant folding): which function, where in
+  /// text(), and which of its arguments are constants.
+  struct host_call_site {
+    std::string_view function;  ///< the name it was registered with
+    std::uint32_t offset = 0;   ///< the call's source span in text()
+    std::uint32_t length = 0;
+    /// Per argument: its value when it is a constant (folded: `LOWER("X")` is one), nullopt
+    /// when it is computed at each evaluation. A text constant views the formula's own storage,
+    /// and its `as_string().data()` is the very pointer the function receives for that
+    /// argument at every evaluation, for the life of the formula: hosts may key what they
+    /// resolve once per call site (a name to an id) by it.
+    std::vector<std::optional<formula_value>> args;
+  };
+  /// Every host-function call the formula can make, in evaluation order (postfix; calls in
+  /// branches not taken included). For hosts that check constant arguments when rules load (a
+  /// window longer than they keep) or resolve them once. The views are valid while the formula
+  /// lives.
+  [[nodiscard]] std::vector<host_call_site> host_calls() const;
 
  private:
   friend class activation;

@@ -647,6 +647,25 @@ std::size_t formula::node_count() const noexcept {
   return p_->nodes.size();
 }
 
+std::vector<formula::host_call_site> formula::host_calls() const {
+  std::vector<host_call_site> out;
+  for (const detail::fx::node& n : p_->nodes) {  // compacted in post-order: evaluation order
+    if (n.code != detail::fx::op::host_call) continue;
+    host_call_site site;
+    site.function = p_->functions[n.a].name;
+    site.offset = n.offset;
+    site.length = n.length;
+    for (std::uint32_t k = 0; k < n.count; ++k) {
+      const detail::fx::node& arg = p_->nodes[p_->kids[n.first + k]];
+      site.args.push_back(arg.code == detail::fx::op::constant
+                              ? std::optional<formula_value>(p_->constants[arg.a])
+                              : std::nullopt);
+    }
+    out.push_back(std::move(site));
+  }
+  return out;
+}
+
 namespace {
 
 /// The general machine, on the arena as it stands (the caller resets it, or not).

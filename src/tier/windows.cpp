@@ -1,7 +1,6 @@
 #include "crmrules/tier/windows.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <limits>
 #include <new>
 
@@ -27,11 +26,6 @@ std::int64_t window_start(std::uint32_t now_s, duration window, std::uint32_t ho
   const std::int64_t w = std::min<std::int64_t>(
       std::chrono::duration_cast<std::chrono::seconds>(window).count(), horizon_s);
   return static_cast<std::int64_t>(now_s) - w + 1;
-}
-
-std::uint64_t next_instance() {
-  static std::atomic<std::uint64_t> n{0};
-  return ++n;
 }
 
 }  // namespace
@@ -102,7 +96,6 @@ void event_windows::entry_buffer::shrink_to_fit() {
 
 event_windows::event_windows(window_options o)
     : opts_(o),
-      instance_(next_instance()),
       horizon_s_(static_cast<std::uint32_t>(std::clamp<std::int64_t>(
           std::chrono::duration_cast<std::chrono::seconds>(o.horizon).count(), 1,
           std::numeric_limits<std::uint32_t>::max()))) {
@@ -111,7 +104,6 @@ event_windows::event_windows(window_options o)
 
 event_windows::event_windows(event_windows&& other) noexcept
     : opts_(other.opts_),
-      instance_(other.instance_),
       horizon_s_(other.horizon_s_),
       table_(std::move(other.table_)),
       data_(std::move(other.data_)),
@@ -119,7 +111,6 @@ event_windows::event_windows(event_windows&& other) noexcept
       types_(std::move(other.types_)),
       type_ids_(std::move(other.type_ids_)),
       events_(other.events_) {
-  other.instance_ = next_instance();
   other.table_.clear();
   other.data_.clear();
   other.aged_.clear();

@@ -39,8 +39,7 @@ class event_windows {
   static constexpr std::size_t max_types = 65535;
 
   explicit event_windows(window_options o = {});
-  /// Not copyable (a copy would share the instance number caches rely on); a moved-from object
-  /// is empty and gets a new instance number.
+  /// Movable, not copyable; a moved-from object is empty.
   event_windows(const event_windows&) = delete;
   event_windows& operator=(const event_windows&) = delete;
   event_windows(event_windows&& other) noexcept;
@@ -108,8 +107,6 @@ class event_windows {
   [[nodiscard]] std::size_t customers() const noexcept { return data_.size(); }
   [[nodiscard]] std::size_t events() const noexcept { return events_; }
   [[nodiscard]] const window_options& options() const noexcept { return opts_; }
-  /// A number no other event_windows of this process has (for caches keyed by it).
-  [[nodiscard]] std::uint64_t instance() const noexcept { return instance_; }
   /// Heap bytes held for events beyond the ten each customer keeps in place (its 128-byte block)
   /// and for the last times of aged-out types, for sizing.
   [[nodiscard]] std::size_t event_bytes() const noexcept;
@@ -201,7 +198,6 @@ class event_windows {
   void grow();
 
   window_options opts_;
-  std::uint64_t instance_;
   std::uint32_t horizon_s_;
   // Customer ids to slots: open addressing, each entry (hash's top 32 bits << 32) | (slot + 1),
   // 0 when empty; at most half full. One probe usually touches one cache line of the table and

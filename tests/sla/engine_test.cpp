@@ -213,6 +213,19 @@ TEST_CASE("stopping a deadline when the first touch is recorded silences its lad
         timer_state::cancelled);
 }
 
+TEST_CASE("stopping a deadline whose ladder already ran out answers not_found and fires nothing",
+          "[sla][engine]") {
+  fixture f;
+  f.clk.set(at("2026-11-23T09:00:00+08:00"));  // Monday
+  sla::engine sla(f.rules->sla_policies(), f.store, f.clk, &f.sent);
+  REQUIRE(sla.start(first_touch("L1", f.clk.now())));
+  f.clk.set(at("2026-11-23T15:00:00+08:00"));  // past the reclaim at 14:30
+  CHECK(sla.advance().fired == 3);
+  CHECK(sla.stop("first_touch", lead_ref("L1")).code() == status_code::not_found);
+  CHECK(sla.advance().fired == 0);
+  CHECK(steps_of(f.sent) == std::vector<std::string>{"L1:warn", "L1:breach", "L1:reassign"});
+}
+
 TEST_CASE("a paused deadline keeps its business time left and counts again from resume",
           "[sla][engine]") {
   fixture f;
@@ -480,6 +493,10 @@ TEST_CASE("concurrent starts, stops and advances fire every step of every deadli
       CHECK(r.errors.empty());
     }
   });
+  // A worker descheduled between its start and its stop (a loaded CI machine) can see the
+  // clock run past the whole ladder meanwhile; the stop then finds the deadline completed and
+  // answers not_found, which is right as long as every step of it fired exactly once.
+  std::vector<std::vector<char>> stop_missed(threads, std::vector<char>(per_thread, 0));
   std::vector<std::thread> workers;
   for (int w = 0; w < threads; ++w) {
     workers.emplace_back([&, w] {
@@ -487,7 +504,12 @@ TEST_CASE("concurrent starts, stops and advances fire every step of every deadli
         const std::string id = "L" + std::to_string(w) + "-" + std::to_string(i);
         auto t = sla.start(first_touch(id.c_str(), f.clk.now()));
         CHECK(t);
-        if (i % 4 == 0) CHECK(sla.stop("first_touch", lead_ref(id.c_str())).ok());
+        if (i % 4 != 0) continue;
+        const status st = sla.stop("first_touch", lead_ref(id.c_str()));
+        INFO(id << ": " << st.to_string());
+        CHECK((st.ok() || st.is_not_found()));
+        stop_missed[static_cast<std::size_t>(w)][static_cast<std::size_t>(i)] =
+            st.is_not_found() ? 1 : 0;
       }
     });
   }
@@ -506,7 +528,8 @@ TEST_CASE("concurrent starts, stops and advances fire every step of every deadli
   std::size_t expected = 0;
   for (int w = 0; w < threads; ++w) {
     for (int i = 0; i < per_thread; ++i) {
-      if (i % 4 == 0) continue;
+      if (i % 4 == 0 && !stop_missed[static_cast<std::size_t>(w)][static_cast<std::size_t>(i)])
+        continue;
       ++expected;
       const std::string key = "first_touch/lead/L" + std::to_string(w) + "-" + std::to_string(i);
       for (int s = 0; s < 3; ++s) {

@@ -14,13 +14,23 @@ namespace crmrules::tier {
 
 namespace {
 
-// Dense: what every event touches (the tier and the upgrades' last results) in 16 bytes; the
-// customer record, read by conditions that use its fields and by actions, lives apart.
-struct customer_state {
-  std::unique_ptr<customer> rec;
-  int tier = -1;               // index into the policy's tiers; -1: none
-  std::uint64_t upgrades = 0;  // bit i: upgrade i's condition held at the last re-tier
+// What every event touches besides the events, the customer's tier and its upgrades' last
+// results, lives in the customer's block of the windows (event_windows::user_words), so that
+// an event reads no memory of the engine's own; the customer record, read by conditions that
+// use its fields and by actions, lives apart.
+struct tier_state {
+  std::uint64_t* words;
+  /// Index into the policy's tiers; -1: none.
+  [[nodiscard]] int tier() const noexcept { return static_cast<int>(words[0]) - 1; }
+  void set_tier(int t) noexcept { words[0] = static_cast<std::uint64_t>(t + 1); }
+  /// Bit i: upgrade i's condition held at the last re-tier.
+  [[nodiscard]] std::uint64_t upgrades() const noexcept { return words[1]; }
+  void set_upgrades(std::uint64_t bits) noexcept { words[1] = bits; }
 };
+
+int tier_index(const event_windows& w, event_windows::slot s) noexcept {
+  return static_cast<int>(w.user_words(s)[0]) - 1;
+}
 
 const std::string& tier_name(const tier_policy& p, int i) {
   static const std::string none;
@@ -56,7 +66,7 @@ struct engine::state {
   std::shared_ptr<const tier_policy> policy;
   engine_options opts;
   event_windows windows;
-  std::vector<customer_state> customers;  // by window slot
+  std::vector<std::unique_ptr<customer>> records;  // by window slot
   std::vector<std::unique_ptr<activation>> tier_acts;
   std::vector<std::unique_ptr<activation>> upgrade_acts;
   std::vector<detail::type_site> sites;  // the conditions' constant type names, interned
@@ -148,27 +158,28 @@ struct engine::state {
 
   apply_result evaluate(event_windows::slot slot, timestamp now, const event* cause) {
     apply_result out;
-    customer_state& cs = customers[slot];
+    const customer& rec = *records[slot];
+    tier_state cs{windows.user_words(slot)};
     const detail::window_view view{&windows, slot, sites};
     const detail::view_scope in_view(view);
     int next = -1;
     for (std::size_t i = 0; i < policy->tiers.size(); ++i) {
-      if (holds(policy->tiers[i].when.get(), tier_acts[i].get(), *cs.rec, now,
-                policy->tiers[i].name, out.errors)) {
+      if (holds(policy->tiers[i].when.get(), tier_acts[i].get(), rec, now, policy->tiers[i].name,
+                out.errors)) {
         next = static_cast<int>(i);
         break;
       }
     }
     std::uint64_t held = 0;
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
-      if (holds(policy->upgrades[i].when.get(), upgrade_acts[i].get(), *cs.rec, now,
+      if (holds(policy->upgrades[i].when.get(), upgrade_acts[i].get(), rec, now,
                 policy->upgrades[i].name, out.errors))
         held |= std::uint64_t{1} << i;
     }
-    if (next != cs.tier) {
+    if (next != cs.tier()) {
       tier_change ch;
       ch.customer = customer_id{windows.id_of(slot)};  // in the block at hand, not the record
-      ch.from = tier_name(*policy, cs.tier);
+      ch.from = tier_name(*policy, cs.tier());
       ch.to = tier_name(*policy, next);
       ch.at = now;
       if (cause != nullptr) {
@@ -177,24 +188,24 @@ struct engine::state {
       }
       for (const auto& [type, n] : windows.counts(slot, policy->horizon, now))
         ch.counts.emplace_back(windows.type_name(type), n);
-      record_change(ch, *cs.rec, out);
-      cs.tier = next;
-      cs.rec->tier = ch.to;
+      record_change(ch, rec, out);
+      cs.set_tier(next);
+      records[slot]->tier = ch.to;
       out.changed = true;
       if (next >= 0) {
         const tier_def& t = policy->tiers[static_cast<std::size_t>(next)];
-        fire(t.actions, t.name, false, *cs.rec, now, out);
+        fire(t.actions, t.name, false, rec, now, out);
       }
       if (opts.keep_changes) changes.push_back(ch);
       out.change = std::move(ch);
     }
-    const std::uint64_t rising = held & ~cs.upgrades;
+    const std::uint64_t rising = held & ~cs.upgrades();
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
       if ((rising >> i) & 1u)
-        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, *cs.rec, now, out);
+        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, rec, now, out);
     }
-    cs.upgrades = held;
-    out.tier = tier_name(*policy, cs.tier);
+    cs.set_upgrades(held);
+    out.tier = tier_name(*policy, cs.tier());
     return out;
   }
 
@@ -292,10 +303,9 @@ status engine::add_customer(const customer& c) {
     tier = static_cast<int>(*t);
   }
   const auto slot = s_->windows.slot_of(c.id.str());
-  if (slot >= s_->customers.size()) s_->customers.resize(slot + 1);
-  customer_state& cs = s_->customers[slot];
-  cs.rec = std::make_unique<customer>(c);
-  cs.tier = tier;
+  if (slot >= s_->records.size()) s_->records.resize(slot + 1);
+  s_->records[slot] = std::make_unique<customer>(c);
+  tier_state{s_->windows.user_words(slot)}.set_tier(tier);
   return {};
 }
 
@@ -306,9 +316,9 @@ result<apply_result> engine::apply(const event& e, timestamp now) {
 std::vector<result<apply_result>> engine::apply_batch(std::span<const event> events,
                                                       timestamp now) {
   // A pipeline over the events: the id index line of event k + 2d is requested, then the
-  // customer block and tier state of event k + d, then the heap events of event k + d/2, while
-  // event k is applied; d = 8 keeps ~16 fetches in flight, which this takes to hide a DRAM miss
-  // behind the computing of the events before it.
+  // customer block (with its tier state) and record pointer of event k + d, then the heap events of
+  // event k + d/2, while event k is applied; d = 8 keeps ~16 fetches in flight, which this takes to
+  // hide a DRAM miss behind the computing of the events before it.
   constexpr std::size_t d = 8, ring = 32;
   static_assert(ring > 2 * d);
   std::array<std::uint64_t, ring> hashes{};
@@ -328,7 +338,7 @@ std::vector<result<apply_result>> engine::apply_batch(std::span<const event> eve
     if (k >= d && k - d < n) {
       const std::size_t j = k - d;
       guesses[j % ring] = has_id(j) ? w.prefetch_customer(hashes[j % ring]) : std::nullopt;
-      if (const auto g = guesses[j % ring]) __builtin_prefetch(&s_->customers[*g]);
+      if (const auto g = guesses[j % ring]) __builtin_prefetch(&s_->records[*g]);
     }
     if (k >= d + d / 2 && k - d - d / 2 < n) {
       const std::size_t j = k - d - d / 2;
@@ -358,15 +368,15 @@ result<apply_result> engine::retier(const customer_id& id, timestamp now) {
 
 sweep_report engine::sweep(timestamp now) {
   sweep_report rep;
-  for (event_windows::slot s = 0; s < s_->customers.size(); ++s) {
-    if (!s_->customers[s].rec) continue;
+  for (event_windows::slot s = 0; s < s_->records.size(); ++s) {
+    if (!s_->records[s]) continue;
     s_->windows.prune(s, now);
     apply_result r = s_->evaluate(s, now, nullptr);
     ++rep.customers;
     rep.changed += r.changed ? 1 : 0;
     rep.actions += r.actions.size();
     for (auto& e : r.errors)
-      rep.errors.push_back(s_->customers[s].rec->id.str() + ": " + std::move(e));
+      rep.errors.push_back(s_->records[s]->id.str() + ": " + std::move(e));
     if (s_->pending.size() >= 1000) s_->flush(rep.errors);
   }
   s_->flush(rep.errors);
@@ -393,7 +403,7 @@ status engine::rebuild(const event_store& events) {
 result<std::string> engine::tier_of(const customer_id& id) const {
   const auto slot = s_->windows.find(id.str());
   if (!slot) return status::not_found("customer " + id.str() + " was never added");
-  return tier_name(*s_->policy, s_->customers[*slot].tier);
+  return tier_name(*s_->policy, tier_index(s_->windows, *slot));
 }
 
 result<std::int64_t> engine::count(const customer_id& id, std::string_view type, duration window,
@@ -410,14 +420,15 @@ result<std::int64_t> engine::count(const customer_id& id, std::string_view type,
 std::vector<must_do_gap> engine::must_do(const rep_id& owner, timestamp day_start,
                                          timestamp day_end) const {
   std::vector<must_do_gap> out;
-  for (event_windows::slot s = 0; s < s_->customers.size(); ++s) {
-    const customer_state& cs = s_->customers[s];
-    if (cs.tier < 0 || !cs.rec || !cs.rec->owner || *cs.rec->owner != owner) continue;
-    const tier_def& t = s_->policy->tiers[static_cast<std::size_t>(cs.tier)];
+  for (event_windows::slot s = 0; s < s_->records.size(); ++s) {
+    const customer* rec = s_->records[s].get();
+    const int tier = tier_index(s_->windows, s);
+    if (tier < 0 || rec == nullptr || !rec->owner || *rec->owner != owner) continue;
+    const tier_def& t = s_->policy->tiers[static_cast<std::size_t>(tier)];
     for (const daily_requirement& req : t.daily) {
       const auto type = s_->windows.type_of(req.event);
       const std::int64_t done = type ? s_->windows.count_between(s, *type, day_start, day_end) : 0;
-      if (done < req.min) out.push_back({cs.rec->id, t.name, req.event, req.min, done});
+      if (done < req.min) out.push_back({rec->id, t.name, req.event, req.min, done});
     }
   }
   std::stable_sort(out.begin(), out.end(), [](const must_do_gap& a, const must_do_gap& b) {

@@ -40,6 +40,7 @@ void event_windows::entry_buffer::release() noexcept {
 
 void event_windows::entry_buffer::take(entry_buffer& o) noexcept {
   size_ = o.size_;
+  aged = o.aged;
   if (o.data_ == o.inline_) {
     data_ = inline_;
     cap_ = inline_capacity;
@@ -51,6 +52,7 @@ void event_windows::entry_buffer::take(entry_buffer& o) noexcept {
   o.data_ = o.inline_;
   o.size_ = 0;
   o.cap_ = inline_capacity;
+  o.aged = 0;
 }
 
 void event_windows::entry_buffer::insert(const entry* pos, entry e) {
@@ -107,13 +109,11 @@ event_windows::event_windows(event_windows&& other) noexcept
       horizon_s_(other.horizon_s_),
       table_(std::move(other.table_)),
       data_(std::move(other.data_)),
-      aged_(std::move(other.aged_)),
       types_(std::move(other.types_)),
       type_ids_(std::move(other.type_ids_)),
       events_(other.events_) {
   other.table_.clear();
   other.data_.clear();
-  other.aged_.clear();
   other.types_.clear();
   other.type_ids_.clear();
   other.events_ = 0;
@@ -166,7 +166,6 @@ event_windows::slot event_windows::slot_of(std::string_view id) {
   if (const auto found = lookup(id, h)) return *found;
   const auto s = static_cast<slot>(data_.size());
   data_.emplace_back().id = std::string(id);
-  aged_.emplace_back();
   if (2 * data_.size() > table_.size()) {
     grow();  // rehashes every id, the new one included
   } else {
@@ -202,18 +201,19 @@ std::optional<event_windows::slot> event_windows::prefetch_customer(
     const char* block = reinterpret_cast<const char*>(&data_[*s]);
     __builtin_prefetch(block);
     __builtin_prefetch(block + 64);
+    __builtin_prefetch(block + 128);
+    __builtin_prefetch(block + 192);
   }
   return s;
 }
 
 void event_windows::prefetch_events(slot s) const noexcept {
-  const entry_buffer& recent = data_[s].recent;
-  if (recent.on_heap() && !recent.empty()) {
+  const entry_buffer& all = data_[s].entries;
+  if (all.on_heap() && !all.empty()) {
     // Counting reads from the newest end; the oldest are read when they age out.
-    __builtin_prefetch(&recent.back());
-    __builtin_prefetch(&recent.front());
+    __builtin_prefetch(all.end() - 1);
+    __builtin_prefetch(all.begin());
   }
-  __builtin_prefetch(&aged_[s]);  // its header only: its entries are touched rarely
 }
 
 std::optional<event_windows::type_id> event_windows::intern(std::string_view name) {
@@ -234,57 +234,81 @@ std::optional<event_windows::type_id> event_windows::type_of(std::string_view na
 void event_windows::add(slot s, type_id type, timestamp at) {
   customer_events& c = data_[s];
   const std::uint32_t sec = to_seconds(at);
-  // Most events arrive in time order: append; a late one is inserted in place.
-  if (c.recent.empty() || c.recent.back().at <= sec) {
-    c.recent.push_back({sec, type});
+  // Most events arrive in time order: append; a late one is inserted in place among the recent.
+  entry_buffer& all = c.entries;
+  if (all.size() == all.aged || (all.end() - 1)->at <= sec) {
+    all.insert(all.end(), {sec, type});
   } else {
-    const auto pos = std::upper_bound(c.recent.begin(), c.recent.end(), sec,
+    const auto pos = std::upper_bound(c.recent_begin(), all.end(), sec,
                                       [](std::uint32_t v, const entry& e) { return v < e.at; });
-    c.recent.insert(pos, {sec, type});
+    all.insert(pos, {sec, type});
   }
   ++events_;
-  trim(s, c.recent.back().at, type);
+  trim(s, (all.end() - 1)->at, type);
 }
 
 void event_windows::forget(slot s, std::size_t n) {
-  customer_events& c = data_[s];
-  std::vector<last_seen>& aged = aged_[s];
-  for (std::size_t i = 0; i < n; ++i) {
-    const entry& e = c.recent[i];
-    // A newer event of the type stays recent: last() finds that one, and it is remembered here
-    // when it ages out in turn (this keeps aged_, apart in memory, out of most events' way).
-    if (std::any_of(c.recent.begin() + n, c.recent.end(),
-                    [&](const entry& r) { return r.type == e.type; }))
-      continue;
-    auto it = std::find_if(aged.begin(), aged.end(),
-                           [&](const last_seen& l) { return l.type == e.type; });
-    if (it == aged.end()) {
-      aged.push_back({e.type, e.at});
-    } else if (it->at < e.at) {
-      it->at = e.at;
+  if (n == 0) return;
+  entry_buffer& all = data_[s].entries;
+  entry* const base = all.begin();
+  const std::size_t a = all.aged, stays = a + n, size = all.size();
+  const auto recent_has = [&](type_id t) {
+    return std::any_of(base + stays, base + size, [t](const entry& r) { return r.type == t; });
+  };
+  // The forgotten events, oldest first, become aged entries in place ([a, a + k)): one per type
+  // with no event left recent (a newer one stays recent: last() finds that one, and it is
+  // remembered when it ages out in turn), the latest of them.
+  std::size_t k = 0;
+  for (std::size_t i = a; i < stays; ++i) {
+    const entry e = base[i];
+    if (recent_has(e.type)) continue;
+    const auto tagged = static_cast<type_id>(e.type | aged_tag);
+    entry* same =
+        std::find_if(base + a, base + a + k, [tagged](const entry& x) { return x.type == tagged; });
+    if (same != base + a + k) {
+      same->at = e.at;  // ascending: this one is later
+    } else {
+      base[a + k++] = {e.at, tagged};
     }
   }
-  c.recent.erase(c.recent.begin(), c.recent.begin() + n);
+  // The older aged entries of those types go (a late event forgotten as soon as it came may be
+  // older still: the later time stays); the rest move up to the new ones.
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < a; ++i) {
+    const entry old = base[i];
+    entry* same =
+        std::find_if(base + a, base + a + k, [&old](const entry& x) { return x.type == old.type; });
+    if (same == base + a + k) {
+      base[kept++] = old;
+    } else {
+      same->at = std::max(same->at, old.at);
+    }
+  }
+  std::copy(base + a, base + a + k, base + kept);
+  all.erase(base + kept + k, base + stays);
+  all.aged = static_cast<std::uint32_t>(kept + k);
   events_ -= n;
 }
 
 void event_windows::trim(slot s, std::uint32_t newest, type_id type) {
   customer_events& c = data_[s];
+  entry_buffer& all = c.entries;
   // Older than the horizon before the newest event: no window can reach them any more.
-  if (newest >= horizon_s_ && !c.recent.empty() && c.recent.front().at <= newest - horizon_s_) {
-    const auto keep = std::upper_bound(c.recent.begin(), c.recent.end(), newest - horizon_s_,
+  if (newest >= horizon_s_ && all.size() > all.aged &&
+      c.recent_begin()->at <= newest - horizon_s_) {
+    const auto keep = std::upper_bound(c.recent_begin(), all.end(), newest - horizon_s_,
                                        [](std::uint32_t v, const entry& e) { return v < e.at; });
-    forget(s, static_cast<std::size_t>(keep - c.recent.begin()));
+    forget(s, static_cast<std::size_t>(keep - c.recent_begin()));
   }
-  if (c.recent.size() <= opts_.cap_per_type) return;
+  if (all.size() - all.aged <= opts_.cap_per_type) return;
   std::size_t same = 0;
-  for (const entry& e : c.recent)
-    same += e.type == type ? 1 : 0;
+  for (const entry* e = c.recent_begin(); e != all.end(); ++e)
+    same += e->type == type ? 1 : 0;
   if (same <= opts_.cap_per_type) return;
-  const auto oldest = std::find_if(c.recent.begin(), c.recent.end(),
-                                   [type](const entry& e) { return e.type == type; });
-  // Remember its time (the type stays in recent, so last() does not need it) and drop it.
-  c.recent.erase(oldest);
+  const entry* oldest =
+      std::find_if(c.recent_begin(), all.end(), [type](const entry& e) { return e.type == type; });
+  // The type stays recent, so last() does not need its time: drop it.
+  all.erase(oldest, oldest + 1);
   --events_;
 }
 
@@ -293,7 +317,8 @@ std::int64_t event_windows::count(slot s, type_id type, duration window, timesta
   const std::uint32_t now_s = to_seconds(now);
   const std::int64_t from = window_start(now_s, window, horizon_s_);
   std::int64_t n = 0;
-  for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
+  for (const entry* it = c.entries.end(); it != c.recent_begin();) {
+    --it;
     if (it->at > now_s) continue;  // after `now` (a replay, a clock behind the events)
     if (static_cast<std::int64_t>(it->at) < from) break;
     n += it->type == type ? 1 : 0;
@@ -305,10 +330,10 @@ std::int64_t event_windows::count_between(slot s, type_id type, timestamp from,
                                           timestamp to) const {
   const customer_events& c = data_[s];
   const std::uint32_t a = to_seconds(from), b = to_seconds(to);
-  auto it = std::lower_bound(c.recent.begin(), c.recent.end(), a,
-                             [](const entry& e, std::uint32_t v) { return e.at < v; });
+  const entry* it = std::lower_bound(c.recent_begin(), c.entries.end(), a,
+                                     [](const entry& e, std::uint32_t v) { return e.at < v; });
   std::int64_t n = 0;
-  for (; it != c.recent.end() && it->at < b; ++it)
+  for (; it != c.entries.end() && it->at < b; ++it)
     n += it->type == type ? 1 : 0;
   return n;
 }
@@ -316,12 +341,15 @@ std::int64_t event_windows::count_between(slot s, type_id type, timestamp from,
 std::optional<timestamp> event_windows::last(slot s, type_id type, timestamp now) const {
   const customer_events& c = data_[s];
   const std::uint32_t now_s = to_seconds(now);
-  for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
+  for (const entry* it = c.entries.end(); it != c.recent_begin();) {
+    --it;
     if (it->type == type && it->at <= now_s) return from_seconds(it->at);
   }
   // None recent: the last one that aged out (always older than anything recent).
-  for (const last_seen& l : aged_[s]) {
-    if (l.type == type) return l.at <= now_s ? std::optional(from_seconds(l.at)) : std::nullopt;
+  const auto tagged = static_cast<type_id>(type | aged_tag);
+  for (const entry* it = c.entries.begin(); it != c.recent_begin(); ++it) {
+    if (it->type == tagged)
+      return it->at <= now_s ? std::optional(from_seconds(it->at)) : std::nullopt;
   }
   return std::nullopt;
 }
@@ -332,7 +360,8 @@ std::vector<std::pair<event_windows::type_id, std::int64_t>> event_windows::coun
   const std::uint32_t now_s = to_seconds(now);
   const std::int64_t from = window_start(now_s, window, horizon_s_);
   std::vector<std::pair<type_id, std::int64_t>> out;
-  for (auto it = c.recent.rbegin(); it != c.recent.rend(); ++it) {
+  for (const entry* it = c.entries.end(); it != c.recent_begin();) {
+    --it;
     if (it->at > now_s) continue;
     if (static_cast<std::int64_t>(it->at) < from) break;
     auto slot_it =
@@ -351,27 +380,24 @@ void event_windows::prune(slot s, timestamp now) {
   customer_events& c = data_[s];
   const std::uint32_t now_s = to_seconds(now);
   if (now_s < horizon_s_) return;
-  const auto keep = std::upper_bound(c.recent.begin(), c.recent.end(), now_s - horizon_s_,
+  const auto keep = std::upper_bound(c.recent_begin(), c.entries.end(), now_s - horizon_s_,
                                      [](std::uint32_t v, const entry& e) { return v < e.at; });
-  forget(s, static_cast<std::size_t>(keep - c.recent.begin()));
-  c.recent.shrink_to_fit();
+  forget(s, static_cast<std::size_t>(keep - c.recent_begin()));
+  c.entries.shrink_to_fit();
 }
 
 void event_windows::clear_events() noexcept {
-  for (auto& c : data_)
-    c.recent.clear();
-  for (auto& a : aged_)
-    a.clear();
+  for (auto& c : data_) {
+    c.entries.clear();
+    c.entries.aged = 0;
+  }
   events_ = 0;
 }
 
 std::size_t event_windows::event_bytes() const noexcept {
   std::size_t n = 0;
   for (const auto& c : data_)
-    n += c.recent.capacity() > entry_buffer::inline_capacity ? c.recent.capacity() * sizeof(entry)
-                                                             : 0;
-  for (const auto& a : aged_)
-    n += a.capacity() * sizeof(last_seen);
+    n += c.entries.on_heap() ? c.entries.capacity() * sizeof(entry) : 0;
   return n;
 }
 

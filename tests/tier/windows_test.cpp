@@ -174,3 +174,80 @@ TEST_CASE("last times agree with the raw events over a year of sparse events", "
     }
   }
 }
+
+TEST_CASE("counts and last times agree with the raw events when late events and many types age out",
+          "[tier][windows]") {
+  // Forty types (more aged-out last times than a customer's block holds in place), events two
+  // years long, and one in five arriving late, up to 200 days back: often older than the
+  // horizon already, so forgotten as soon as it comes, next to an aged-out time of its type.
+  std::mt19937_64 rng(20261123);
+  tier::event_windows w;
+  constexpr int customers = 8, types = 40;
+  for (int c = 0; c < customers; ++c)
+    (void)w.slot_of("C" + std::to_string(c));
+  for (int t = 0; t < types; ++t)
+    (void)w.intern("type" + std::to_string(t));
+  struct raw {
+    std::uint32_t customer;
+    tier::event_windows::type_id type;
+    timestamp at;
+  };
+  std::vector<raw> events;
+  std::vector<timestamp> newest(customers, t0);
+  timestamp clock = t0;
+  const auto floor_s = [](timestamp t) { return std::chrono::floor<std::chrono::seconds>(t); };
+  for (int i = 0; i < 6000; ++i) {
+    clock += std::chrono::seconds(static_cast<std::int64_t>(rng() % 21000));
+    const auto c = static_cast<std::uint32_t>(rng() % customers);
+    const auto type = static_cast<tier::event_windows::type_id>(
+        rng() % 2 == 0 ? rng() % 4 : rng() % types);  // a few common types, many rare ones
+    const timestamp at =
+        rng() % 5 == 0 ? clock - std::chrono::seconds(static_cast<std::int64_t>(rng() % 17280000))
+                       : clock;
+    w.add(c, type, at);
+    events.push_back({c, type, at});
+    newest[c] = std::max(newest[c], at);
+    if (i % 500 != 499) continue;
+    for (std::uint32_t k = 0; k < customers; ++k) {
+      const timestamp now = newest[k];
+      for (tier::event_windows::type_id t = 0; t < types; ++t) {
+        std::optional<timestamp> last;
+        std::int64_t in_30d = 0, in_90d = 0;
+        for (const raw& e : events) {
+          if (e.customer != k || e.type != t) continue;
+          if (!last || e.at > *last) last = e.at;
+          in_30d += floor_s(e.at) > floor_s(now) - 30 * 24h ? 1 : 0;
+          in_90d += floor_s(e.at) > floor_s(now) - 90 * 24h ? 1 : 0;
+        }
+        INFO("after event " << i << ", customer " << k << " type " << t);
+        REQUIRE(w.last(k, t, now) == (last ? std::optional(floor_s(*last)) : std::nullopt));
+        REQUIRE(w.count(k, t, 30 * 24h, now) == in_30d);
+        REQUIRE(w.count(k, t, 90 * 24h, now) == in_90d);
+      }
+    }
+  }
+  CHECK(w.event_bytes() > 0);  // some customers spilled past their block
+}
+
+TEST_CASE("the owner's words of a customer stay through events, ageing, clearing and moves",
+          "[tier][windows]") {
+  tier::event_windows w;
+  const auto a = w.slot_of("A"), b = w.slot_of("B");
+  CHECK(w.user_words(a)[0] == 0);
+  CHECK(w.user_words(a)[1] == 0);
+  w.user_words(a)[0] = 7;
+  w.user_words(a)[1] = 0xF0F0;
+  w.user_words(b)[1] = 3;
+  const auto visit = *w.intern("site_visit");
+  for (int i = 0; i < 60; ++i)  // past the block's room, and past the horizon
+    w.add(a, visit, t0 + i * 5 * 24h);
+  w.prune(a, t0 + 400 * 24h);
+  CHECK(w.user_words(a)[0] == 7);
+  CHECK(w.user_words(a)[1] == 0xF0F0);
+  w.clear_events();
+  CHECK(w.user_words(a)[0] == 7);
+  tier::event_windows moved(std::move(w));
+  CHECK(moved.user_words(*moved.find("A"))[1] == 0xF0F0);
+  CHECK(moved.user_words(*moved.find("B"))[1] == 3);
+  CHECK(moved.last(*moved.find("A"), visit, t0 + 400 * 24h) == std::nullopt);
+}

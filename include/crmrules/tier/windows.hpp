@@ -8,11 +8,15 @@
 // are dropped as newer ones arrive, and at most `cap_per_type` events of one type are kept (a
 // count above the cap reads as the cap).
 //
+// Layout: each customer is one 256-byte block (four cache lines) holding its id, its events
+// (23 in place; more spill to the heap), the last times of the types none of whose events is
+// recent any more, and two words its owner may use (user_words). What one event reads and writes
+// is therefore one block the caller can prefetch whole (prefetch_customer).
+//
 // Thread-safety: const members may be called concurrently; anything else needs exclusive access.
 #pragma once
 
 #include <cstdint>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,7 +40,7 @@ class event_windows {
   using slot = std::uint32_t;
   /// An interned event type.
   using type_id = std::uint16_t;
-  static constexpr std::size_t max_types = 65535;
+  static constexpr std::size_t max_types = 32767;
 
   explicit event_windows(window_options o = {});
   /// Movable, not copyable; a moved-from object is empty.
@@ -68,12 +72,17 @@ class event_windows {
   /// for prefetching the caller's own per-slot data); nullopt when no tag matches. Reads the
   /// index line, which prefetch_index should have loaded.
   std::optional<slot> prefetch_customer(std::uint64_t h) const noexcept;
-  /// Starts loading the events of `s` kept on the heap (more than fit in its block), and the
-  /// header of its aged-out types' last times. Reads the block, which prefetch_customer should have
-  /// loaded. `s` must be a slot of this object.
+  /// Starts loading the events of `s` kept on the heap (more than fit in its block). Reads the
+  /// block, which prefetch_customer should have loaded. `s` must be a slot of this object.
   void prefetch_events(slot s) const noexcept;
   /// The id of `s`.
   [[nodiscard]] const std::string& id_of(slot s) const { return data_[s].id; }
+  /// Two words of `s` that the owner of this object uses as it likes (the tier engine keeps the
+  /// customer's tier and upgrade bits there): in the customer's block, so that they cost no
+  /// memory access of their own. Zero for a new customer; clear_events() leaves them. `s` must
+  /// be a slot of this object.
+  [[nodiscard]] std::uint64_t* user_words(slot s) noexcept { return data_[s].user; }
+  [[nodiscard]] const std::uint64_t* user_words(slot s) const noexcept { return data_[s].user; }
 
   /// The id of event type `name`, interned when new; nullopt past max_types.
   std::optional<type_id> intern(std::string_view name);
@@ -107,8 +116,8 @@ class event_windows {
   [[nodiscard]] std::size_t customers() const noexcept { return data_.size(); }
   [[nodiscard]] std::size_t events() const noexcept { return events_; }
   [[nodiscard]] const window_options& options() const noexcept { return opts_; }
-  /// Heap bytes held for events beyond the ten each customer keeps in place (its 128-byte block)
-  /// and for the last times of aged-out types, for sizing.
+  /// Heap bytes held for events (and aged-out types' last times) beyond the 23 each customer
+  /// keeps in its block, for sizing.
   [[nodiscard]] std::size_t event_bytes() const noexcept;
 
  private:
@@ -116,15 +125,11 @@ class event_windows {
     std::uint32_t at;  // seconds since 2000-01-01T00:00:00Z
     type_id type;
   };
-  struct last_seen {
-    type_id type;
-    std::uint32_t at;
-  };
-  /// A customer's recent events: up to `inline_capacity` in place (the common case, so an event
-  /// touches one 128-byte block), more on the heap.
+  /// A customer's entries: up to `inline_capacity` in place (the common case, so an event
+  /// touches one 256-byte block), more on the heap.
   class entry_buffer {
    public:
-    static constexpr std::uint32_t inline_capacity = 10;
+    static constexpr std::uint32_t inline_capacity = 23;
     entry_buffer() noexcept : data_(inline_) {}
     ~entry_buffer() { release(); }
     entry_buffer(const entry_buffer&) = delete;
@@ -141,27 +146,16 @@ class event_windows {
     [[nodiscard]] entry* end() noexcept { return data_ + size_; }
     [[nodiscard]] const entry* begin() const noexcept { return data_; }
     [[nodiscard]] const entry* end() const noexcept { return data_ + size_; }
-    [[nodiscard]] std::reverse_iterator<const entry*> rbegin() const noexcept {
-      return std::reverse_iterator<const entry*>(end());
-    }
-    [[nodiscard]] std::reverse_iterator<const entry*> rend() const noexcept {
-      return std::reverse_iterator<const entry*>(begin());
-    }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
     [[nodiscard]] bool on_heap() const noexcept { return data_ != inline_; }
-    [[nodiscard]] const entry& front() const noexcept { return data_[0]; }
-    [[nodiscard]] const entry& back() const noexcept { return data_[size_ - 1]; }
-    [[nodiscard]] const entry& operator[](std::size_t i) const noexcept { return data_[i]; }
     /// Inserts `e` before `pos` (end() appends).
     void insert(const entry* pos, entry e);
-    void push_back(entry e) { insert(end(), e); }
     /// Removes [first, last).
     void erase(const entry* first, const entry* last) noexcept;
-    void erase(const entry* pos) noexcept { erase(pos, pos + 1); }
     void clear() noexcept { size_ = 0; }
-    /// Returns heap memory not needed (back in place when the events fit).
+    /// Returns heap memory not needed (back in place when the entries fit).
     void shrink_to_fit();
 
    private:
@@ -170,16 +164,32 @@ class event_windows {
     entry* data_;
     std::uint32_t size_ = 0;
     std::uint32_t cap_ = inline_capacity;
+
+   public:
+    /// The number of aged-out entries at the front (a customer_events field, kept here to
+    /// use the padding).
+    std::uint32_t aged = 0;
+
+   private:
     entry inline_[inline_capacity];
   };
-  // What one event touches, in one cache line: the customer's id (checked by the lookup) and
-  // its recent events. The last times of types whose events all left `recent` live apart
-  // (`aged_`), touched only when events age out and by last().
+  /// One customer, in one 256-byte block: the id (checked by the lookup), the owner's words and
+  /// the entries, ordered as
+  ///   [0, aged)      the last time of each type none of whose events is recent (type tagged
+  ///                  with `aged_tag`; in no order; older than the recent events);
+  ///   [aged, size)   the recent events, ordered by time.
   struct alignas(64) customer_events {
     std::string id;
-    entry_buffer recent;  // ordered by at
+    std::uint64_t user[2] = {0, 0};
+    entry_buffer entries;
+    [[nodiscard]] const entry* recent_begin() const noexcept {
+      return entries.begin() + entries.aged;
+    }
+    [[nodiscard]] entry* recent_begin() noexcept { return entries.begin() + entries.aged; }
   };
-  static_assert(sizeof(customer_events) <= 128, "one customer's events in two cache lines");
+  static_assert(sizeof(customer_events) == 256, "one customer in four cache lines");
+  static constexpr type_id aged_tag = 0x8000;
+  static_assert(max_types < aged_tag);
   struct hash {
     using is_transparent = void;
     std::size_t operator()(std::string_view s) const noexcept {
@@ -188,8 +198,8 @@ class event_windows {
   };
 
   void trim(slot s, std::uint32_t newest, type_id type);
-  /// Drops recent[0, n) of `s`, remembering in aged_ the last time of each type none of whose
-  /// events stays recent.
+  /// Drops the oldest n recent events of `s`, remembering as aged entries the last time of each
+  /// type none of whose events stays recent.
   void forget(slot s, std::size_t n);
   /// The first slot in the index whose tag is h's and for which match(slot) holds.
   template <class Match>
@@ -204,7 +214,6 @@ class event_windows {
   // the id it points to.
   std::vector<std::uint64_t> table_;
   std::vector<customer_events> data_;
-  std::vector<std::vector<last_seen>> aged_;  // by slot: last times of events no longer recent
   std::vector<std::string> types_;
   std::unordered_map<std::string, type_id, hash, std::equal_to<>> type_ids_;
   std::size_t events_ = 0;

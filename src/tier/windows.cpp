@@ -71,6 +71,7 @@ void event_windows::entry_buffer::insert(const entry* pos, entry e) {
 }
 
 void event_windows::entry_buffer::erase(const entry* first, const entry* last) noexcept {
+  if (first == last) return;
   const auto a = static_cast<std::size_t>(first - data_);
   const auto b = static_cast<std::size_t>(last - data_);
   std::copy(data_ + b, data_ + size_, data_ + a);
@@ -284,7 +285,7 @@ void event_windows::forget(slot s, std::size_t n) {
       same->at = std::max(same->at, old.at);
     }
   }
-  std::copy(base + a, base + a + k, base + kept);
+  if (kept != a) std::copy(base + a, base + a + k, base + kept);
   all.erase(base + kept + k, base + stays);
   all.aged = static_cast<std::uint32_t>(kept + k);
   events_ -= n;
@@ -341,17 +342,24 @@ std::int64_t event_windows::count_between(slot s, type_id type, timestamp from,
 std::optional<timestamp> event_windows::last(slot s, type_id type, timestamp now) const {
   const customer_events& c = data_[s];
   const std::uint32_t now_s = to_seconds(now);
+  std::optional<std::uint32_t> best;
   for (const entry* it = c.entries.end(); it != c.recent_begin();) {
     --it;
-    if (it->type == type && it->at <= now_s) return from_seconds(it->at);
+    if (it->type == type && it->at <= now_s) {
+      best = it->at;
+      break;
+    }
   }
-  // None recent: the last one that aged out (always older than anything recent).
+  // The last one that aged out: older than the recent events, except after a prune (which ages
+  // out by `now`, not by the newest event) followed by a late event of the type.
   const auto tagged = static_cast<type_id>(type | aged_tag);
   for (const entry* it = c.entries.begin(); it != c.recent_begin(); ++it) {
-    if (it->type == tagged)
-      return it->at <= now_s ? std::optional(from_seconds(it->at)) : std::nullopt;
+    if (it->type == tagged) {
+      if (it->at <= now_s && (!best || it->at > *best)) best = it->at;
+      break;
+    }
   }
-  return std::nullopt;
+  return best ? std::optional(from_seconds(*best)) : std::nullopt;
 }
 
 std::vector<std::pair<event_windows::type_id, std::int64_t>> event_windows::counts(

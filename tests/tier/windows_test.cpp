@@ -251,3 +251,21 @@ TEST_CASE("the owner's words of a customer stay through events, ageing, clearing
   CHECK(moved.user_words(*moved.find("B"))[1] == 3);
   CHECK(moved.last(*moved.find("A"), visit, t0 + 400 * 24h) == std::nullopt);
 }
+
+TEST_CASE("the last time stays the latest when a late event comes after a prune aged its type out",
+          "[tier][windows]") {
+  // A prune ages events out by `now`, not by the newest event: a late event older than the
+  // remembered last time can then still be recent, and must not hide it.
+  tier::event_windows w;  // 90-day horizon
+  const auto c = w.slot_of("C1");
+  const auto x = *w.intern("site_visit"), y = *w.intern("call");
+  w.add(c, x, t0 + 50 * 24h);
+  w.add(c, y, t0 + 60 * 24h);
+  w.prune(c, t0 + 145 * 24h);  // x (day 50) ages out, y (day 60) stays
+  CHECK(w.last(c, x, t0 + 145 * 24h) == std::optional(t0 + 50 * 24h));
+  w.add(c, x, t0 + 40 * 24h);  // late, and within the horizon of the newest event (day 60)
+  CHECK(w.last(c, x, t0 + 145 * 24h) == std::optional(t0 + 50 * 24h));
+  CHECK(w.last(c, x, t0 + 45 * 24h) == std::optional(t0 + 40 * 24h));
+  CHECK(w.last(c, x, t0 + 30 * 24h) == std::nullopt);
+  CHECK(w.count(c, x, 90 * 24h, t0 + 100 * 24h) == 1);  // the late one; the aged one is no event
+}

@@ -9,9 +9,9 @@
 // count above the cap reads as the cap).
 //
 // Layout: each customer is one 256-byte block (four cache lines) holding its id, its events
-// (23 in place; more spill to the heap), the last times of the types none of whose events is
-// recent any more, and two words its owner may use (user_words). What one event reads and writes
-// is therefore one block the caller can prefetch whole (prefetch_customer).
+// (23 in place with libstdc++; more spill to the heap), the last times of the types none of whose
+// events is recent any more, and two words its owner may use (user_words). What one event reads and
+// writes is therefore one block the caller can prefetch whole (prefetch_customer).
 //
 // Thread-safety: const members may be called concurrently; anything else needs exclusive access.
 #pragma once
@@ -129,7 +129,11 @@ class event_windows {
   /// touches one 256-byte block), more on the heap.
   class entry_buffer {
    public:
-    static constexpr std::uint32_t inline_capacity = 23;
+    /// What is left of the 256-byte block (23 with libstdc++'s 32-byte std::string).
+    static constexpr std::uint32_t inline_capacity =
+        (256 - sizeof(std::string) - 2 * sizeof(std::uint64_t) - sizeof(void*) -
+         3 * sizeof(std::uint32_t)) /
+        8;
     entry_buffer() noexcept : data_(inline_) {}
     ~entry_buffer() { release(); }
     entry_buffer(const entry_buffer&) = delete;
@@ -176,7 +180,8 @@ class event_windows {
   /// One customer, in one 256-byte block: the id (checked by the lookup), the owner's words and
   /// the entries, ordered as
   ///   [0, aged)      the last time of each type none of whose events is recent (type tagged
-  ///                  with `aged_tag`; in no order; older than the recent events);
+  ///                  with `aged_tag`; in no order; older than the recent events
+  ///                  of their type, except after a prune and a late event);
   ///   [aged, size)   the recent events, ordered by time.
   struct alignas(64) customer_events {
     std::string id;
@@ -187,7 +192,9 @@ class event_windows {
     }
     [[nodiscard]] entry* recent_begin() noexcept { return entries.begin() + entries.aged; }
   };
+  static_assert(sizeof(entry) == 8);
   static_assert(sizeof(customer_events) == 256, "one customer in four cache lines");
+  static_assert(entry_buffer::inline_capacity >= 20);
   static constexpr type_id aged_tag = 0x8000;
   static_assert(max_types < aged_tag);
   struct hash {

@@ -24,43 +24,34 @@ namespace {
 
 using detail::current_view;
 
-/// The view and the type id for a call; nullopt type when the type was never seen (count 0).
-struct lookup {
-  const detail::window_view* view = nullptr;
-  std::optional<event_windows::type_id> type;
-};
-
-lookup find(const formula_value& type_arg) {
-  lookup l;
-  l.view = current_view();
-  if (l.view == nullptr) return l;
+/// The type id of a call's type argument, for the view `v`: -1 when the type was never seen
+/// (count 0). A plain integer rather than an optional: returned in a register.
+std::int32_t find(const detail::window_view& v, const formula_value& type_arg) {
   const std::string_view name = type_arg.as_string();
-  for (const detail::type_site& site : l.view->sites) {
-    if (site.name == name.data() && site.size == name.size()) {  // a constant of the policy
-      l.type = site.type;
-      return l;
-    }
+  for (const detail::type_site& site : v.sites) {
+    if (site.name == name.data() && site.size == name.size())  // a constant of the policy
+      return site.type;
   }
-  l.type = l.view->windows->type_of(name);
-  return l;
+  const auto t = v.windows->type_of(name);
+  return t ? std::int32_t{*t} : -1;
 }
 
-bool is_event_function(std::string_view name, bool& takes_window) {
-  takes_window = name == "COUNT_EVENTS" || name == "HAS_EVENT";
-  return takes_window || name == "LAST_EVENT_AT" || name == "DAYS_SINCE_LAST";
+bool takes_window(std::string_view function) {
+  return function == "COUNT_EVENTS" || function == "HAS_EVENT";
 }
 
 formula_value count_events(std::span<const formula_value> args, const eval_context& ctx,
                            const void*) {
   if (args[0].is_blank() || args[1].is_blank()) return formula_value::blank(formula_type::number);
-  const lookup l = find(args[0]);
-  if (l.view == nullptr) return formula_value::error(formula_type::number, formula_error::na);
+  const detail::window_view* v = current_view();
+  if (v == nullptr) return formula_value::error(formula_type::number, formula_error::na);
   const duration window = args[1].as_duration();
-  if (window <= duration::zero() || window > l.view->windows->options().horizon)
+  if (window <= duration::zero() || window > v->windows->options().horizon)
     return formula_value::error(formula_type::number, formula_error::num);
-  if (!l.type) return formula_value::of_number(0);
-  return formula_value::of_number(
-      static_cast<double>(l.view->windows->count(l.view->customer, *l.type, window, ctx.now())));
+  const std::int32_t type = find(*v, args[0]);
+  if (type < 0) return formula_value::of_number(0);
+  return formula_value::of_number(static_cast<double>(v->windows->count(
+      v->customer, static_cast<event_windows::type_id>(type), window, ctx.now())));
 }
 
 formula_value has_event(std::span<const formula_value> args, const eval_context& ctx,
@@ -74,10 +65,12 @@ formula_value has_event(std::span<const formula_value> args, const eval_context&
 formula_value last_event_at(std::span<const formula_value> args, const eval_context& ctx,
                             const void*) {
   if (args[0].is_blank()) return formula_value::blank(formula_type::time);
-  const lookup l = find(args[0]);
-  if (l.view == nullptr) return formula_value::error(formula_type::time, formula_error::na);
-  if (!l.type) return formula_value::blank(formula_type::time);
-  const auto at = l.view->windows->last(l.view->customer, *l.type, ctx.now());
+  const detail::window_view* v = current_view();
+  if (v == nullptr) return formula_value::error(formula_type::time, formula_error::na);
+  const std::int32_t type = find(*v, args[0]);
+  if (type < 0) return formula_value::blank(formula_type::time);
+  const auto at =
+      v->windows->last(v->customer, static_cast<event_windows::type_id>(type), ctx.now());
   return at ? formula_value::of_time(*at) : formula_value::blank(formula_type::time);
 }
 
@@ -106,11 +99,14 @@ function_def make(const char* name, std::vector<formula_type> params, formula_ty
 
 }  // namespace
 
+bool detail::is_event_function(std::string_view name) noexcept {
+  return takes_window(name) || name == "LAST_EVENT_AT" || name == "DAYS_SINCE_LAST";
+}
+
 std::vector<detail::event_call> detail::event_calls(const formula& f) {
   std::vector<event_call> out;
   for (const formula::host_call_site& site : f.host_calls()) {
-    bool takes_window = false;
-    if (!is_event_function(site.function, takes_window) || site.args.empty()) continue;
+    if (!is_event_function(site.function) || site.args.empty()) continue;
     const auto& type = site.args[0];
     if (!type || type->is_blank() || type->is_error() || type->type() != formula_type::string)
       continue;
@@ -118,7 +114,7 @@ std::vector<detail::event_call> detail::event_calls(const formula& f) {
     c.type = type->as_string();
     c.offset = site.offset;
     c.length = site.length;
-    if (takes_window && site.args.size() > 1) {
+    if (takes_window(site.function) && site.args.size() > 1) {
       const auto& w = site.args[1];
       if (w && !w->is_blank() && !w->is_error() && w->type() == formula_type::interval)
         c.window = w->as_duration();

@@ -22,6 +22,8 @@ struct event_call {
   std::uint32_t offset = 0;  ///< the call's source span in the formula's text
   std::uint32_t length = 0;
 };
+/// Whether `name` is one of the event functions (which read the windows, not the record).
+bool is_event_function(std::string_view name) noexcept;
 /// Every such call in `f`.
 std::vector<event_call> event_calls(const formula& f);
 

@@ -1,6 +1,8 @@
 #include "crmrules/tier/windows.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <limits>
 #include <new>
 
@@ -112,11 +114,13 @@ event_windows::event_windows(event_windows&& other) noexcept
       data_(std::move(other.data_)),
       types_(std::move(other.types_)),
       type_ids_(std::move(other.type_ids_)),
+      quick_(other.quick_),
       events_(other.events_) {
   other.table_.clear();
   other.data_.clear();
   other.types_.clear();
   other.type_ids_.clear();
+  other.quick_.fill(no_type);
   other.events_ = 0;
 }
 
@@ -217,16 +221,28 @@ void event_windows::prefetch_events(slot s) const noexcept {
   }
 }
 
+std::size_t event_windows::quick_index(std::string_view name) noexcept {
+  if (name.empty()) return 0;
+  const auto first = static_cast<unsigned char>(name.front());
+  const auto last = static_cast<unsigned char>(name.back());
+  return (name.size() * 31 + first * 7 + last) & (quick_size - 1);
+}
+
 std::optional<event_windows::type_id> event_windows::intern(std::string_view name) {
-  if (const auto it = type_ids_.find(name); it != type_ids_.end()) return it->second;
+  if (const auto t = type_of(name)) return t;
   if (types_.size() >= max_types) return std::nullopt;
   const auto t = static_cast<type_id>(types_.size());
   types_.emplace_back(name);
   type_ids_.emplace(std::string(name), t);
+  quick_[quick_index(name)] = t;
   return t;
 }
 
 std::optional<event_windows::type_id> event_windows::type_of(std::string_view name) const {
+  // A handful of types carry nearly every event: most names are found in the small table,
+  // without hashing the whole name.
+  const type_id q = quick_[quick_index(name)];
+  if (q != no_type && types_[q] == name) return q;
   const auto it = type_ids_.find(name);
   if (it == type_ids_.end()) return std::nullopt;
   return it->second;
@@ -367,20 +383,36 @@ std::vector<std::pair<event_windows::type_id, std::int64_t>> event_windows::coun
   const customer_events& c = data_[s];
   const std::uint32_t now_s = to_seconds(now);
   const std::int64_t from = window_start(now_s, window, horizon_s_);
-  std::vector<std::pair<type_id, std::int64_t>> out;
+  // The first 64 types (nearly every event in practice) are counted in an array and listed in
+  // order by their bits; the others, rare, in a list sorted after.
+  std::array<std::int64_t, 64> low{};
+  std::uint64_t seen = 0;
+  std::vector<std::pair<type_id, std::int64_t>> high;
   for (const entry* it = c.entries.end(); it != c.recent_begin();) {
     --it;
     if (it->at > now_s) continue;
     if (static_cast<std::int64_t>(it->at) < from) break;
-    auto slot_it =
-        std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == it->type; });
-    if (slot_it == out.end()) {
-      out.emplace_back(it->type, 1);
+    if (it->type < 64) {
+      ++low[it->type];
+      seen |= std::uint64_t{1} << it->type;
+      continue;
+    }
+    auto same =
+        std::find_if(high.begin(), high.end(), [&](const auto& p) { return p.first == it->type; });
+    if (same == high.end()) {
+      high.emplace_back(it->type, 1);
     } else {
-      ++slot_it->second;
+      ++same->second;
     }
   }
-  std::sort(out.begin(), out.end());
+  std::vector<std::pair<type_id, std::int64_t>> out;
+  out.reserve(static_cast<std::size_t>(std::popcount(seen)) + high.size());
+  for (std::uint64_t bits = seen; bits != 0; bits &= bits - 1) {
+    const auto t = static_cast<type_id>(std::countr_zero(bits));
+    out.emplace_back(t, low[t]);
+  }
+  std::sort(high.begin(), high.end());
+  out.insert(out.end(), high.begin(), high.end());
   return out;
 }
 

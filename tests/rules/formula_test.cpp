@@ -562,3 +562,15 @@ TEST_CASE("setting a variable of a scope that is not fixed keeps the prepared pa
   CHECK_FALSE(detail::fx::access::prepared(act));
   CHECK(f->evaluate(act).as_number() == 105);
 }
+
+TEST_CASE("an activation tells whether binding a scope reads fields of its record", "[formula]") {
+  fixture fx;
+  const auto reads_lead = fx.compile("IF(线索来源=\"官网表单\", 1, 0) + rep.load");
+  activation a(*reads_lead);
+  CHECK(a.binds_fields(fx.lead_scope));
+  CHECK_FALSE(a.binds_fields(fx.rep_scope));  // a variable of the scope, not a field
+  CHECK_FALSE(a.binds_fields(99));
+  const auto constant = fx.compile("1 + 2");
+  activation b(*constant);
+  CHECK_FALSE(b.binds_fields(fx.lead_scope));
+}

@@ -506,3 +506,36 @@ TEST_CASE("a window or type computed at evaluation is checked and looked up at r
   CHECK(r->tier == "Y");  // two calls, the type named by the customer's field
   CHECK(r->changed);
 }
+
+TEST_CASE("a condition reading the customer's tier field sees the tier the engine gave it",
+          "[tier]") {
+  // The record's tier follows each change when a condition reads the record (here the 客户等级
+  // field): an upgrade for tier-A customers who call fires once the customer is A.
+  auto rules = rule_set::load_string(R"js({"tiers": {
+    "levels": [{"name": "A", "when": "HAS_EVENT(\"demo_attended\", 30d)"}],
+    "upgrades": [{"name": "a_calling", "when": "客户等级 = \"A\" AND HAS_EVENT(\"call\", 7d)",
+                  "actions": [{"action": "call_back", "to": ["$owner"]}]}]}})js");
+  REQUIRE(rules);
+  tier::engine tiers((*rules)->tier_policy());
+  REQUIRE(tiers.add_customer(make_customer("C1", "R7")).ok());
+  auto r = tiers.apply(make_event("E1", "C1", "call", t0), t0);
+  REQUIRE(r);
+  CHECK(r->tier.empty());
+  CHECK(r->actions.empty());  // not A yet
+  r = tiers.apply(make_event("E2", "C1", "demo_attended", t0 + 1h), t0 + 1h);
+  REQUIRE(r);
+  CHECK(r->tier == "A");
+  CHECK(r->actions.empty());  // the upgrade saw the tier the customer had when it was evaluated
+  r = tiers.apply(make_event("E3", "C1", "call", t0 + 2h), t0 + 2h);
+  REQUIRE(r);
+  REQUIRE(r->actions.size() == 1);
+  CHECK(r->actions[0].source == "a_calling");
+  // A stored tier is what the record starts with.
+  customer stored = make_customer("C2", "R7");
+  stored.tier = "A";
+  REQUIRE(tiers.add_customer(stored).ok());
+  r = tiers.apply(make_event("E4", "C2", "call", t0 + 3h), t0 + 3h);
+  REQUIRE(r);
+  CHECK(r->tier.empty());           // no demo: the customer leaves A
+  REQUIRE(r->actions.size() == 1);  // but the condition saw 客户等级 = A before the change
+}

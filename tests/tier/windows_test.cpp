@@ -3,8 +3,10 @@
 // brute-force count over the raw events.
 #include "crmrules/tier/windows.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace crmrules;
@@ -268,4 +270,55 @@ TEST_CASE("the last time stays the latest when a late event comes after a prune 
   CHECK(w.last(c, x, t0 + 45 * 24h) == std::optional(t0 + 40 * 24h));
   CHECK(w.last(c, x, t0 + 30 * 24h) == std::nullopt);
   CHECK(w.count(c, x, 90 * 24h, t0 + 100 * 24h) == 1);  // the late one; the aged one is no event
+}
+
+TEST_CASE("counts list every type in the window in type order, past the first 64 types too",
+          "[tier][windows]") {
+  std::mt19937_64 rng(20261124);
+  tier::event_windows w;
+  constexpr int types = 150;
+  const auto s = w.slot_of("C1");
+  for (int t = 0; t < types; ++t)
+    (void)w.intern("t" + std::to_string(t));
+  const timestamp now = t0 + 100 * 24h;
+  for (int i = 0; i < 400; ++i) {
+    const auto type = static_cast<tier::event_windows::type_id>(
+        rng() % 3 == 0 ? rng() % 5 : rng() % types);  // ids below and above 64
+    w.add(s, type, now - std::chrono::seconds(static_cast<std::int64_t>(rng() % 7776000)));
+  }
+  for (const duration window : {duration(24h), duration(30 * 24h), duration(90 * 24h)}) {
+    const auto counts = w.counts(s, window, now);
+    std::vector<std::pair<tier::event_windows::type_id, std::int64_t>> expected;
+    for (tier::event_windows::type_id t = 0; t < types; ++t) {
+      if (const auto n = w.count(s, t, window, now); n > 0) expected.emplace_back(t, n);
+    }
+    CHECK(counts == expected);
+    if (window < 30 * 24h) continue;  // a day holds a few events
+    REQUIRE(expected.size() > 10);
+    CHECK(
+        std::any_of(expected.begin(), expected.end(), [](const auto& p) { return p.first >= 64; }));
+  }
+}
+
+TEST_CASE("type names alike in length and ends are told apart", "[tier][windows]") {
+  // The small cache in front of the type table is indexed by a name's length and ends only.
+  tier::event_windows w;
+  const auto a = w.intern("axb"), b = w.intern("ayb"), c = w.intern("azb");
+  REQUIRE(a);
+  REQUIRE(b);
+  REQUIRE(c);
+  CHECK(*a != *b);
+  CHECK(*b != *c);
+  CHECK(w.type_of("axb") == a);
+  CHECK(w.type_of("ayb") == b);
+  CHECK(w.type_of("azb") == c);
+  CHECK(w.intern("axb") == a);  // found again, not added twice
+  CHECK_FALSE(w.type_of("awb"));
+  CHECK_FALSE(w.type_of(""));
+  const auto empty = w.intern("");
+  REQUIRE(empty);
+  CHECK(w.type_of("") == empty);
+  tier::event_windows moved(std::move(w));
+  CHECK(moved.type_of("ayb") == b);
+  CHECK_FALSE(w.type_of("ayb"));  // NOLINT(bugprone-use-after-move): moved-from is empty
 }

@@ -546,6 +546,11 @@ class activation {
   status bind(std::size_t scope, const R&& record) = delete;
   /// Removes the record bound to `scope`: its fields read as blank.
   void unbind(std::size_t scope) noexcept;
+  /// Whether bind(scope, r) reads fields of r (false: it only remembers r's address, for host
+  /// functions that ask eval_context::record). False for a scope out of range.
+  [[nodiscard]] bool binds_fields(std::size_t scope) const noexcept {
+    return scope < scope_count_ && scopes_[scope].count > 0;
+  }
   void set_now(timestamp t) noexcept;
   [[nodiscard]] timestamp now() const noexcept { return now_; }
   /// Sets a variable declared with formula_env::add_variable; invalid_argument if its type does

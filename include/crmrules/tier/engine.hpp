@@ -15,9 +15,12 @@
 // ```
 //
 // Thread-safety: one engine is used by one thread at a time (hosts shard customers over several
-// engines, or lock). Ownership: the engine copies customers; it keeps pointers to the notifier,
-// the storage and the SLA engine, which must outlive it. The engine does not write customers:
-// the host stores the new `tier` of a changed customer if it wants it kept (see add_customer).
+// engines, or lock). The callbacks it makes (`on_action`, the notifier, the storage, the SLA
+// engine) must not call back into the same engine: an add_customer during an apply may move the
+// customer data the apply is reading. Ownership: the engine copies customers; it keeps pointers to
+// the notifier, the storage and the SLA engine, which must outlive it. The engine does not write
+// customers: the host stores the new `tier` of a changed customer if it wants it kept (see
+// add_customer).
 #pragma once
 
 #include <functional>

@@ -16,6 +16,7 @@
 // Thread-safety: const members may be called concurrently; anything else needs exclusive access.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -223,6 +224,17 @@ class event_windows {
   std::vector<customer_events> data_;
   std::vector<std::string> types_;
   std::unordered_map<std::string, type_id, hash, std::equal_to<>> type_ids_;
+  // A direct-mapped cache in front of type_ids_, filled by intern (so const readers only read
+  // it): an index from the name's length and ends, checked against types_.
+  static constexpr std::size_t quick_size = 64;
+  static constexpr type_id no_type = 0xFFFF;
+  [[nodiscard]] static std::size_t quick_index(std::string_view name) noexcept;
+  std::array<type_id, quick_size> quick_ = make_quick();
+  static constexpr std::array<type_id, quick_size> make_quick() noexcept {
+    std::array<type_id, quick_size> a{};
+    a.fill(no_type);
+    return a;
+  }
   std::size_t events_ = 0;
 };
 

@@ -229,7 +229,10 @@ std::size_t event_windows::quick_index(std::string_view name) noexcept {
 }
 
 std::optional<event_windows::type_id> event_windows::intern(std::string_view name) {
-  if (const auto t = type_of(name)) return t;
+  if (const auto t = type_of(name)) {
+    quick_[quick_index(name)] = *t;  // the type seen last keeps a shared entry
+    return t;
+  }
   if (types_.size() >= max_types) return std::nullopt;
   const auto t = static_cast<type_id>(types_.size());
   types_.emplace_back(name);

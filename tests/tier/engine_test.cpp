@@ -539,3 +539,40 @@ TEST_CASE("a condition reading the customer's tier field sees the tier the engin
   CHECK(r->tier.empty());           // no demo: the customer leaves A
   REQUIRE(r->actions.size() == 1);  // but the condition saw 客户等级 = A before the change
 }
+
+TEST_CASE("a host function reading the customer record sees the tier the engine gave it",
+          "[tier]") {
+  // No field of the record is bound here: the host function reads the record through
+  // eval_context::record, so the engine must still keep the record's tier.
+  function_def my_tier;
+  my_tier.name = "MY_TIER";
+  my_tier.returns = formula_type::string;
+  my_tier.pure = false;
+  my_tier.reads_scopes = 1;
+  my_tier.impl = [](std::span<const formula_value>, const eval_context& ctx,
+                    const void*) -> formula_value {
+    const auto* c = static_cast<const customer*>(ctx.record(0));
+    return c == nullptr ? formula_value::blank(formula_type::string)
+                        : formula_value::of_string(ctx.keep(c->tier));
+  };
+  rules_options opts;
+  opts.functions.push_back(my_tier);
+  auto rules = rule_set::load_string(R"js({"tiers": {
+    "levels": [{"name": "A", "when": "HAS_EVENT(\"demo_attended\", 30d)"}],
+    "upgrades": [{"name": "a_calling", "when": "MY_TIER() = \"A\" AND HAS_EVENT(\"call\", 7d)",
+                  "actions": [{"action": "call_back", "to": ["$owner"]}]}]}})js",
+                                     "host-function.json", opts);
+  if (!rules) FAIL(rules.error().to_string());
+  tier::engine tiers((*rules)->tier_policy());
+  REQUIRE(tiers.add_customer(make_customer("C1", "R7")).ok());
+  auto r = tiers.apply(make_event("E1", "C1", "demo_attended", t0), t0);
+  REQUIRE(r);
+  CHECK(r->tier == "A");
+  CHECK(r->errors.empty());
+  CHECK(r->actions.empty());
+  r = tiers.apply(make_event("E2", "C1", "call", t0 + 1h), t0 + 1h);
+  REQUIRE(r);
+  CHECK(r->errors.empty());
+  REQUIRE(r->actions.size() == 1);
+  CHECK(r->actions[0].source == "a_calling");
+}

@@ -318,7 +318,12 @@ TEST_CASE("type names alike in length and ends are told apart", "[tier][windows]
   const auto empty = w.intern("");
   REQUIRE(empty);
   CHECK(w.type_of("") == empty);
+  CHECK(w.intern("ayb") == b);  // now "ayb" holds the shared cache entry
+  CHECK(w.type_of("axb") == a);
+  CHECK(w.type_of("azb") == c);
   tier::event_windows moved(std::move(w));
   CHECK(moved.type_of("ayb") == b);
+  CHECK(moved.type_of("axb") == a);
+  CHECK(moved.type_of("") == empty);
   CHECK_FALSE(w.type_of("ayb"));  // NOLINT(bugprone-use-after-move): moved-from is empty
 }

@@ -125,7 +125,7 @@ class engine {
   /// included) and the same effects, tier changes logged per event as apply logs them; events
   /// of one customer in a batch see the earlier ones. Faster when the customers are many: each
   /// event's customer is fetched from memory while the events before it are handled, so the
-  /// cache misses overlap (1.4–1.7× fewer nanoseconds per event at 1,000,000 customers, see
+  /// cache misses overlap (1.5–2× fewer nanoseconds per event at 1,000,000 customers, see
   /// docs/PERFORMANCE.md). Batches of 16 events or more get the whole benefit.
   [[nodiscard]] std::vector<result<apply_result>> apply_batch(std::span<const event> events,
                                                               timestamp now);

@@ -224,8 +224,9 @@ class event_windows {
   std::vector<customer_events> data_;
   std::vector<std::string> types_;
   std::unordered_map<std::string, type_id, hash, std::equal_to<>> type_ids_;
-  // A direct-mapped cache in front of type_ids_, filled by intern (so const readers only read
-  // it): an index from the name's length and ends, checked against types_.
+  // A direct-mapped cache in front of type_ids_, written by intern only (so const readers only
+  // read it; each intern leaves its name there): an index from the name's length and ends,
+  // checked against types_.
   static constexpr std::size_t quick_size = 64;
   static constexpr type_id no_type = 0xFFFF;
   [[nodiscard]] static std::size_t quick_index(std::string_view name) noexcept;

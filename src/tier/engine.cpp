@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "crmrules/sla/engine.hpp"
+#include "tier/count_plan.hpp"
 #include "tier/functions.hpp"
 
 namespace crmrules::tier {
@@ -76,6 +77,19 @@ struct engine::state {
       record_read |= reads_record(policy->tiers[i].when.get(), tier_acts[i].get());
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i)
       record_read |= reads_record(policy->upgrades[i].when.get(), upgrade_acts[i].get());
+    // Conditions over event counts alone are evaluated from one pass over the events.
+    auto lowered = [this](const formula* f) {
+      if (f == nullptr) return -1;
+      machine_used |= !opts.lower_conditions;
+      if (!opts.lower_conditions) return -1;
+      const auto i = plan.add(*f, windows);
+      machine_used |= !i;
+      return i ? static_cast<int>(*i) : -1;
+    };
+    for (const auto& t : policy->tiers)
+      tier_plan.push_back(lowered(t.when.get()));
+    for (const auto& u : policy->upgrades)
+      upgrade_plan.push_back(lowered(u.when.get()));
   }
 
   std::shared_ptr<const tier_policy> policy;
@@ -85,7 +99,11 @@ struct engine::state {
   std::vector<std::unique_ptr<activation>> tier_acts;
   std::vector<std::unique_ptr<activation>> upgrade_acts;
   std::vector<detail::type_site> sites;  // the conditions' constant type names, interned
-  bool record_read = false;  // a condition reads the customer record (see the constructor)
+  bool record_read = false;       // a condition reads the customer record (see the constructor)
+  detail::count_plan plan;        // the conditions over event counts alone
+  std::vector<int> tier_plan;     // per tier: its condition in `plan`, or -1 (the machine)
+  std::vector<int> upgrade_plan;  // the same per upgrade
+  bool machine_used = false;      // some condition is not lowered (it reads the record)
   std::vector<tier_change> changes;
   write_batch pending;  // tier_change decisions not yet committed
 
@@ -174,22 +192,30 @@ struct engine::state {
 
   apply_result evaluate(event_windows::slot slot, timestamp now, const event* cause) {
     apply_result out;
-    const customer& rec = *records[slot];
+    // The record is read only when a condition, a change or an action needs it: with every
+    // condition lowered, an event that changes nothing never touches it.
+    const auto rec = [&]() -> const customer& { return *records[slot]; };
     tier_state cs{windows.user_words(slot)};
     const detail::window_view view{&windows, slot, sites};
     const detail::view_scope in_view(view);
+    if (!plan.empty()) plan.load(windows, slot, now);
+    const auto condition = [&](int lowered, const formula* f, activation* act,
+                               std::string_view what) {
+      if (lowered >= 0) return plan.holds(static_cast<std::size_t>(lowered));
+      return holds(f, act, rec(), now, what, out.errors);
+    };
     int next = -1;
     for (std::size_t i = 0; i < policy->tiers.size(); ++i) {
-      if (holds(policy->tiers[i].when.get(), tier_acts[i].get(), rec, now, policy->tiers[i].name,
-                out.errors)) {
+      if (condition(tier_plan[i], policy->tiers[i].when.get(), tier_acts[i].get(),
+                    policy->tiers[i].name)) {
         next = static_cast<int>(i);
         break;
       }
     }
     std::uint64_t held = 0;
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
-      if (holds(policy->upgrades[i].when.get(), upgrade_acts[i].get(), rec, now,
-                policy->upgrades[i].name, out.errors))
+      if (condition(upgrade_plan[i], policy->upgrades[i].when.get(), upgrade_acts[i].get(),
+                    policy->upgrades[i].name))
         held |= std::uint64_t{1} << i;
     }
     if (next != cs.tier()) {
@@ -206,13 +232,13 @@ struct engine::state {
       ch.counts.reserve(counts.size());
       for (const auto& [type, n] : counts)
         ch.counts.emplace_back(windows.type_name(type), n);
-      record_change(ch, rec, out);
+      record_change(ch, rec(), out);
       cs.set_tier(next);
       if (record_read) records[slot]->tier = ch.to;
       out.changed = true;
       if (next >= 0) {
         const tier_def& t = policy->tiers[static_cast<std::size_t>(next)];
-        fire(t.actions, t.name, false, rec, now, out);
+        fire(t.actions, t.name, false, rec(), now, out);
       }
       if (opts.keep_changes) changes.push_back(ch);
       out.change = std::move(ch);
@@ -220,7 +246,7 @@ struct engine::state {
     const std::uint64_t rising = held & ~cs.upgrades();
     for (std::size_t i = 0; i < policy->upgrades.size(); ++i) {
       if ((rising >> i) & 1u)
-        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, rec, now, out);
+        fire(policy->upgrades[i].actions, policy->upgrades[i].name, true, rec(), now, out);
     }
     cs.set_upgrades(held);
     out.tier = tier_name(*policy, cs.tier());
@@ -356,7 +382,8 @@ std::vector<result<apply_result>> engine::apply_batch(std::span<const event> eve
     if (k >= d && k - d < n) {
       const std::size_t j = k - d;
       guesses[j % ring] = has_id(j) ? w.prefetch_customer(hashes[j % ring]) : std::nullopt;
-      if (const auto g = guesses[j % ring]) __builtin_prefetch(&s_->records[*g]);
+      if (const auto g = guesses[j % ring]; g && s_->machine_used)
+        __builtin_prefetch(&s_->records[*g]);
     }
     if (k >= d + d / 2 && k - d - d / 2 < n) {
       const std::size_t j = k - d - d / 2;

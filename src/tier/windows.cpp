@@ -346,6 +346,105 @@ std::int64_t event_windows::count(slot s, type_id type, duration window, timesta
   return n;
 }
 
+event_windows::count_set::count_set(std::vector<count_query> queries)
+    : queries_(std::move(queries)) {
+  std::vector<std::uint32_t> order(queries_.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const count_query &x = queries_[a], &y = queries_[b];
+    return x.type != y.type ? x.type < y.type : x.window < y.window;
+  });
+  const auto seconds = [](duration d) {
+    return std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  };
+  // Queries join the current part while its cells fit; then a new part starts.
+  std::vector<type_id> types;  // the current part's, one per row
+  std::vector<std::int64_t> bounds;
+  for (const std::uint32_t q : order) {
+    const type_id t = queries_[q].type;
+    const std::int64_t w = seconds(queries_[q].window);
+    const std::size_t rows =
+        types.size() + (std::find(types.begin(), types.end(), t) == types.end() ? 1 : 0);
+    const std::size_t cols =
+        bounds.size() + (std::find(bounds.begin(), bounds.end(), w) == bounds.end() ? 1 : 0);
+    if (parts_.empty() || (rows + 1) * (cols + 1) > max_cells) {
+      parts_.emplace_back();
+      types.clear();
+      bounds.clear();
+    }
+    if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
+    if (std::find(bounds.begin(), bounds.end(), w) == bounds.end()) bounds.push_back(w);
+    parts_.back().members.push_back({q, 0, 0});
+    // The rows and bounds of the part are settled below, once all its queries are in.
+    parts_.back().rows = static_cast<std::uint16_t>(types.size());
+    parts_.back().bounds = bounds;
+  }
+  for (part& p : parts_) {
+    std::sort(p.bounds.begin(), p.bounds.end());
+    std::uint16_t next_row = 0;
+    for (part::member& m : p.members) {
+      const type_id t = queries_[m.query].type;
+      std::uint16_t row = p.row_of(t);
+      if (row == 0) {
+        row = ++next_row;
+        if (t < 64) {
+          p.low_rows[t] = row;
+        } else {
+          p.high_rows.emplace_back(t, row);
+        }
+      }
+      m.row = row;
+      m.bound = static_cast<std::uint16_t>(
+          std::lower_bound(p.bounds.begin(), p.bounds.end(), seconds(queries_[m.query].window)) -
+          p.bounds.begin());
+    }
+  }
+}
+
+std::uint16_t event_windows::count_set::part::row_of(type_id t) const noexcept {
+  if (t < 64) return low_rows[t];
+  for (const auto& [type, row] : high_rows) {
+    if (type == t) return row;
+  }
+  return 0;
+}
+
+void event_windows::count_many(slot s, const count_set& set, timestamp now,
+                               std::span<std::int64_t> out) const {
+  const customer_events& c = data_[s];
+  const std::int64_t now_s = to_seconds(now);
+  const std::int64_t h = horizon_s_;
+  for (const count_set::part& p : set.parts_) {
+    // An event `age` seconds before now is in a window of w seconds when 0 <= age < min(w,
+    // horizon), as count() has it. Its column is the number of the part's windows it is in:
+    // with the windows ascending, it is in window j exactly when its column is >= size - j.
+    const std::size_t d = p.bounds.size(), cols = d + 1;
+    std::array<std::int64_t, count_set::max_cells> eff;
+    for (std::size_t j = 0; j < d; ++j)
+      eff[j] = std::min(p.bounds[j], h);
+    std::array<std::int32_t, count_set::max_cells> cells;
+    std::fill_n(cells.begin(), (p.rows + 1u) * cols, 0);
+    const std::int64_t reach = d == 0 ? 0 : eff[d - 1];
+    for (const entry* it = c.entries.end(); it != c.recent_begin();) {
+      --it;
+      const std::int64_t age = now_s - static_cast<std::int64_t>(it->at);
+      if (age >= reach) break;  // older than every window, and so are the rest
+      std::size_t col = 0;
+      for (std::size_t j = 0; j < d; ++j)
+        col += age < eff[j] ? 1 : 0;
+      col &= age >= 0 ? ~std::size_t{0} : 0;  // after `now`: in no window (count() skips it)
+      ++cells[p.row_of(it->type) * cols + col];
+    }
+    for (const count_set::part::member& m : p.members) {
+      std::int64_t n = 0;
+      for (std::size_t col = d - m.bound; col <= d; ++col)
+        n += cells[m.row * cols + col];
+      out[m.query] = n;
+    }
+  }
+}
+
 std::int64_t event_windows::count_between(slot s, type_id type, timestamp from,
                                           timestamp to) const {
   const customer_events& c = data_[s];

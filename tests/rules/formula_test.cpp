@@ -383,6 +383,75 @@ TEST_CASE("host_calls lists each call with its constant arguments, the pointers 
   CHECK(fx.compile("1 + 2")->host_calls().empty());
 }
 
+TEST_CASE("expression shows logic, comparisons, calls and constants as a tree, kids first",
+          "[formula]") {
+  using namespace std::chrono_literals;
+  using kind = formula::tree_node::kind;
+  using comparison = formula::tree_node::comparison;
+  fixture fx;
+  function_def w;
+  w.name = "WEIGHT";
+  w.params = {formula_type::string, formula_type::interval};
+  w.returns = formula_type::number;
+  w.impl = &weight;
+  w.pure = false;
+  REQUIRE(fx.env.add_function(w).ok());
+  const auto f = fx.compile(
+      R"(3 <= WEIGHT("site_visit", 30d) AND NOT (WEIGHT(LOWER("ABC"), 1h * 2) = 0 OR 区域 = "x"))");
+  const formula::expression_tree t = f->expression();
+  REQUIRE(t.root < t.nodes.size());
+  for (std::size_t i = 0; i < t.nodes.size(); ++i) {
+    for (const std::uint32_t k : t.nodes[i].kids)
+      CHECK(k < i);  // kids before their parents
+  }
+  const formula::tree_node& all = t.nodes[t.root];
+  CHECK(all.what == kind::and_);
+  CHECK(all.type == formula_type::boolean);
+  CHECK(f->text().substr(all.offset, all.length) == f->text());
+  REQUIRE(all.kids.size() == 2);
+
+  const formula::tree_node& at_least = t.nodes[all.kids[0]];
+  CHECK(at_least.what == kind::compare);
+  CHECK(at_least.op == comparison::le);
+  CHECK(at_least.compared == formula_type::number);
+  REQUIRE(at_least.kids.size() == 2);
+  const formula::tree_node& three = t.nodes[at_least.kids[0]];
+  CHECK(three.what == kind::constant);
+  REQUIRE(three.value);
+  CHECK(three.value->as_number() == 3);
+  const formula::tree_node& call = t.nodes[at_least.kids[1]];
+  CHECK(call.what == kind::host_call);
+  CHECK(call.function == "WEIGHT");
+  REQUIRE(call.kids.size() == 2);
+  CHECK(t.nodes[call.kids[0]].value->as_string() == "site_visit");
+  CHECK(t.nodes[call.kids[1]].value->as_duration() == 30 * 24h);
+  // The text constant is the storage the function receives, as host_calls has it.
+  CHECK(t.nodes[call.kids[0]].value->as_string().data() ==
+        f->host_calls()[0].args[0]->as_string().data());
+
+  const formula::tree_node& negation = t.nodes[all.kids[1]];
+  CHECK(negation.what == kind::not_);
+  REQUIRE(negation.kids.size() == 1);
+  const formula::tree_node& either = t.nodes[negation.kids[0]];
+  CHECK(either.what == kind::or_);
+  REQUIRE(either.kids.size() == 2);
+  const formula::tree_node& zero = t.nodes[either.kids[0]];
+  CHECK(zero.op == comparison::eq);
+  // Folded: LOWER("ABC") is the constant "abc", 1h * 2 the constant 2h.
+  const formula::tree_node& folded = t.nodes[zero.kids[0]];
+  CHECK(t.nodes[folded.kids[0]].value->as_string() == "abc");
+  CHECK(t.nodes[folded.kids[1]].value->as_duration() == 2h);
+  const formula::tree_node& region = t.nodes[either.kids[1]];
+  CHECK(region.what == kind::compare);
+  CHECK(region.compared == formula_type::string);
+  CHECK(t.nodes[region.kids[0]].what == kind::other);  // a field
+
+  const auto constant = fx.compile("1 < 2")->expression();
+  REQUIRE(constant.nodes.size() == 1);
+  CHECK(constant.nodes[constant.root].what == kind::constant);
+  CHECK(constant.nodes[constant.root].value->as_bool());
+}
+
 TEST_CASE("partial evaluation computes the lead-only part once and reuses it per rep",
           "[formula]") {
   fixture fx;

@@ -576,3 +576,129 @@ TEST_CASE("a host function reading the customer record sees the tier the engine 
   REQUIRE(r->actions.size() == 1);
   CHECK(r->actions[0].source == "a_calling");
 }
+
+namespace {
+
+/// A random condition over event counts: comparisons either way round (whole and fractional
+/// bounds, negative ones), HAS_EVENT, TRUE and FALSE, under AND, OR (both forms) and NOT.
+std::string random_condition(std::mt19937_64& rng, int depth) {
+  static const char* const types[] = {"site_visit", "call", "demo_attended", "tech_consult",
+                                      "quote_request"};
+  static const char* const windows[] = {"12h", "1d", "7d", "30d", "90d"};
+  static const char* const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+  static const char* const bounds[] = {"0", "1", "2", "3", "1.5", "-1", "2.0"};
+  if (depth == 0 || rng() % 3 == 0) {
+    const std::string call =
+        std::string("(\"") + types[rng() % 5] + "\", " + windows[rng() % 5] + ")";
+    const std::string count = "COUNT_EVENTS" + call;
+    switch (rng() % 8) {
+      case 0:
+        return "HAS_EVENT" + call;
+      case 1:
+        return std::string(bounds[rng() % 7]) + " " + ops[rng() % 6] + " " + count;
+      case 2:
+        return rng() % 2 == 0 ? "TRUE" : "FALSE";
+      default:
+        return count + " " + ops[rng() % 6] + " " + bounds[rng() % 7];
+    }
+  }
+  const std::string a = random_condition(rng, depth - 1), b = random_condition(rng, depth - 1);
+  switch (rng() % 5) {
+    case 0:
+      return "(" + a + " AND " + b + ")";
+    case 1:
+      return "(" + a + " OR " + b + ")";
+    case 2:
+      return "NOT (" + a + ")";
+    case 3:
+      return "AND(" + a + ", " + b + ", " + random_condition(rng, depth - 1) + ")";
+    default:
+      return "OR(" + a + ", " + b + ")";
+  }
+}
+
+std::string json_escaped(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    if (c == '"') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("conditions over event counts decide as the formula machine does, from one pass",
+          "[tier]") {
+  std::mt19937_64 rng(20261124);
+  const char* types[] = {"site_visit",   "call",          "demo_attended",
+                         "tech_consult", "quote_request", "wechat_message"};
+  for (int policy = 0; policy < 40; ++policy) {
+    // Three tiers and two upgrades; now and then a tier the machine keeps (DAYS_SINCE_LAST).
+    std::string text = R"({"tiers": {"horizon": "90d", "levels": [)";
+    for (int t = 0; t < 3; ++t) {
+      const std::string when =
+          policy % 4 == 3 && t == 1 ? R"(DAYS_SINCE_LAST("call") <= 3)" : random_condition(rng, 3);
+      text += std::string(t == 0 ? "" : ",") + R"({"name": "T)" + std::to_string(t) +
+              R"(", "when": ")" + json_escaped(when) + R"(", "actions": [{"action": "enter"}]})";
+    }
+    text += R"(], "upgrades": [)";
+    for (int u = 0; u < 2; ++u) {
+      text += std::string(u == 0 ? "" : ",") + R"({"name": "U)" + std::to_string(u) +
+              R"(", "when": ")" + json_escaped(random_condition(rng, 2)) +
+              R"(", "actions": [{"action": "rise"}]})";
+    }
+    text += "]}}";
+    INFO("policy " << policy << ": " << text);
+    const auto rules = rule_set::load_string(text, "random-tiers.json");
+    REQUIRE(rules);
+
+    struct side {
+      std::vector<std::string> actions;
+      std::unique_ptr<tier::engine> engine;
+    };
+    side lowered, machine;
+    for (side* s : {&lowered, &machine}) {
+      tier::engine_options o;
+      o.lower_conditions = s == &lowered;
+      o.on_action = [s](const tier::fired_action& f) -> status {
+        s->actions.push_back(f.customer.str() + " " + f.source + " " + f.action->action);
+        return {};
+      };
+      s->engine = std::make_unique<tier::engine>((*rules)->tier_policy(), o);
+      for (int i = 0; i < 8; ++i)
+        REQUIRE(
+            s->engine->add_customer(make_customer(("C" + std::to_string(i)).c_str(), "R1")).ok());
+    }
+    // Events over 120 days (so they age out), a few arriving late.
+    for (int i = 0; i < 300; ++i) {
+      const std::string c = "C" + std::to_string(rng() % 8);
+      timestamp at = t0 + std::chrono::minutes(i * 576);
+      if (rng() % 10 == 0) at -= std::chrono::hours(rng() % 72);
+      const event e = make_event("E" + std::to_string(i), c.c_str(), types[rng() % 6], at);
+      const timestamp now = t0 + std::chrono::minutes(i * 576);
+      const auto a = lowered.engine->apply(e, now);
+      const auto b = machine.engine->apply(e, now);
+      REQUIRE(a.ok());
+      REQUIRE(b.ok());
+      INFO("event " << i << " for " << c);
+      REQUIRE(a->tier == b->tier);
+      REQUIRE(a->changed == b->changed);
+      REQUIRE(a->errors == b->errors);
+      REQUIRE(a->actions.size() == b->actions.size());
+    }
+    CHECK(lowered.actions == machine.actions);
+    // Time passing alone: the windows empty.
+    for (const auto days : {10, 40, 100}) {
+      const timestamp later = t0 + std::chrono::minutes(300 * 576) + days * 24h;
+      const auto x = lowered.engine->sweep(later);
+      const auto y = machine.engine->sweep(later);
+      CHECK(x.changed == y.changed);
+      CHECK(x.actions == y.actions);
+      for (int i = 0; i < 8; ++i) {
+        const customer_id id{"C" + std::to_string(i)};
+        CHECK(lowered.engine->tier_of(id).value() == machine.engine->tier_of(id).value());
+      }
+    }
+  }
+}

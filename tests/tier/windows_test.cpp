@@ -327,3 +327,54 @@ TEST_CASE("type names alike in length and ends are told apart", "[tier][windows]
   CHECK(moved.type_of("") == empty);
   CHECK_FALSE(w.type_of("ayb"));  // NOLINT(bugprone-use-after-move): moved-from is empty
 }
+
+TEST_CASE("counts asked together agree with counts asked one by one, at every size of set",
+          "[tier][windows]") {
+  std::mt19937_64 rng(20261125);
+  tier::event_windows w;  // 90-day horizon
+  constexpr int types = 120;
+  for (int c = 0; c < 5; ++c)
+    (void)w.slot_of("C" + std::to_string(c));
+  for (int t = 0; t < types; ++t)
+    (void)w.intern("t" + std::to_string(t));
+  const timestamp now = t0 + 200 * 24h;
+  for (int i = 0; i < 3000; ++i) {
+    const auto s = static_cast<tier::event_windows::slot>(rng() % 5);
+    // Types below and above 64; times over 120 days, some after `now` (a clock behind).
+    const auto type =
+        static_cast<tier::event_windows::type_id>(rng() % 2 == 0 ? rng() % 6 : rng() % types);
+    w.add(s, type, now + 2h - std::chrono::seconds(static_cast<std::int64_t>(rng() % 10368000)));
+  }
+  // Windows at the edges: none, negative, under a second, a second, the horizon and past it.
+  const std::vector<duration> windows = {
+      duration::zero(),        -duration(1h),      std::chrono::milliseconds(500),
+      std::chrono::seconds(1), duration(7 * 24h),  duration(30 * 24h),
+      duration(90 * 24h),      duration(120 * 24h)};
+  // Sets of every size: one query, a policy's handful, and more cells than one pass holds.
+  for (const std::size_t size : {1, 7, 40, 600}) {
+    std::vector<tier::event_windows::count_query> queries;
+    for (std::size_t i = 0; i < size; ++i) {
+      const auto type =
+          static_cast<tier::event_windows::type_id>(size <= 7 ? rng() % 6 : rng() % types);
+      const duration window =
+          rng() % 4 == 0 ? windows[rng() % windows.size()]
+                         : std::chrono::seconds(1 + static_cast<std::int64_t>(rng() % 10368000));
+      queries.push_back({type, window});
+    }
+    const tier::event_windows::count_set set(queries);
+    REQUIRE(set.size() == size);
+    std::vector<std::int64_t> out(size, -1);
+    for (tier::event_windows::slot s = 0; s < 5; ++s) {
+      for (const timestamp at : {now, now - 50 * 24h, now + 1h}) {
+        w.count_many(s, set, at, out);
+        for (std::size_t i = 0; i < size; ++i) {
+          INFO("set of " << size << ", query " << i << ": type " << queries[i].type << ", window "
+                         << queries[i].window.count() << "us");
+          REQUIRE(out[i] == w.count(s, queries[i].type, queries[i].window, at));
+        }
+      }
+    }
+  }
+  // An empty set counts nothing.
+  w.count_many(0, tier::event_windows::count_set{}, now, {});
+}

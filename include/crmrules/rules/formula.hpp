@@ -494,6 +494,41 @@ class formula {
   /// lives.
   [[nodiscard]] std::vector<host_call_site> host_calls() const;
 
+  /// The compiled expression (after constant folding) as a tree of nodes, for hosts that
+  /// evaluate a narrow class of formulas their own way: the tier engine turns conditions made
+  /// of event counts compared with constants into one pass over a customer's events. Such a
+  /// host must give what evaluate() gives, and keeps evaluate() for everything else (and as the
+  /// reference its tests compare with). Logic and comparisons are named; every other operation
+  /// is `other`, which a host lowering formulas should refuse.
+  struct tree_node {
+    enum class kind : std::uint8_t {
+      constant,   ///< `value`
+      host_call,  ///< a host function (`function`); the kids are its arguments
+      and_,       ///< AND of the kids (errors pass; blank is false)
+      or_,        ///< OR of the kids
+      not_,       ///< NOT of the one kid
+      compare,    ///< kids[0] `op` kids[1], both of type `compared`
+      other,      ///< any other operation, field, variable or NOW()
+    };
+    enum class comparison : std::uint8_t { eq, ne, lt, le, gt, ge };
+    kind what = kind::other;
+    formula_type type = formula_type::blank;  ///< the node's result type
+    comparison op = comparison::eq;           ///< compare: the operator
+    /// compare: the operands' type (number, money, string, time, interval or boolean).
+    formula_type compared = formula_type::blank;
+    std::optional<formula_value> value;  ///< constant: the value (text views the formula)
+    std::string_view function;           ///< host_call: the name it was registered with
+    std::vector<std::uint32_t> kids;     ///< indices into expression_tree::nodes, in order
+    std::uint32_t offset = 0;            ///< the node's source span in text()
+    std::uint32_t length = 0;
+  };
+  struct expression_tree {
+    std::vector<tree_node> nodes;  ///< kids before their parents
+    std::uint32_t root = 0;        ///< the whole formula
+  };
+  /// The tree; its views are valid while the formula lives.
+  [[nodiscard]] expression_tree expression() const;
+
  private:
   friend class activation;
   friend struct detail::fx::access;

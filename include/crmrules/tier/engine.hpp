@@ -102,6 +102,12 @@ struct engine_options {
   /// Keep every tier change in memory for changes() (the funnel's input). Off by default: a
   /// long-running engine's history belongs in the decision log (`store`), not in memory.
   bool keep_changes = false;
+  /// Conditions made only of COUNT_EVENTS and HAS_EVENT with constant arguments (a window up
+  /// to the horizon), compared with constant numbers under AND, OR and NOT, are evaluated from
+  /// one pass over the customer's events instead of by the formula machine, with the same
+  /// results. Off: every condition goes through the
+  /// machine (for comparing the two).
+  bool lower_conditions = true;
   std::string actor = "crmrules.tier";
 };
 

@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -98,6 +99,45 @@ class event_windows {
   /// Events of `type` with now - window < at <= now (window <= horizon; longer windows count
   /// only the horizon).
   [[nodiscard]] std::int64_t count(slot s, type_id type, duration window, timestamp now) const;
+  /// One count of a count_set.
+  struct count_query {
+    type_id type = 0;
+    duration window{};
+  };
+  /// Counts asked together (a tier policy's), prepared once for count_many. The pass over a
+  /// customer's events puts each event in a cell by its type and by how many of the set's
+  /// windows it is in (a few comparisons, no branch on the data); the counts are sums of cells.
+  class count_set {
+   public:
+    count_set() = default;
+    explicit count_set(std::vector<count_query> queries);
+    [[nodiscard]] const std::vector<count_query>& queries() const noexcept { return queries_; }
+    [[nodiscard]] std::size_t size() const noexcept { return queries_.size(); }
+
+   private:
+    friend class event_windows;
+    /// The cells of one pass: (rows + 1) x (bounds + 1) of them, at most `max_cells`.
+    static constexpr std::size_t max_cells = 512;
+    struct part {
+      std::vector<std::int64_t> bounds;          // distinct windows in seconds, ascending
+      std::array<std::uint16_t, 64> low_rows{};  // row of each type below 64 (0: none)
+      std::vector<std::pair<type_id, std::uint16_t>> high_rows;  // the other types' rows
+      std::uint16_t rows = 0;
+      struct member {
+        std::uint32_t query;  // index in queries_
+        std::uint16_t row;
+        std::uint16_t bound;  // index in bounds
+      };
+      std::vector<member> members;
+      [[nodiscard]] std::uint16_t row_of(type_id t) const noexcept;
+    };
+    std::vector<count_query> queries_;
+    std::vector<part> parts_;  // one pass each (one unless the set is very large)
+  };
+  /// out[i] = count(s, q.type, q.window, now) for the i-th query q of `set`, in one pass over
+  /// the events. `out` must be set.size() long.
+  void count_many(slot s, const count_set& set, timestamp now, std::span<std::int64_t> out) const;
+
   /// Events of `type` with from <= at < to (a day, for must-do checks); at most the horizon
   /// before the newest event is remembered.
   [[nodiscard]] std::int64_t count_between(slot s, type_id type, timestamp from,

@@ -666,6 +666,56 @@ std::vector<formula::host_call_site> formula::host_calls() const {
   return out;
 }
 
+static_assert(static_cast<int>(formula::tree_node::comparison::ge) ==
+              static_cast<int>(detail::fx::cmp_op::ge));
+static_assert(static_cast<int>(detail::fx::cmp_class::boolean) == 5);
+
+formula::expression_tree formula::expression() const {
+  using detail::fx::op;
+  expression_tree out;
+  out.nodes.reserve(p_->nodes.size());
+  for (const detail::fx::node& n : p_->nodes) {
+    tree_node t;
+    t.type = n.type;
+    t.offset = n.offset;
+    t.length = n.length;
+    switch (n.code) {
+      case op::constant:
+        t.what = tree_node::kind::constant;
+        t.value = p_->constants[n.a];
+        break;
+      case op::host_call:
+        t.what = tree_node::kind::host_call;
+        t.function = p_->functions[n.a].name;
+        break;
+      case op::and_:
+        t.what = tree_node::kind::and_;
+        break;
+      case op::or_:
+        t.what = tree_node::kind::or_;
+        break;
+      case op::not_:
+        t.what = tree_node::kind::not_;
+        break;
+      case op::compare: {
+        static constexpr formula_type classes[] = {formula_type::number,   formula_type::money,
+                                                   formula_type::string,   formula_type::time,
+                                                   formula_type::interval, formula_type::boolean};
+        t.what = tree_node::kind::compare;
+        t.op = static_cast<tree_node::comparison>(n.sub & 7);
+        t.compared = classes[n.sub >> 3];
+        break;
+      }
+      default:
+        break;
+    }
+    t.kids.assign(p_->kids.begin() + n.first, p_->kids.begin() + n.first + n.count);
+    out.nodes.push_back(std::move(t));
+  }
+  out.root = p_->root;
+  return out;
+}
+
 namespace {
 
 /// The general machine, on the arena as it stands (the caller resets it, or not).

@@ -48,8 +48,7 @@ std::int64_t whole(double x) {
 }  // namespace
 
 std::optional<std::uint32_t> count_plan::query(const formula::expression_tree& t,
-                                               const formula::tree_node& call,
-                                               event_windows& w) {
+                                               const formula::tree_node& call, event_windows& w) {
   if (call.kids.size() != 2) return std::nullopt;
   const formula::tree_node& type = t.nodes[call.kids[0]];
   const formula::tree_node& window = t.nodes[call.kids[1]];

@@ -37,6 +37,7 @@ std::int64_t window_start(std::uint32_t now_s, duration window, std::uint32_t ho
 void event_windows::entry_buffer::release() noexcept {
   if (data_ != inline_) delete[] data_;
   data_ = inline_;
+  head_ = 0;
   cap_ = inline_capacity;
 }
 
@@ -45,38 +46,47 @@ void event_windows::entry_buffer::take(entry_buffer& o) noexcept {
   aged = o.aged;
   if (o.data_ == o.inline_) {
     data_ = inline_;
+    head_ = 0;
     cap_ = inline_capacity;
-    std::copy(o.inline_, o.inline_ + o.size_, inline_);
+    std::copy(o.begin(), o.end(), inline_);
   } else {
     data_ = o.data_;
+    head_ = o.head_;
     cap_ = o.cap_;
   }
   o.data_ = o.inline_;
-  o.size_ = 0;
+  o.head_ = o.size_ = 0;
   o.cap_ = inline_capacity;
   o.aged = 0;
 }
 
 void event_windows::entry_buffer::insert(const entry* pos, entry e) {
-  const auto at = static_cast<std::size_t>(pos - data_);
-  if (size_ == cap_) {
-    const std::uint32_t bigger = cap_ * 2;
-    entry* grown = new entry[bigger];
-    std::copy(data_, data_ + size_, grown);
-    if (data_ != inline_) delete[] data_;
-    data_ = grown;
-    cap_ = bigger;
+  auto at = static_cast<std::size_t>(pos - begin());
+  if (head_ + size_ == cap_) {
+    if (head_ > 0) {  // room at the front: move the entries back to the start
+      std::copy(begin(), end(), data_);
+      head_ = 0;
+    } else {
+      const std::uint32_t bigger = cap_ * 2;
+      entry* grown = new entry[bigger];
+      std::copy(data_, data_ + size_, grown);
+      if (data_ != inline_) delete[] data_;
+      data_ = grown;
+      cap_ = bigger;
+    }
   }
-  std::copy_backward(data_ + at, data_ + size_, data_ + size_ + 1);
-  data_[at] = e;
+  entry* const first = begin();
+  if (at != size_) std::copy_backward(first + at, first + size_, first + size_ + 1);
+  first[at] = e;
   ++size_;
 }
 
 void event_windows::entry_buffer::erase(const entry* first, const entry* last) noexcept {
   if (first == last) return;
-  const auto a = static_cast<std::size_t>(first - data_);
-  const auto b = static_cast<std::size_t>(last - data_);
-  std::copy(data_ + b, data_ + size_, data_ + a);
+  entry* const base = begin();
+  const auto a = static_cast<std::size_t>(first - base);
+  const auto b = static_cast<std::size_t>(last - base);
+  std::copy(base + b, base + size_, base + a);
   size_ -= static_cast<std::uint32_t>(b - a);
 }
 
@@ -84,16 +94,18 @@ void event_windows::entry_buffer::shrink_to_fit() {
   if (data_ == inline_ || size_ * 2 > cap_) return;
   if (size_ <= inline_capacity) {
     entry* heap = data_;
-    std::copy(heap, heap + size_, inline_);
+    std::copy(begin(), end(), inline_);
     delete[] heap;
     data_ = inline_;
+    head_ = 0;
     cap_ = inline_capacity;
     return;
   }
   entry* smaller = new entry[size_];
-  std::copy(data_, data_ + size_, smaller);
+  std::copy(begin(), end(), smaller);
   delete[] data_;
   data_ = smaller;
+  head_ = 0;
   cap_ = size_;
 }
 
@@ -304,9 +316,15 @@ void event_windows::forget(slot s, std::size_t n) {
       same->at = std::max(same->at, old.at);
     }
   }
-  if (kept != a) std::copy(base + a, base + a + k, base + kept);
-  all.erase(base + kept + k, base + stays);
-  all.aged = static_cast<std::uint32_t>(kept + k);
+  // The aged entries go right before the events that stay, which do not move: the new ones
+  // to [stays - k, stays), the kept ones before them; the storage then starts there.
+  const std::size_t m = kept + k;
+  for (std::size_t i = k; i-- > 0;)  // backwards: the ranges may overlap, the target higher
+    base[stays - k + i] = base[a + i];
+  for (std::size_t i = kept; i-- > 0;)
+    base[stays - m + i] = base[i];
+  all.drop_front(stays - m);
+  all.aged = static_cast<std::uint32_t>(m);
   events_ -= n;
 }
 

@@ -378,3 +378,55 @@ TEST_CASE("counts asked together agree with counts asked one by one, at every si
   // An empty set counts nothing.
   w.count_many(0, tier::event_windows::count_set{}, now, {});
 }
+
+TEST_CASE("a steady stream ageing out keeps exact counts, in place and on the heap, across moves",
+          "[tier][windows]") {
+  // One event every 100 hours (about 21 in the 90-day horizon: in place) for one customer and
+  // one every 40 minutes (over 3,000: on the heap) for another, over two years: the oldest
+  // age out at nearly every event, so the kept events drift through their storage and are
+  // moved back to its start again and again.
+  tier::event_windows w;
+  const auto few = w.slot_of("few"), many = w.slot_of("many");
+  const char* types[] = {"a", "b", "c"};
+  for (const char* t : types)
+    (void)w.intern(t);
+  struct raw {
+    tier::event_windows::slot s;
+    tier::event_windows::type_id type;
+    timestamp at;
+  };
+  std::vector<raw> events;
+  std::mt19937_64 rng(7);
+  timestamp at = t0;
+  const timestamp end = t0 + 730 * 24h;
+  std::int64_t step = 0;
+  while (at < end) {
+    const bool to_few = step % 150 == 0;
+    const auto s = to_few ? few : many;
+    const auto type = static_cast<tier::event_windows::type_id>(rng() % 3);
+    w.add(s, type, at);
+    events.push_back({s, type, at});
+    ++step;
+    at += 40min;
+    if (step % 5000 == 0) {  // a move half-way through the storage's drift
+      tier::event_windows moved(std::move(w));
+      w = std::move(moved);
+    }
+    if (step % 97 != 0 && !to_few) continue;
+    for (const auto who : {few, many}) {
+      for (tier::event_windows::type_id t = 0; t < 3; ++t) {
+        std::int64_t expected = 0;
+        std::optional<timestamp> last;
+        for (const raw& e : events) {
+          if (e.s != who || e.type != t) continue;
+          if (e.at > at - 30 * 24h) ++expected;
+          last = e.at;
+        }
+        INFO("step " << step << " customer " << who << " type " << t);
+        REQUIRE(w.count(who, t, 30 * 24h, at) == expected);
+        REQUIRE(w.last(who, t, at) == last);
+      }
+    }
+  }
+  CHECK(w.events() < 3500);  // the horizon's worth, not two years'
+}

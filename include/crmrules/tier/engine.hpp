@@ -105,7 +105,7 @@ struct engine_options {
   /// Conditions made only of COUNT_EVENTS and HAS_EVENT with constant arguments (a window up
   /// to the horizon), compared with constant numbers under AND, OR and NOT, are evaluated from
   /// one pass over the customer's events instead of by the formula machine, with the same
-  /// results. Off: every condition goes through the
+  /// results and without reading the customer record. Off: every condition goes through the
   /// machine (for comparing the two).
   bool lower_conditions = true;
   std::string actor = "crmrules.tier";

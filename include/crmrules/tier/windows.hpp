@@ -167,13 +167,15 @@ class event_windows {
     type_id type;
   };
   /// A customer's entries: up to `inline_capacity` in place (the common case, so an event
-  /// touches one 256-byte block), more on the heap.
+  /// touches one 256-byte block), more on the heap. They start `head_` entries into the
+  /// storage, so that dropping the oldest moves nothing; an append that finds no room at the
+  /// end moves them back to the start first.
   class entry_buffer {
    public:
     /// What is left of the 256-byte block (23 with libstdc++'s 32-byte std::string).
     static constexpr std::uint32_t inline_capacity =
         (256 - sizeof(std::string) - 2 * sizeof(std::uint64_t) - sizeof(void*) -
-         3 * sizeof(std::uint32_t)) /
+         4 * sizeof(std::uint32_t)) /
         8;
     entry_buffer() noexcept : data_(inline_) {}
     ~entry_buffer() { release(); }
@@ -187,10 +189,10 @@ class event_windows {
       }
       return *this;
     }
-    [[nodiscard]] entry* begin() noexcept { return data_; }
-    [[nodiscard]] entry* end() noexcept { return data_ + size_; }
-    [[nodiscard]] const entry* begin() const noexcept { return data_; }
-    [[nodiscard]] const entry* end() const noexcept { return data_ + size_; }
+    [[nodiscard]] entry* begin() noexcept { return data_ + head_; }
+    [[nodiscard]] entry* end() noexcept { return data_ + head_ + size_; }
+    [[nodiscard]] const entry* begin() const noexcept { return data_ + head_; }
+    [[nodiscard]] const entry* end() const noexcept { return data_ + head_ + size_; }
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
     [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
     [[nodiscard]] std::size_t capacity() const noexcept { return cap_; }
@@ -199,7 +201,12 @@ class event_windows {
     void insert(const entry* pos, entry e);
     /// Removes [first, last).
     void erase(const entry* first, const entry* last) noexcept;
-    void clear() noexcept { size_ = 0; }
+    /// Removes the first n, moving nothing.
+    void drop_front(std::size_t n) noexcept {
+      head_ += static_cast<std::uint32_t>(n);
+      size_ -= static_cast<std::uint32_t>(n);
+    }
+    void clear() noexcept { size_ = head_ = 0; }
     /// Returns heap memory not needed (back in place when the entries fit).
     void shrink_to_fit();
 
@@ -207,6 +214,7 @@ class event_windows {
     void release() noexcept;
     void take(entry_buffer& o) noexcept;
     entry* data_;
+    std::uint32_t head_ = 0;  // where the entries start in data_
     std::uint32_t size_ = 0;
     std::uint32_t cap_ = inline_capacity;
 

@@ -336,19 +336,23 @@ formula_value weight(std::span<const formula_value> args, const eval_context&, c
   weight_calls.push_back(args[0].as_string());
   return formula_value::of_number(1);
 }
+/// WEIGHT(text, duration): a host function called at evaluation even with constant arguments.
+function_def weight_function() {
+  function_def w;
+  w.name = "WEIGHT";
+  w.params = {formula_type::string, formula_type::interval};
+  w.returns = formula_type::number;
+  w.impl = &weight;
+  w.pure = false;
+  return w;
+}
 }  // namespace
 
 TEST_CASE("host_calls lists each call with its constant arguments, the pointers it will receive",
           "[formula]") {
   using namespace std::chrono_literals;
   fixture fx;
-  function_def w;
-  w.name = "WEIGHT";
-  w.params = {formula_type::string, formula_type::interval};
-  w.returns = formula_type::number;
-  w.impl = &weight;
-  w.pure = false;  // called at evaluation even with constant arguments
-  REQUIRE(fx.env.add_function(w).ok());
+  REQUIRE(fx.env.add_function(weight_function()).ok());
   const auto f = fx.compile(
       R"(WEIGHT("site_visit", 30d) + weight(LOWER("ABC"), 1h * 2) + IF(区域 = "x", WEIGHT(区域, 1h), 0))");
   const auto calls = f->host_calls();
@@ -389,13 +393,7 @@ TEST_CASE("expression shows logic, comparisons, calls and constants as a tree, k
   using kind = formula::tree_node::kind;
   using comparison = formula::tree_node::comparison;
   fixture fx;
-  function_def w;
-  w.name = "WEIGHT";
-  w.params = {formula_type::string, formula_type::interval};
-  w.returns = formula_type::number;
-  w.impl = &weight;
-  w.pure = false;
-  REQUIRE(fx.env.add_function(w).ok());
+  REQUIRE(fx.env.add_function(weight_function()).ok());
   const auto f = fx.compile(
       R"(3 <= WEIGHT("site_visit", 30d) AND NOT (WEIGHT(LOWER("ABC"), 1h * 2) = 0 OR 区域 = "x"))");
   const formula::expression_tree t = f->expression();

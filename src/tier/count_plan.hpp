@@ -20,7 +20,8 @@ namespace crmrules::tier::detail {
 class count_plan {
  public:
   /// Lowers `f` when it is of that form, interning its event types in `w`; returns the index
-  /// to pass to holds(), or nullopt (the plan is unchanged) when the formula is not.
+  /// to pass to holds(), or nullopt when the formula is not (the plan is then unchanged,
+  /// unless an allocation failed, which throws).
   std::optional<std::size_t> add(const formula& f, event_windows& w);
 
   /// Whether any condition was lowered.

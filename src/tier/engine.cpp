@@ -494,6 +494,12 @@ const event_windows& engine::windows() const noexcept {
 std::size_t engine::customers() const noexcept {
   return s_->windows.customers();
 }
+std::size_t engine::lowered_conditions() const noexcept {
+  const auto lowered = [](int i) { return i >= 0; };
+  return static_cast<std::size_t>(
+      std::count_if(s_->tier_plan.begin(), s_->tier_plan.end(), lowered) +
+      std::count_if(s_->upgrade_plan.begin(), s_->upgrade_plan.end(), lowered));
+}
 
 std::vector<funnel_month> funnel(const std::vector<tier_change>& changes,
                                  const std::vector<std::pair<customer_id, std::string>>& initial,

@@ -441,7 +441,7 @@ void event_windows::count_many(slot s, const count_set& set, timestamp now,
     std::array<std::int64_t, count_set::max_cells> eff;
     for (std::size_t j = 0; j < d; ++j)
       eff[j] = std::min(p.bounds[j], h);
-    std::array<std::int32_t, count_set::max_cells> cells;
+    std::array<std::int64_t, count_set::max_cells> cells;
     std::fill_n(cells.begin(), (p.rows + 1u) * cols, 0);
     const std::int64_t reach = d == 0 ? 0 : eff[d - 1];
     for (const entry* it = c.entries.end(); it != c.recent_begin();) {

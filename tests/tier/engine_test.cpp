@@ -383,6 +383,8 @@ TEST_CASE("the rules-file example in docs/TIERING.md and examples/rules/tier-rul
   auto doc = rule_set::load_string(text, "docs/TIERING.md");
   if (!doc) FAIL(doc.error().to_string());
   CHECK((*doc)->tier_policy()->tiers.size() == 4);
+  // As the page says: every condition of the example takes the one-pass path.
+  CHECK(tier::engine((*doc)->tier_policy()).lowered_conditions() == 5);
   auto file = rule_set::load_file(CRMRULES_SOURCE_DIR "/examples/rules/tier-rules.json");
   if (!file) FAIL(file.error().to_string());
   CHECK((*file)->tier_policy()->upgrades.size() == 1);
@@ -586,7 +588,8 @@ std::string random_condition(std::mt19937_64& rng, int depth) {
                                       "quote_request"};
   static const char* const windows[] = {"12h", "1d", "7d", "30d", "90d"};
   static const char* const ops[] = {"=", "<>", "<", "<=", ">", ">="};
-  static const char* const bounds[] = {"0", "1", "2", "3", "1.5", "-1", "2.0"};
+  static const char* const bounds[] = {"0",  "1",   "2",    "3",     "1.5",
+                                       "-1", "2.0", "-0.5", "1e300", "2.5"};
   if (depth == 0 || rng() % 3 == 0) {
     const std::string call =
         std::string("(\"") + types[rng() % 5] + "\", " + windows[rng() % 5] + ")";
@@ -595,11 +598,11 @@ std::string random_condition(std::mt19937_64& rng, int depth) {
       case 0:
         return "HAS_EVENT" + call;
       case 1:
-        return std::string(bounds[rng() % 7]) + " " + ops[rng() % 6] + " " + count;
+        return std::string(bounds[rng() % 10]) + " " + ops[rng() % 6] + " " + count;
       case 2:
         return rng() % 2 == 0 ? "TRUE" : "FALSE";
       default:
-        return count + " " + ops[rng() % 6] + " " + bounds[rng() % 7];
+        return count + " " + ops[rng() % 6] + " " + bounds[rng() % 10];
     }
   }
   const std::string a = random_condition(rng, depth - 1), b = random_condition(rng, depth - 1);
@@ -630,15 +633,19 @@ std::string json_escaped(const std::string& s) {
 
 TEST_CASE("conditions over event counts decide as the formula machine does, from one pass",
           "[tier]") {
+  // The seed's tiers A and B and its upgrade are such conditions; C (DAYS_SINCE_LAST) is not.
+  CHECK(tier::engine(load_rules()->tier_policy()).lowered_conditions() == 3);
+  std::size_t lowered_total = 0, conditions_total = 0;
   std::mt19937_64 rng(20261124);
   const char* types[] = {"site_visit",   "call",          "demo_attended",
                          "tech_consult", "quote_request", "wechat_message"};
   for (int policy = 0; policy < 40; ++policy) {
     // Three tiers and two upgrades; now and then a tier the machine keeps (DAYS_SINCE_LAST).
     std::string text = R"({"tiers": {"horizon": "90d", "levels": [)";
+    const bool with_machine = policy % 4 == 3;
     for (int t = 0; t < 3; ++t) {
       const std::string when =
-          policy % 4 == 3 && t == 1 ? R"(DAYS_SINCE_LAST("call") <= 3)" : random_condition(rng, 3);
+          with_machine && t == 1 ? R"(DAYS_SINCE_LAST("call") <= 3)" : random_condition(rng, 3);
       text += std::string(t == 0 ? "" : ",") + R"({"name": "T)" + std::to_string(t) +
               R"(", "when": ")" + json_escaped(when) + R"(", "actions": [{"action": "enter"}]})";
     }
@@ -670,6 +677,12 @@ TEST_CASE("conditions over event counts decide as the formula machine does, from
         REQUIRE(
             s->engine->add_customer(make_customer(("C" + std::to_string(i)).c_str(), "R1")).ok());
     }
+    // The comparison is between two paths: most conditions take the one-pass one (past 64
+    // comparisons in a policy, the rest stay with the machine).
+    CHECK(machine.engine->lowered_conditions() == 0);
+    CHECK(lowered.engine->lowered_conditions() >= 1);
+    lowered_total += lowered.engine->lowered_conditions();
+    conditions_total += with_machine ? 4 : 5;
     // Events over 120 days (so they age out), a few arriving late.
     for (int i = 0; i < 300; ++i) {
       const std::string c = "C" + std::to_string(rng() % 8);
@@ -701,4 +714,5 @@ TEST_CASE("conditions over event counts decide as the formula machine does, from
       }
     }
   }
+  CHECK(lowered_total * 10 >= conditions_total * 9);
 }

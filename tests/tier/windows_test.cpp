@@ -408,10 +408,12 @@ TEST_CASE("a steady stream ageing out keeps exact counts, in place and on the he
     events.push_back({s, type, at});
     ++step;
     at += 40min;
-    if (step % 5000 == 0) {  // a move half-way through the storage's drift
+    if (step % 5000 == 0) {  // a move of the whole object
       tier::event_windows moved(std::move(w));
       w = std::move(moved);
     }
+    if (step % 1000 == 0)  // new customers: the blocks move, their events part-way drifted
+      (void)w.slot_of("extra" + std::to_string(step));
     if (step % 97 != 0 && !to_few) continue;
     for (const auto who : {few, many}) {
       for (tier::event_windows::type_id t = 0; t < 3; ++t) {
@@ -429,4 +431,22 @@ TEST_CASE("a steady stream ageing out keeps exact counts, in place and on the he
     }
   }
   CHECK(w.events() < 3500);  // the horizon's worth, not two years'
+  // A sweep 89.5 days on leaves the last half day's events: the heap customer's go back in
+  // place.
+  const timestamp later = at + 89 * 24h + 12h;
+  for (const auto who : {few, many}) {
+    w.prune(who, later);
+    for (tier::event_windows::type_id t = 0; t < 3; ++t) {
+      std::int64_t expected = 0;
+      std::optional<timestamp> last;
+      for (const raw& e : events) {
+        if (e.s != who || e.type != t) continue;
+        if (e.at > later - 90 * 24h) ++expected;
+        last = e.at;
+      }
+      CHECK(w.count(who, t, 90 * 24h, later) == expected);
+      CHECK(w.last(who, t, later) == last);
+    }
+  }
+  CHECK(w.event_bytes() == 0);
 }

@@ -165,6 +165,10 @@ class engine {
   [[nodiscard]] std::vector<tier_change> take_changes() noexcept;
   [[nodiscard]] const event_windows& windows() const noexcept;
   [[nodiscard]] std::size_t customers() const noexcept;
+  /// How many of the policy's tier and upgrade conditions are evaluated from one pass over the
+  /// events rather than by the formula machine (see engine_options::lower_conditions): to
+  /// check that a policy's conditions take the fast path.
+  [[nodiscard]] std::size_t lowered_conditions() const noexcept;
 
  private:
   struct state;

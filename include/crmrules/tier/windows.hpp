@@ -106,7 +106,8 @@ class event_windows {
   };
   /// Counts asked together (a tier policy's), prepared once for count_many. The pass over a
   /// customer's events puts each event in a cell by its type and by how many of the set's
-  /// windows it is in (a few comparisons, no branch on the data); the counts are sums of cells.
+  /// windows it is in (a few comparisons, and a table for the types below 64); the counts are
+  /// sums of cells.
   class count_set {
    public:
     count_set() = default;

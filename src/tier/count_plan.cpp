@@ -12,7 +12,7 @@ namespace {
 using kind = formula::tree_node::kind;
 using comparison = formula::tree_node::comparison;
 
-/// The deepest the operand stack of a program may get (holds() keeps it in a fixed array).
+/// The deepest the operand stack of a program may get (run() keeps it in a fixed array).
 constexpr std::size_t max_depth = 64;
 
 bool is_plain(const std::optional<formula_value>& v, formula_type t) {

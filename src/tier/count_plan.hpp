@@ -3,8 +3,9 @@
 // Most tier and upgrade conditions are logic over counts of events: COUNT_EVENTS with a constant
 // type and window compared with a constant number, HAS_EVENT with constant arguments, under
 // AND, OR and NOT. Such a condition needs no formula machine: the plan counts every window the
-// conditions ask about in one pass over the customer's events (event_windows::count_many) and
-// evaluates each condition as a short postfix program over those counts. It gives exactly what
+// conditions ask about in one pass over the customer's events (event_windows::count_many),
+// decides each comparison of a count with a constant, and looks each condition up in its truth
+// table over those comparisons (or runs it as a short postfix program). It gives exactly what
 // formula::evaluate gives for them; any other condition is refused and stays with the machine.
 #pragma once
 

@@ -80,9 +80,7 @@ struct engine::state {
     // Conditions over event counts alone are evaluated from one pass over the events.
     auto lowered = [this](const formula* f) {
       if (f == nullptr) return -1;
-      machine_used |= !opts.lower_conditions;
-      if (!opts.lower_conditions) return -1;
-      const auto i = plan.add(*f, windows);
+      const auto i = opts.lower_conditions ? plan.add(*f, windows) : std::nullopt;
       machine_used |= !i;
       return i ? static_cast<int>(*i) : -1;
     };

@@ -394,12 +394,13 @@ event_windows::count_set::count_set(std::vector<count_query> queries)
     if (std::find(types.begin(), types.end(), t) == types.end()) types.push_back(t);
     if (std::find(bounds.begin(), bounds.end(), w) == bounds.end()) bounds.push_back(w);
     parts_.back().members.push_back({q, 0, 0});
-    // The rows and bounds of the part are settled below, once all its queries are in.
-    parts_.back().rows = static_cast<std::uint16_t>(types.size());
-    parts_.back().bounds = bounds;
   }
+  // Each part's windows, ascending, and rows, numbered from 1 as its types come.
   for (part& p : parts_) {
+    for (const part::member& m : p.members)
+      p.bounds.push_back(seconds(queries_[m.query].window));
     std::sort(p.bounds.begin(), p.bounds.end());
+    p.bounds.erase(std::unique(p.bounds.begin(), p.bounds.end()), p.bounds.end());
     std::uint16_t next_row = 0;
     for (part::member& m : p.members) {
       const type_id t = queries_[m.query].type;
@@ -417,6 +418,7 @@ event_windows::count_set::count_set(std::vector<count_query> queries)
           std::lower_bound(p.bounds.begin(), p.bounds.end(), seconds(queries_[m.query].window)) -
           p.bounds.begin());
     }
+    p.rows = next_row;
   }
 }
 

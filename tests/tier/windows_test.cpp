@@ -396,6 +396,18 @@ TEST_CASE("a steady stream ageing out keeps exact counts, in place and on the he
     timestamp at;
   };
   std::vector<raw> events;
+  // From the raw events: the count of `who`'s events of type t in (now - window, now], and
+  // the last one's time (every event is at or before `now`).
+  const auto expected = [&events](tier::event_windows::slot who, tier::event_windows::type_id t,
+                                  duration window, timestamp now) {
+    std::pair<std::int64_t, std::optional<timestamp>> r{0, std::nullopt};
+    for (const raw& e : events) {
+      if (e.s != who || e.type != t) continue;
+      if (e.at > now - window) ++r.first;
+      r.second = e.at;
+    }
+    return r;
+  };
   std::mt19937_64 rng(7);
   timestamp at = t0;
   const timestamp end = t0 + 730 * 24h;
@@ -417,15 +429,9 @@ TEST_CASE("a steady stream ageing out keeps exact counts, in place and on the he
     if (step % 97 != 0 && !to_few) continue;
     for (const auto who : {few, many}) {
       for (tier::event_windows::type_id t = 0; t < 3; ++t) {
-        std::int64_t expected = 0;
-        std::optional<timestamp> last;
-        for (const raw& e : events) {
-          if (e.s != who || e.type != t) continue;
-          if (e.at > at - 30 * 24h) ++expected;
-          last = e.at;
-        }
+        const auto [count, last] = expected(who, t, 30 * 24h, at);
         INFO("step " << step << " customer " << who << " type " << t);
-        REQUIRE(w.count(who, t, 30 * 24h, at) == expected);
+        REQUIRE(w.count(who, t, 30 * 24h, at) == count);
         REQUIRE(w.last(who, t, at) == last);
       }
     }
@@ -437,14 +443,8 @@ TEST_CASE("a steady stream ageing out keeps exact counts, in place and on the he
   for (const auto who : {few, many}) {
     w.prune(who, later);
     for (tier::event_windows::type_id t = 0; t < 3; ++t) {
-      std::int64_t expected = 0;
-      std::optional<timestamp> last;
-      for (const raw& e : events) {
-        if (e.s != who || e.type != t) continue;
-        if (e.at > later - 90 * 24h) ++expected;
-        last = e.at;
-      }
-      CHECK(w.count(who, t, 90 * 24h, later) == expected);
+      const auto [count, last] = expected(who, t, 90 * 24h, later);
+      CHECK(w.count(who, t, 90 * 24h, later) == count);
       CHECK(w.last(who, t, later) == last);
     }
   }

@@ -15,9 +15,16 @@
 //                               events)
 //   BM_tier_event_native        the same tiering written by hand in C++ over the same windows
 //                               (no formulas): the baseline
+//   BM_tier_event_native_batch  that hand-written tiering over batches, with apply_batch's
+//                               fetch pipeline: the floor of apply_batch on this machine
+//   BM_tier_memory_latency/MiB:M
+//                               one load that depends on the one before, at random lines of M
+//                               MiB: the memory latency every event at 1,000,000 customers
+//                               waits for (at least twice when applied one at a time)
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -81,12 +88,15 @@ struct world {
   }
 };
 
-world& shared_world(std::int64_t customers) {
-  static std::unique_ptr<world> w;
+/// One World of `customers` at a time, kept across the benchmarks that use that size (building
+/// a million customers takes seconds); the previous one is freed first.
+template <class World>
+World& shared(std::int64_t customers) {
+  static std::unique_ptr<World> w;
   static std::int64_t size = -1;
   if (size != customers) {
     w.reset();
-    w = std::make_unique<world>(customers);
+    w = std::make_unique<World>(customers);
     size = customers;
   }
   return *w;
@@ -100,7 +110,7 @@ duration step_for(std::int64_t customers) {
 }
 
 void BM_tier_event(benchmark::State& state) {
-  world& w = shared_world(state.range(0));
+  world& w = shared<world>(state.range(0));
   const duration step = step_for(state.range(0));
   std::size_t i = 0;
   std::int64_t changed = 0;
@@ -122,7 +132,7 @@ void BM_tier_event(benchmark::State& state) {
 BENCHMARK(BM_tier_event)->ArgName("customers")->Arg(10'000)->Arg(1'000'000);
 
 void BM_tier_event_batch(benchmark::State& state) {
-  world& w = shared_world(state.range(0));
+  world& w = shared<world>(state.range(0));
   const duration step = step_for(state.range(0));
   const auto batch = static_cast<std::size_t>(state.range(1));
   std::size_t i = 0;
@@ -156,40 +166,45 @@ BENCHMARK(BM_tier_event_batch)
     ->Args({1'000'000, 64})
     ->Args({1'000'000, 256});
 
-/// The seed's rules written by hand against the same windows.
-void BM_tier_event_native(benchmark::State& state) {
+/// The seed's rules written by hand against the same windows, over the same loaded events and
+/// the same stream (as type ids): what the engine's work costs without the engine.
+struct native_world {
   tier::event_windows win;
-  std::mt19937_64 rng(42);
-  const std::int64_t customers = state.range(0);
-  for (std::int64_t i = 0; i < customers; ++i) {
-    const auto s = win.slot_of("C" + std::to_string(i));
-    for (int k = 0; k < 10; ++k)
-      win.add(s, *win.intern(types[rng() % 8]),
-              now - std::chrono::minutes(static_cast<std::int64_t>(rng() % loaded_minutes)));
-  }
-  const auto visit = *win.type_of("site_visit"), paper = *win.type_of("whitepaper_download"),
-             demo = *win.type_of("demo_attended"), call = *win.type_of("call"),
-             consult = *win.type_of("tech_consult"), quote = *win.type_of("quote_request");
   struct item {
     std::string customer;
     tier::event_windows::type_id type;
     timestamp at;
   };
   std::vector<item> stream;
-  for (std::int64_t k = 0; k < std::max<std::int64_t>(customers, 65536); ++k)
-    stream.push_back({"C" + std::to_string(rng() % static_cast<std::uint64_t>(customers)),
-                      static_cast<tier::event_windows::type_id>(rng() % 8),
-                      now + std::chrono::seconds(k)});
-  std::vector<int> tier_of(static_cast<std::size_t>(customers), -1);
-  const duration step = step_for(customers);
+  std::vector<int> tier_of;
+  std::vector<bool> intent_of;
+  tier::event_windows::type_id visit = 0, paper = 0, demo = 0, call = 0, consult = 0, quote = 0;
   timestamp clock = now;
-  std::size_t i = 0;
-  for (auto _ : state) {
-    if (i == stream.size()) i = 0;
-    item& x = stream[i++];
-    clock += step;
-    x.at = clock;
-    const auto s = *win.find(x.customer);
+
+  explicit native_world(std::int64_t customers) {
+    std::mt19937_64 rng(42);
+    for (std::int64_t i = 0; i < customers; ++i) {
+      const auto s = win.slot_of("C" + std::to_string(i));
+      for (int k = 0; k < 10; ++k)
+        win.add(s, *win.intern(types[rng() % 8]),
+                now - std::chrono::minutes(static_cast<std::int64_t>(rng() % loaded_minutes)));
+    }
+    visit = *win.type_of("site_visit");
+    paper = *win.type_of("whitepaper_download");
+    demo = *win.type_of("demo_attended");
+    call = *win.type_of("call");
+    consult = *win.type_of("tech_consult");
+    quote = *win.type_of("quote_request");
+    for (std::int64_t k = 0; k < std::max<std::int64_t>(customers, 65536); ++k)
+      stream.push_back({"C" + std::to_string(rng() % static_cast<std::uint64_t>(customers)),
+                        static_cast<tier::event_windows::type_id>(rng() % 8),
+                        now + std::chrono::seconds(k)});
+    tier_of.assign(static_cast<std::size_t>(customers), -1);
+    intent_of.assign(static_cast<std::size_t>(customers), false);
+  }
+
+  /// Records `x` for the customer in slot `s` and re-tiers it.
+  void apply(tier::event_windows::slot s, const item& x) {
     win.add(s, x.type, x.at);
     const auto d30 = 30 * 24h;
     int t = -1;
@@ -201,14 +216,90 @@ void BM_tier_event_native(benchmark::State& state) {
     } else if (win.count(s, visit, 90 * 24h, x.at) >= 1) {
       t = 2;
     }
-    const bool intent =
-        win.count(s, consult, d30, x.at) >= 2 && win.count(s, quote, d30, x.at) >= 1;
     tier_of[s] = t;
-    benchmark::DoNotOptimize(intent);
+    intent_of[s] = win.count(s, consult, d30, x.at) >= 2 && win.count(s, quote, d30, x.at) >= 1;
+  }
+};
+
+void BM_tier_event_native(benchmark::State& state) {
+  native_world& w = shared<native_world>(state.range(0));
+  const duration step = step_for(state.range(0));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    if (i == w.stream.size()) i = 0;
+    native_world::item& x = w.stream[i++];
+    w.clock += step;
+    x.at = w.clock;
+    w.apply(*w.win.find(x.customer), x);
   }
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_tier_event_native)->ArgName("customers")->Arg(10'000)->Arg(1'000'000);
+
+/// The hand-written loop over batches, with the fetch pipeline engine::apply_batch uses (the
+/// index line 2d events ahead, the customer's block d ahead, its heap events d/2 ahead): the
+/// floor apply_batch can approach on this machine.
+void BM_tier_event_native_batch(benchmark::State& state) {
+  native_world& w = shared<native_world>(state.range(0));
+  const duration step = step_for(state.range(0));
+  const auto batch = static_cast<std::size_t>(state.range(1));
+  constexpr std::size_t d = 8;
+  std::vector<std::uint64_t> hashes(batch);
+  std::vector<std::optional<tier::event_windows::slot>> guesses(batch);
+  std::size_t i = 0;
+  for (auto _ : state) {
+    if (i + batch > w.stream.size()) i = 0;
+    native_world::item* const events = &w.stream[i];
+    i += batch;
+    for (std::size_t k = 0; k < batch + 2 * d; ++k) {
+      if (k < batch) {
+        hashes[k] = tier::event_windows::hash_id(events[k].customer);
+        w.win.prefetch_index(hashes[k]);
+      }
+      if (k >= d && k - d < batch) guesses[k - d] = w.win.prefetch_customer(hashes[k - d]);
+      if (k >= d + d / 2 && k - d - d / 2 < batch) {
+        if (const auto g = guesses[k - d - d / 2]) w.win.prefetch_events(*g);
+      }
+      if (k >= 2 * d) {
+        native_world::item& x = events[k - 2 * d];
+        w.clock += step;
+        x.at = w.clock;
+        w.apply(*w.win.find(x.customer, hashes[k - 2 * d]), x);
+      }
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(1));
+  state.counters["ns_per_event"] = benchmark::Counter(
+      static_cast<double>(batch) * 1e-9,
+      benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_tier_event_native_batch)->ArgNames({"customers", "batch"})->Args({1'000'000, 16});
+
+/// The machine's memory latency: loads that each depend on the one before, at random 64-byte
+/// lines of a buffer of `MiB` mebibytes (a random cycle through all its lines). At 256 MiB (the
+/// size of a million customers' blocks) this is what one BM_tier_event at 1,000,000 customers
+/// must wait at least twice (the id index, then the customer's block): if it is near 200 ns,
+/// no single apply can take under 200 ns on this machine, whatever the code.
+void BM_tier_memory_latency(benchmark::State& state) {
+  const auto lines = static_cast<std::size_t>(state.range(0)) * 1024 * 1024 / 64;
+  struct alignas(64) line {
+    std::size_t next;
+  };
+  std::vector<line> buffer(lines);
+  std::vector<std::size_t> order(lines);
+  for (std::size_t k = 0; k < lines; ++k)
+    order[k] = k;
+  std::shuffle(order.begin() + 1, order.end(), std::mt19937_64(7));
+  for (std::size_t k = 0; k < lines; ++k)
+    buffer[order[k]].next = order[(k + 1) % lines];
+  std::size_t at = 0;
+  for (auto _ : state) {
+    at = buffer[at].next;
+    benchmark::DoNotOptimize(at);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_tier_memory_latency)->ArgName("MiB")->Arg(16)->Arg(256);
 
 }  // namespace
 

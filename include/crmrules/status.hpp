@@ -146,6 +146,10 @@ class [[nodiscard]] result {
   // Implicit on purpose: `return value;` and `return status::not_found(...)` both read naturally.
   result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT
   result(E error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT
+  /// A value constructed in place from `args` (no temporary to move from).
+  template <class... Args>
+  explicit result(std::in_place_t, Args&&... args)
+      : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}
 
   [[nodiscard]] bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }

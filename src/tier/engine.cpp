@@ -188,14 +188,17 @@ struct engine::state {
     }
   }
 
-  apply_result evaluate(event_windows::slot slot, timestamp now, const event* cause) {
-    apply_result out;
+  /// Re-tiers `slot` at `now` into `out` (default-constructed), because of `cause` when
+  /// not null.
+  void evaluate(event_windows::slot slot, timestamp now, const event* cause, apply_result& out) {
     // The record is read only when a condition, a change or an action needs it: with every
     // condition lowered, an event that changes nothing never touches it.
     const auto rec = [&]() -> const customer& { return *records[slot]; };
     tier_state cs{windows.user_words(slot)};
+    // Only the machine's functions read the view (a thread-local pointer set and reset).
     const detail::window_view view{&windows, slot, sites};
-    const detail::view_scope in_view(view);
+    std::optional<detail::view_scope> in_view;
+    if (machine_used) in_view.emplace(view);
     if (!plan.empty()) plan.load(windows, slot, now);
     const auto condition = [&](int lowered, const formula* f, activation* act,
                                std::string_view what) {
@@ -248,7 +251,6 @@ struct engine::state {
     }
     cs.set_upgrades(held);
     out.tier = tier_name(*policy, cs.tier());
-    return out;
   }
 
   void record_change(const tier_change& ch, const customer& c, apply_result& out) {
@@ -309,14 +311,15 @@ struct engine::state {
   }
 
   /// apply() of an event whose customer id has hash `h` (event_windows::hash_id; any value
-  /// when the event has no customer, which is refused).
-  result<apply_result> apply_one(const event& e, std::uint64_t h, timestamp now) {
+  /// when the event has no customer, which is refused), into `out` (default-constructed: the
+  /// result is filled where the caller keeps it, not moved there).
+  status apply_one(const event& e, std::uint64_t h, timestamp now, apply_result& out) {
     auto slot = slot_for_event(e, h);
     if (!slot) return slot.error();
     if (status st = record(e, *slot); !st.ok()) return st;
-    apply_result r = evaluate(*slot, now, &e);
-    flush(r.errors);
-    return r;
+    evaluate(*slot, now, &e, out);
+    flush(out.errors);
+    return {};
   }
 
   status record(const event& e, event_windows::slot slot) {
@@ -352,7 +355,9 @@ status engine::add_customer(const customer& c) {
 }
 
 result<apply_result> engine::apply(const event& e, timestamp now) {
-  return s_->apply_one(e, s_->hash_of(e), now);
+  result<apply_result> r(std::in_place);
+  if (status s = s_->apply_one(e, s_->hash_of(e), now, *r); !s.ok()) return s;
+  return r;
 }
 
 std::vector<result<apply_result>> engine::apply_batch(std::span<const event> events,
@@ -389,7 +394,8 @@ std::vector<result<apply_result>> engine::apply_batch(std::span<const event> eve
     }
     if (k >= 2 * d) {
       const std::size_t i = k - 2 * d;
-      out.push_back(s_->apply_one(events[i], hashes[i % ring], now));
+      auto& r = out.emplace_back(std::in_place);
+      if (status s = s_->apply_one(events[i], hashes[i % ring], now, *r); !s.ok()) r = std::move(s);
     }
   }
   return out;
@@ -404,8 +410,9 @@ status engine::record(const event& e) {
 result<apply_result> engine::retier(const customer_id& id, timestamp now) {
   const auto slot = s_->windows.find(id.str());
   if (!slot) return status::not_found("customer " + id.str() + " was never added");
-  apply_result r = s_->evaluate(*slot, now, nullptr);
-  s_->flush(r.errors);
+  result<apply_result> r(std::in_place);
+  s_->evaluate(*slot, now, nullptr, *r);
+  s_->flush(r->errors);
   return r;
 }
 
@@ -414,7 +421,8 @@ sweep_report engine::sweep(timestamp now) {
   for (event_windows::slot s = 0; s < s_->records.size(); ++s) {
     if (!s_->records[s]) continue;
     s_->windows.prune(s, now);
-    apply_result r = s_->evaluate(s, now, nullptr);
+    apply_result r;
+    s_->evaluate(s, now, nullptr, r);
     ++rep.customers;
     rep.changed += r.changed ? 1 : 0;
     rep.actions += r.actions.size();

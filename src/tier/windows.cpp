@@ -434,34 +434,39 @@ void event_windows::count_many(slot s, const count_set& set, timestamp now,
                                std::span<std::int64_t> out) const {
   const customer_events& c = data_[s];
   const std::int64_t now_s = to_seconds(now);
-  const std::int64_t h = horizon_s_;
   for (const count_set::part& p : set.parts_) {
     // An event `age` seconds before now is in a window of w seconds when 0 <= age < min(w,
     // horizon), as count() has it. Its column is the number of the part's windows it is in:
-    // with the windows ascending, it is in window j exactly when its column is >= size - j.
+    // with the windows ascending, it is in window j exactly when its column is >= d - j.
     const std::size_t d = p.bounds.size(), cols = d + 1;
     std::array<std::int64_t, count_set::max_cells> eff;
     for (std::size_t j = 0; j < d; ++j)
-      eff[j] = std::min(p.bounds[j], h);
+      eff[j] = std::min(p.bounds[j], static_cast<std::int64_t>(horizon_s_));
     std::array<std::int64_t, count_set::max_cells> cells;
     std::fill_n(cells.begin(), (p.rows + 1u) * cols, 0);
-    const std::int64_t reach = d == 0 ? 0 : eff[d - 1];
+    // Newest first, the ages only grow (the recent events are ordered by time): the windows an
+    // event is past only grow too, so each comparison with a window is made once per pass.
+    std::size_t past = 0;  // eff[j] <= age for every j < past: the event is outside them
     for (const entry* it = c.entries.end(); it != c.recent_begin();) {
       --it;
       const std::int64_t age = now_s - static_cast<std::int64_t>(it->at);
-      if (age >= reach) break;  // older than every window, and so are the rest
-      std::size_t col = 0;
-      for (std::size_t j = 0; j < d; ++j)
-        col += age < eff[j] ? 1 : 0;
-      col &= age >= 0 ? ~std::size_t{0} : 0;  // after `now`: in no window (count() skips it)
-      ++cells[p.row_of(it->type) * cols + col];
+      if (age < 0) continue;  // after `now`: in no window (count() skips it)
+      while (past < d && eff[past] <= age)
+        ++past;
+      if (past == d) break;  // older than every window, and so are the rest
+      const type_id t = it->type;
+      const std::uint16_t row = t < 64 ? p.low_rows[t] : p.row_of(t);
+      ++cells[row * cols + (d - past)];
     }
-    for (const count_set::part::member& m : p.members) {
-      std::int64_t n = 0;
-      for (std::size_t col = d - m.bound; col <= d; ++col)
-        n += cells[m.row * cols + col];
-      out[m.query] = n;
+    // Each row's cells summed from the right: cell (row, col) is then the count of the events
+    // of that row in the window whose column starts at col.
+    for (std::size_t row = 1; row <= p.rows; ++row) {
+      std::int64_t* r = &cells[row * cols];
+      for (std::size_t col = d; col-- > 1;)
+        r[col] += r[col + 1];
     }
+    for (const count_set::part::member& m : p.members)
+      out[m.query] = cells[m.row * cols + (d - m.bound)];
   }
 }
 

@@ -68,7 +68,13 @@ struct fired_action {
 };
 
 struct apply_result {
-  std::string tier;  ///< the customer's tier after the event
+  // User-provided: a value-initialized apply_result (result's in-place construction) then
+  // initializes its members only, instead of zeroing all of its bytes first.
+  apply_result() noexcept {}  // NOLINT(modernize-use-equals-default)
+
+  /// The customer's tier after the event ("" for none): a view of the tier's name in the
+  /// policy, valid while the policy lives (the engine holds it; copy it to keep it longer).
+  std::string_view tier;
   bool changed = false;
   std::optional<tier_change> change;
   std::vector<fired_action> actions;

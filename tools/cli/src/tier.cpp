@@ -81,7 +81,7 @@ nlohmann::ordered_json action_json(const tier::fired_action& a, bool flat) {
   return j;
 }
 
-nlohmann::ordered_json tier_or_null(const std::string& t) {
+nlohmann::ordered_json tier_or_null(std::string_view t) {
   return t.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(t);
 }
 
@@ -280,7 +280,7 @@ int run_tier(const tier_options& o) {
         g.line = customers->lines[i];
       }
     }
-    ++per_tier[r->tier];
+    ++per_tier[std::string(r->tier)];
     nlohmann::ordered_json upgrades = nlohmann::ordered_json::array();
     nlohmann::ordered_json actions = nlohmann::ordered_json::array();
     for (const auto& a : r->actions) {

@@ -101,7 +101,7 @@ struct engine::state {
   detail::count_plan plan;        // the conditions over event counts alone
   std::vector<int> tier_plan;     // per tier: its condition in `plan`, or -1 (the machine)
   std::vector<int> upgrade_plan;  // the same per upgrade
-  bool machine_used = false;      // some condition is not lowered (it reads the record)
+  bool machine_used = false;      // some condition is not lowered: the machine evaluates it
   std::vector<tier_change> changes;
   write_batch pending;  // tier_change decisions not yet committed
 

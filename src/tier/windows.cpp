@@ -422,8 +422,7 @@ event_windows::count_set::count_set(std::vector<count_query> queries)
   }
 }
 
-std::uint16_t event_windows::count_set::part::row_of(type_id t) const noexcept {
-  if (t < 64) return low_rows[t];
+std::uint16_t event_windows::count_set::part::high_row(type_id t) const noexcept {
   for (const auto& [type, row] : high_rows) {
     if (type == t) return row;
   }
@@ -454,9 +453,7 @@ void event_windows::count_many(slot s, const count_set& set, timestamp now,
       while (past < d && eff[past] <= age)
         ++past;
       if (past == d) break;  // older than every window, and so are the rest
-      const type_id t = it->type;
-      const std::uint16_t row = t < 64 ? p.low_rows[t] : p.row_of(t);
-      ++cells[row * cols + (d - past)];
+      ++cells[p.row_of(it->type) * cols + (d - past)];
     }
     // Each row's cells summed from the right: cell (row, col) is then the count of the events
     // of that row in the window whose column starts at col.

@@ -130,7 +130,11 @@ class event_windows {
         std::uint16_t bound;  // index in bounds
       };
       std::vector<member> members;
-      [[nodiscard]] std::uint16_t row_of(type_id t) const noexcept;
+      /// The row of type `t` (0: none): a table read for the types below 64, on every event.
+      [[nodiscard]] std::uint16_t row_of(type_id t) const noexcept {
+        return t < 64 ? low_rows[t] : high_row(t);
+      }
+      [[nodiscard]] std::uint16_t high_row(type_id t) const noexcept;
     };
     std::vector<count_query> queries_;
     std::vector<part> parts_;  // one pass each (one unless the set is very large)
